@@ -1,0 +1,99 @@
+# dafs — top-level build. `make` builds everything into build/; `make test` and
+# `make run` first install what is missing (scripts/install-deps), so a fresh
+# Debian 12 machine needs nothing by hand.
+#
+# SAN=1 builds the same tree with AddressSanitizer and UBSan into build-asan/.
+
+CC      ?= gcc
+SAN     ?= 0
+ifeq ($(SAN),1)
+B       := build-asan
+SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+else
+B       := build
+SANFLAGS :=
+endif
+
+PKGS        = libfabric liburing jemalloc libunwind
+PKG_CFLAGS  = $(shell pkg-config --cflags $(PKGS))
+WARN        = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+              -Wno-unused-parameter
+CFLAGS_ALL  = -std=gnu11 -D_GNU_SOURCE -O2 -g -fPIC $(WARN) $(SANFLAGS) \
+              -Ilibdafs-core -Iserver $(PKG_CFLAGS) $(CFLAGS)
+LDFLAGS_ALL = $(SANFLAGS) $(LDFLAGS)
+CORE_LIBS   = $(shell pkg-config --libs libfabric) -lpthread
+SERVER_LIBS = $(shell pkg-config --libs libfabric liburing jemalloc libunwind) -lpthread
+
+CORE_SRC    := $(wildcard libdafs-core/*.c)
+CORE_OBJ    := $(CORE_SRC:%.c=$(B)/%.o)
+SERVER_SRC  := $(wildcard server/*.c)
+SERVER_OBJ  := $(SERVER_SRC:%.c=$(B)/%.o)
+SERVER_LIB_OBJ := $(filter-out $(B)/server/main.o,$(SERVER_OBJ))
+CORE_TESTS  := $(patsubst libdafs-core/tests/%.c,$(B)/tests/core_%,$(wildcard libdafs-core/tests/test_*.c))
+SERVER_TESTS := $(patsubst server/tests/%.c,$(B)/tests/server_%,$(wildcard server/tests/test_*.c))
+TOOLS       := $(B)/dafs
+
+.PHONY: all deps run test unit bench fuzz clean
+all: $(B)/libdafs-core.so $(B)/dafs-server $(TOOLS) $(B)/dafs-core.pc
+
+deps:
+	@scripts/install-deps
+
+$(B)/%.o: %.c $(wildcard libdafs-core/*.h server/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+$(B)/libdafs-core.so: $(CORE_OBJ)
+	$(CC) -shared -Wl,-soname,libdafs-core.so.0 $(LDFLAGS_ALL) -o $@.0 $^ $(CORE_LIBS)
+	ln -sf libdafs-core.so.0 $@
+
+$(B)/dafs-core.pc: libdafs-core/dafs-core.pc.in
+	sed -e 's|@PREFIX@|$(abspath $(B))|' -e 's|@INCLUDEDIR@|$(abspath libdafs-core)|' $< > $@
+
+$(B)/dafs-server: $(SERVER_OBJ) $(CORE_OBJ)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(SERVER_LIBS)
+
+$(B)/dafs: $(B)/tools/dafs.o $(B)/libdafs-core.so
+	$(CC) $(LDFLAGS_ALL) -o $@ $< -L$(B) -l:libdafs-core.so -Wl,-rpath,'$$ORIGIN' $(CORE_LIBS)
+
+$(B)/tests/core_%: libdafs-core/tests/%.c $(CORE_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -Ilibdafs-core/tests $(LDFLAGS_ALL) -o $@ $< $(CORE_OBJ) $(CORE_LIBS)
+
+$(B)/tests/server_%: server/tests/%.c $(SERVER_LIB_OBJ) $(CORE_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -Ilibdafs-core/tests $(LDFLAGS_ALL) -o $@ $< $(SERVER_LIB_OBJ) $(CORE_OBJ) $(SERVER_LIBS)
+
+unit: $(CORE_TESTS) $(SERVER_TESTS)
+
+# The decoder fuzz target needs clang's libFuzzer; it is its own build.
+FUZZ_SECONDS ?= 60
+$(B)/fuzz_decode: libdafs-core/tests/fuzz_decode.c libdafs-core/proto.c libdafs-core/proto.h
+	@mkdir -p $(dir $@)
+	clang -std=gnu11 -D_GNU_SOURCE -g -O1 -Ilibdafs-core $(WARN) \
+	  -fsanitize=fuzzer,address,undefined -o $@ libdafs-core/tests/fuzz_decode.c libdafs-core/proto.c
+
+fuzz: deps
+	@$(MAKE) --no-print-directory $(B)/fuzz_decode
+	@mkdir -p $(B)/fuzz-corpus
+	$(B)/fuzz_decode -max_total_time=$(FUZZ_SECONDS) -max_len=70000 $(B)/fuzz-corpus
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/demo
+
+test: deps
+	@$(MAKE) --no-print-directory all unit
+	@$(MAKE) --no-print-directory SAN=1 all unit
+	@$(MAKE) --no-print-directory build/fuzz_decode
+	@scripts/run-tests
+
+bench: deps
+	@$(MAKE) --no-print-directory all $(B)/bench-core
+	@scripts/bench
+
+$(B)/bench-core: tools/bench-core.c $(B)/libdafs-core.so
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< -L$(B) -l:libdafs-core.so -Wl,-rpath,'$$ORIGIN' $(CORE_LIBS)
+
+clean:
+	rm -rf build build-asan

@@ -1,0 +1,163 @@
+/* client.h — libdafs-core's insides, shared by its files: the session and its
+ * request engine (client.c), completion groups (cg.c) and the operations
+ * (file.c, names.c). Not installed; the public interface is dafs.h. */
+#ifndef DAFS_CLIENT_H
+#define DAFS_CLIENT_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "dafs.h"
+#include "fabric.h"
+#include "proto.h"
+
+#define CLIENT_RECVS         8         /* receives posted beyond the credits */
+#define CLIENT_BOUNCE_CHUNK  (256u << 10)
+#define CLIENT_BOUNCE_CHUNKS 32        /* 8 MiB of registered bounce memory */
+#define CLIENT_PING_MS       1000      /* silence while waiting before a ping */
+
+struct msgbuf {
+	struct dafs_fabric_ctx ctx;
+	void *buf;
+	bool busy;                     /* posted to the fabric */
+};
+
+struct dafs_mem {
+	struct dafs_session *s;
+	struct dafs_mr mr;
+	struct dafs_mem *next;
+};
+
+struct client_slot {
+	uint32_t seq;                  /* last sequence number sent */
+	struct dafs_req *req;          /* waiting for its reply, or NULL */
+};
+
+struct dafs_session {
+	pthread_mutex_t lock;
+	struct dafs_fabric *fab;
+	fi_addr_t server;
+	uint64_t id;
+	unsigned credits;
+	struct client_slot *slots;
+	unsigned slots_used;
+	unsigned outstanding;          /* requests sent, reply not yet handled */
+
+	void *msg_region;              /* receive and send buffers, registered once */
+	struct dafs_mr msg_mr;
+	unsigned nrecvs;
+	struct msgbuf *recvs;
+	struct msgbuf *sends;          /* one per slot, plus the last for pings */
+
+	void *bounce;                  /* registered memory for unregistered buffers */
+	struct dafs_mr bounce_mr;
+	uint64_t bounce_used;          /* bitmap of CLIENT_BOUNCE_CHUNKS */
+
+	struct dafs_mem *mems;
+	uint32_t inline_max, io_max, lease_ms;
+	mode_t umask;
+
+	struct dafs_req *boot_req;     /* CONNECT or SESSION_OPEN in flight */
+	uint64_t last_rx_ms, last_tx_ms, last_ping_ms;
+	int timeout_ms;
+	int dead;                      /* negative errno once the server is gone */
+
+	pthread_t lease_thread;
+	pthread_cond_t lease_cond;
+	bool lease_running, closing;
+};
+
+struct dafs_cg {
+	struct dafs_session *s;
+	unsigned outstanding;          /* submitted, not yet reaped */
+	struct dafs_req *done_head, *done_tail;
+};
+
+/* What a reply means for the caller: called with the session locked, once,
+ * with the decoded reply (or NULL when the request failed as a whole, with
+ * req->result already set to the error). Returns the request's result. */
+typedef ssize_t (*req_finish_fn)(struct dafs_req *req, struct dafs_reply *rep);
+
+struct dafs_req {
+	struct dafs_session *s;
+	struct dafs_cg *cg;
+	void *user;
+	bool standalone;               /* to be reaped by dafs_req_wait */
+	bool done;
+	bool noslot;
+	int slot;
+	ssize_t result;
+	req_finish_fn finish;
+	struct dafs_req *next_done;
+
+	/* Outputs and state of the operation, read by `finish`. */
+	union {
+		struct stat *st;
+		struct dafs_file **file;
+		struct dafs_dir *dir;
+		struct statvfs *sv;
+		struct flock *fl;
+		char *link;
+		struct dafs_batch_item *items;
+	} out;
+	size_t out_len;
+	void *user_buf;                /* read: where inline or bounced data go */
+	unsigned nbounce;              /* bounce chunks held, in order */
+	uint8_t bounce[CLIENT_BOUNCE_CHUNKS];
+	uint64_t bounce_items;         /* batch: items that use bounce chunks */
+	struct dafs_file *file;
+	void *boot_out;                /* CONNECT/SESSION_OPEN: copy of the result */
+};
+
+struct dafs_file {
+	struct dafs_session *s;
+	uint64_t fh;
+	int flags;                     /* O_* as opened */
+	uint64_t lock_owners[8];       /* owners that took locks here, released at close */
+	unsigned nlock_owners;
+};
+
+struct dafs_dir {
+	struct dafs_file *file;
+	uint64_t cookie;               /* where the next READDIR starts */
+	uint64_t pos_cookie;           /* cookie of the last entry handed out */
+	char *buf;                     /* copy of the last READDIR's entries */
+	size_t len, pos;
+	bool eof;
+};
+
+/* client.c */
+uint64_t client_now_ms(void);
+/* Allocates a request; cg and req_out as in the public _async calls. */
+struct dafs_req *req_new(struct dafs_session *s, struct dafs_cg *cg, void *user,
+			 struct dafs_req **req_out, req_finish_fn finish);
+/* Encodes and sends `rq` for `req` on a free slot. On failure the request is
+ * freed and the error returned. */
+int req_submit(struct dafs_req *req, struct dafs_request *rq);
+/* Submits and waits: the synchronous form of any operation. */
+ssize_t req_run(struct dafs_req *req, struct dafs_request *rq);
+void req_free(struct dafs_req *req);
+/* Reads completions; blocks up to timeout_ms when none. Session locked. */
+void client_progress(struct dafs_session *s, int timeout_ms);
+/* Bounce memory, in CLIENT_BOUNCE_CHUNK pieces. Session locked; waits for
+ * requests in flight to return chunks when none are free. */
+int bounce_get(struct dafs_req *req, size_t len);
+void *bounce_addr(struct dafs_session *s, unsigned chunk);
+/* Fills segments for a transfer of len bytes at buf: straight from a
+ * registered region of the caller when buf lies in one, else from bounce
+ * chunks (copying `buf` in when to_server). Session locked. */
+int client_segments(struct dafs_req *req, void *buf, size_t len, bool to_server,
+		    struct dafs_args_io *io);
+/* Copies len bytes out of the request's bounce chunks, from chunk `first`. */
+void client_copy_chunks(struct dafs_req *req, unsigned first, void *dst, size_t len);
+/* A request struct, zeroed, with room for DAFS_COMPOUND_MAX operations. */
+struct dafs_request *request_alloc(void);
+
+/* file.c, names.c */
+int client_times(struct dafs_args_setattr *a, const struct timespec times[2]);
+int client_errno_of(struct dafs_reply *rep, unsigned i);
+void client_stat_from_attr(struct stat *st, const struct dafs_attr *a);
+uint32_t client_open_flags(int flags);
+
+#endif

@@ -1,0 +1,198 @@
+/* dafs.h — libdafs-core, the user-level DAFS client.
+ *
+ * A session connects to one dafs-server export. Paths are absolute from the
+ * export's root ("/a/b"; a missing leading '/' means the same). Every call
+ * returns 0 or a count on success and a negative errno on failure.
+ *
+ * Asynchronous first: each operation has a _async form that takes a completion
+ * group (or none) and a user pointer, and returns at once; the synchronous
+ * form is the async one followed by a wait. Progress is made by the threads
+ * that wait, so an async request only moves while somebody waits, polls, or
+ * submits. A session may be shared by threads.
+ *
+ * Handles do not survive fork(): a child process opens its own session.
+ */
+#ifndef DAFS_H
+#define DAFS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/types.h>
+#include <fcntl.h>
+#include <time.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct dafs_session;
+struct dafs_file;
+struct dafs_dir;
+struct dafs_cg;
+struct dafs_req;
+struct dafs_mem;
+
+struct dafs_session_opts {
+	const char *name;       /* how the server's log names us; default: host and pid */
+	unsigned credits;       /* requests in flight wanted; 0: default (32) */
+	int timeout_ms;         /* silence after which the server is declared dead;
+				   0: DAFS_TIMEOUT_MS from the environment, else 5000 */
+};
+
+/* url: shm://NAME, tcp://HOST:PORT or verbs://HOST:PORT. opts may be NULL. */
+int dafs_session_open(const char *url, const struct dafs_session_opts *opts,
+		      struct dafs_session **out);
+/* Waits for requests in flight, releases the session's locks and files. */
+int dafs_session_close(struct dafs_session *s);
+/* The transport the session runs on ("shm", "tcp;ofi_rxm", ...). */
+const char *dafs_session_provider(const struct dafs_session *s);
+
+/* ---- Completion groups and requests ---------------------------------- */
+
+struct dafs_event {
+	void *user;             /* as passed to the _async call */
+	ssize_t result;         /* what the synchronous form would return */
+};
+
+int dafs_cg_create(struct dafs_session *s, struct dafs_cg **out);
+/* Fails with -EBUSY while requests of the group are outstanding. */
+int dafs_cg_destroy(struct dafs_cg *cg);
+/* Waits for one completed request of the group. Returns 1 with *ev filled,
+ * 0 on timeout, -ENOENT when the group has nothing outstanding. */
+int dafs_cg_wait_any(struct dafs_cg *cg, int timeout_ms, struct dafs_event *ev);
+/* Waits until `n` requests of the group completed (or timeout); fills up to
+ * `max` events and returns how many. */
+int dafs_cg_wait_n(struct dafs_cg *cg, unsigned n, struct dafs_event *evs, unsigned max,
+		   int timeout_ms);
+/* How many requests of the group have not been reaped yet. */
+unsigned dafs_cg_outstanding(const struct dafs_cg *cg);
+
+/* A request submitted with req_out != NULL and cg == NULL must be waited for
+ * with dafs_req_wait, which returns its result and releases it. Returns
+ * -ETIMEDOUT when timeout_ms passes first (the request stays valid). */
+ssize_t dafs_req_wait(struct dafs_req *req, int timeout_ms);
+
+/* ---- Memory registration --------------------------------------------- */
+
+/* Registers a caller buffer for direct transfer: reads and writes whose
+ * buffer lies inside it move by RDMA straight to and from it. Other buffers
+ * go through the session's own registered bounce memory. */
+int dafs_mem_register(struct dafs_session *s, void *buf, size_t len, struct dafs_mem **out);
+int dafs_mem_deregister(struct dafs_mem *m);
+
+/* ---- Files ------------------------------------------------------------ */
+
+/* flags: O_RDONLY/O_WRONLY/O_RDWR with O_CREAT, O_EXCL, O_TRUNC, O_APPEND,
+ * O_DIRECTORY, O_NOFOLLOW, O_DIRECT, O_SYNC; others are ignored. */
+int dafs_open(struct dafs_session *s, const char *path, int flags, mode_t mode,
+	      struct dafs_file **out);
+int dafs_close(struct dafs_file *f);
+ssize_t dafs_pread(struct dafs_file *f, void *buf, size_t len, off_t off);
+ssize_t dafs_pwrite(struct dafs_file *f, const void *buf, size_t len, off_t off);
+/* O_APPEND files: writes go to the end whatever `off` says; dafs_append also
+ * tells where the data landed. */
+ssize_t dafs_append(struct dafs_file *f, const void *buf, size_t len, off_t *where);
+int dafs_fsync(struct dafs_file *f, int datasync);
+int dafs_fstat(struct dafs_file *f, struct stat *st);
+int dafs_ftruncate(struct dafs_file *f, off_t size);
+int dafs_fchmod(struct dafs_file *f, mode_t mode);
+/* times as utimensat(2): NULL for now, UTIME_NOW / UTIME_OMIT allowed. */
+int dafs_futimens(struct dafs_file *f, const struct timespec times[2]);
+int dafs_fstatvfs(struct dafs_file *f, struct statvfs *sv);
+/* POSIX advice (POSIX_FADV_*), passed to the server's cache. */
+int dafs_fadvise(struct dafs_file *f, off_t off, off_t len, int advice);
+
+int dafs_read_async(struct dafs_file *f, void *buf, size_t len, off_t off,
+		    struct dafs_cg *cg, void *user, struct dafs_req **req_out);
+int dafs_write_async(struct dafs_file *f, const void *buf, size_t len, off_t off,
+		     struct dafs_cg *cg, void *user, struct dafs_req **req_out);
+int dafs_fsync_async(struct dafs_file *f, int datasync,
+		     struct dafs_cg *cg, void *user, struct dafs_req **req_out);
+
+/* Batch I/O: many reads and writes of one file set, sent as one request. Each
+ * item's result is set when the request completes (all or some may fail; one
+ * failure does not stop the others). The event's result is the number of
+ * items that succeeded. At most 64 items. */
+struct dafs_batch_item {
+	struct dafs_file *file;
+	int is_write;
+	void *buf;
+	size_t len;
+	off_t off;
+	ssize_t result;
+};
+int dafs_batch_submit(struct dafs_session *s, struct dafs_batch_item *items, unsigned n,
+		      struct dafs_cg *cg, void *user, struct dafs_req **req_out);
+ssize_t dafs_batch(struct dafs_session *s, struct dafs_batch_item *items, unsigned n);
+
+/* Chained lookup -> open -> read in one round trip: opens `path` (read-only)
+ * and reads up to len bytes at off. On success *out is the open file and the
+ * return value the byte count. */
+ssize_t dafs_open_read(struct dafs_session *s, const char *path, void *buf, size_t len,
+		       off_t off, struct dafs_file **out);
+
+/* ---- Locks (POSIX byte-range, released when the owner closes the file or
+ * the session ends) ------------------------------------------------------ */
+
+/* cmd: F_SETLK, F_SETLKW (waits, polling the server), F_GETLK. owner names
+ * the lock owner (a process or an open file description); l_whence must be
+ * SEEK_SET or SEEK_CUR (0 offset) here. F_SETLK on a conflict: -EAGAIN. */
+int dafs_lock(struct dafs_file *f, int cmd, struct flock *fl, uint64_t owner);
+
+/* ---- Names ------------------------------------------------------------- */
+
+/* flags: AT_SYMLINK_NOFOLLOW or 0. */
+int dafs_stat(struct dafs_session *s, const char *path, struct stat *st, int flags);
+int dafs_truncate(struct dafs_session *s, const char *path, off_t size);
+int dafs_chmod(struct dafs_session *s, const char *path, mode_t mode);
+int dafs_utimens(struct dafs_session *s, const char *path, const struct timespec times[2],
+		 int flags);
+int dafs_mkdir(struct dafs_session *s, const char *path, mode_t mode);
+int dafs_rmdir(struct dafs_session *s, const char *path);
+int dafs_unlink(struct dafs_session *s, const char *path);
+/* flags: 0, RENAME_NOREPLACE or RENAME_EXCHANGE. */
+int dafs_rename(struct dafs_session *s, const char *from, const char *to, unsigned flags);
+int dafs_link(struct dafs_session *s, const char *existing, const char *newpath);
+int dafs_symlink(struct dafs_session *s, const char *target, const char *linkpath);
+/* Like readlink(2): no NUL added; returns the length. */
+ssize_t dafs_readlink(struct dafs_session *s, const char *path, char *buf, size_t size);
+int dafs_statvfs(struct dafs_session *s, struct statvfs *sv);
+
+int dafs_stat_async(struct dafs_session *s, const char *path, struct stat *st, int flags,
+		    struct dafs_cg *cg, void *user, struct dafs_req **req_out);
+int dafs_mkdir_async(struct dafs_session *s, const char *path, mode_t mode,
+		     struct dafs_cg *cg, void *user, struct dafs_req **req_out);
+int dafs_unlink_async(struct dafs_session *s, const char *path,
+		      struct dafs_cg *cg, void *user, struct dafs_req **req_out);
+int dafs_rmdir_async(struct dafs_session *s, const char *path,
+		     struct dafs_cg *cg, void *user, struct dafs_req **req_out);
+int dafs_rename_async(struct dafs_session *s, const char *from, const char *to,
+		      unsigned flags, struct dafs_cg *cg, void *user, struct dafs_req **req_out);
+
+/* ---- Directories ------------------------------------------------------ */
+
+struct dafs_dirent_info {
+	uint64_t ino;
+	unsigned char type;     /* DT_* */
+	off_t cookie;           /* position after this entry, for dafs_seekdir */
+	char name[256];
+};
+
+int dafs_opendir(struct dafs_session *s, const char *path, struct dafs_dir **out);
+/* 1 with *ent filled, 0 at the end, negative errno. "." and ".." included. */
+int dafs_readdir(struct dafs_dir *d, struct dafs_dirent_info *ent);
+void dafs_rewinddir(struct dafs_dir *d);
+void dafs_seekdir(struct dafs_dir *d, off_t cookie);
+off_t dafs_telldir(struct dafs_dir *d);
+int dafs_closedir(struct dafs_dir *d);
+
+/* A readable message for a negative return value (strerror of -rc). */
+const char *dafs_strerror(int rc);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

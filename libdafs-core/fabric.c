@@ -1,0 +1,785 @@
+/* fabric.c — the only file that talks to libfabric. It owns the fabric, domain,
+ * completion queue, address vector and RDM endpoint of one struct dafs_fabric,
+ * their memory registrations, the translation of provider error codes to
+ * -errno, and the exclusive claim on a shm server name.
+ *
+ * What the providers of libfabric 1.17 do, as measured (see the notes where the
+ * code depends on it):
+ *  - shm keeps only FI_MR_VIRT_ADDR (the application picks keys), offers no
+ *    wait object on a CQ (FI_WAIT_FD gives -ENOSYS), names endpoints by strings.
+ *  - tcp;ofi_rxm keeps no mr_mode bits (application keys, offsets into the
+ *    region) and gives a CQ wait fd that wakes on incoming data even under
+ *    manual progress.
+ *  - verbs;ofi_rxm keeps FI_MR_LOCAL|FI_MR_VIRT_ADDR|FI_MR_ALLOCATED|FI_MR_PROV_KEY.
+ */
+#include "fabric.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rdma/fi_cm.h>
+#include <rdma/fi_domain.h>
+#include <rdma/fi_endpoint.h>
+#include <rdma/fi_errno.h>
+#include <rdma/fi_rma.h>
+
+#define DAFS_FI_VERSION FI_VERSION(1, 17)
+
+/* Providers report SIZE_MAX for max_msg_size (tcp, shm); a cap keeps callers'
+ * length arithmetic and buffer sizing sane. */
+#define DAFS_FABRIC_SIZE_CAP ((size_t)1 << 30)
+
+/* shm names become /dev/shm file names, and the provider prefixes them with
+ * "fi_shm://" inside a 256-byte buffer: keep them short and file-name safe. */
+#define DAFS_SHM_NAME_MAX 200
+#define DAFS_SHM_LOCK_SUFFIX ".dafs-lock"
+
+/* fi_cq_read batch; callers asking for more get it over several polls. */
+#define DAFS_POLL_BATCH 32
+
+struct dafs_fabric {
+	struct fi_info *info;
+	struct fid_fabric *fabric;
+	struct fid_domain *domain;
+	struct fid_cq *cq;
+	struct fid_av *av;
+	struct fid_ep *ep;
+	uint64_t mr_mode;       /* the bits the provider kept */
+	uint64_t key_mask;      /* mr_key_size worth of bits, for application keys */
+	int wait_fd;            /* -1 when the CQ has no fd */
+	int shm_lock_fd;        /* held while a shm server owns its name, else -1 */
+	char shm_lock_path[sizeof("/dev/shm/") + DAFS_SHM_NAME_MAX + sizeof(DAFS_SHM_LOCK_SUFFIX)];
+	enum { SCHEME_SHM, SCHEME_TCP, SCHEME_VERBS } scheme;
+	size_t max_msg;
+	size_t max_rma;
+	char prov_name[64];
+};
+
+/* Unique keys for providers that leave key choice to us. shm looks keys up on
+ * the registering peer, but several processes' keys meet in one server's
+ * bookkeeping, so the pid goes into the high bits. */
+static uint64_t mr_key_counter;
+
+/* ---- errors ---- */
+
+/* libfabric's own codes >= 256 have no errno; map them to the nearest one. */
+static int fi_err_to_errno(int fierr)
+{
+	if (fierr < 0)
+		fierr = -fierr;
+	if (fierr == 0)
+		return EIO;
+	if (fierr < FI_ERRNO_OFFSET)
+		return fierr;
+	switch (fierr) {
+	case FI_ETOOSMALL:	return ENOBUFS;
+	case FI_EOPBADSTATE:	return EINVAL;
+	case FI_EAVAIL:		return EAGAIN;
+	case FI_EBADFLAGS:	return EINVAL;
+	case FI_ENOEQ:
+	case FI_ENOCQ:
+	case FI_ENOAV:
+	case FI_EDOMAIN:	return EINVAL;
+	case FI_ECRC:		return EBADMSG;
+	case FI_ETRUNC:		return EMSGSIZE;
+	case FI_ENOKEY:		return ENOKEY;
+	case FI_EOVERRUN:	return EOVERFLOW;
+	case FI_ENORX:		return ENOBUFS;
+	default:		return EIO;
+	}
+}
+
+static int neg_errno(ssize_t ret)
+{
+	if (ret >= 0)
+		return 0;
+	return -fi_err_to_errno((int)-ret);
+}
+
+/* ---- URLs ---- */
+
+static int copy_field(char *dst, size_t cap, const char *src, size_t len)
+{
+	if (len == 0 || len >= cap)
+		return -EINVAL;
+	memcpy(dst, src, len);
+	dst[len] = '\0';
+	return 0;
+}
+
+static bool shm_name_ok(const char *s, size_t len)
+{
+	if (len == 0 || len > DAFS_SHM_NAME_MAX)
+		return false;
+	/* A leading '.' or '-' would make awkward file names; ':' would look
+	 * like a port and collide with the provider's own "pid:uid:idx" names. */
+	if (!((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z') ||
+	      (s[0] >= '0' && s[0] <= '9')))
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+static bool port_ok(const char *s)
+{
+	unsigned long v = 0;
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 5)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		v = v * 10 + (unsigned long)(s[i] - '0');
+	}
+	return v >= 1 && v <= 65535;
+}
+
+static bool host_ok(const char *s, size_t len, bool bracketed)
+{
+	if (len == 0)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c <= ' ' || c >= 0x7f || c == '/' || c == '[' || c == ']' ||
+		    c == '@' || c == '?' || c == '#')
+			return false;
+		/* Unbracketed colons would make "::1:80" ambiguous. */
+		if (c == ':' && !bracketed)
+			return false;
+	}
+	return true;
+}
+
+int dafs_url_parse(const char *url, struct dafs_url *out)
+{
+	struct dafs_url u;
+	const char *sep, *rest;
+	size_t slen;
+
+	if (!url || !out)
+		return -EINVAL;
+	memset(&u, 0, sizeof(u));
+	sep = strstr(url, "://");
+	if (!sep)
+		return -EINVAL;
+	slen = (size_t)(sep - url);
+	if (copy_field(u.scheme, sizeof(u.scheme), url, slen))
+		return -EINVAL;
+	rest = sep + 3;
+
+	if (strcmp(u.scheme, "shm") == 0) {
+		size_t n = strlen(rest);
+		if (!shm_name_ok(rest, n) || copy_field(u.node, sizeof(u.node), rest, n))
+			return -EINVAL;
+	} else if (strcmp(u.scheme, "tcp") == 0 || strcmp(u.scheme, "verbs") == 0) {
+		const char *host, *port;
+		size_t hlen;
+		bool bracketed = false;
+
+		if (rest[0] == '[') {
+			const char *close = strchr(rest, ']');
+			if (!close || close[1] != ':')
+				return -EINVAL;
+			host = rest + 1;
+			hlen = (size_t)(close - host);
+			port = close + 2;
+			bracketed = true;
+		} else {
+			const char *colon = strrchr(rest, ':');
+			if (!colon)
+				return -EINVAL;
+			host = rest;
+			hlen = (size_t)(colon - rest);
+			port = colon + 1;
+		}
+		if (!host_ok(host, hlen, bracketed) || !port_ok(port))
+			return -EINVAL;
+		if (copy_field(u.node, sizeof(u.node), host, hlen) ||
+		    copy_field(u.service, sizeof(u.service), port, strlen(port)))
+			return -EINVAL;
+	} else {
+		return -EINVAL;
+	}
+	*out = u;
+	return 0;
+}
+
+/* ---- opening ---- */
+
+static int scheme_of(const struct dafs_url *url, int *scheme, const char **prov)
+{
+	if (strcmp(url->scheme, "shm") == 0) {
+		*scheme = SCHEME_SHM;
+		*prov = "shm";
+	} else if (strcmp(url->scheme, "tcp") == 0) {
+		*scheme = SCHEME_TCP;
+		*prov = "tcp;ofi_rxm";
+	} else if (strcmp(url->scheme, "verbs") == 0) {
+		*scheme = SCHEME_VERBS;
+		*prov = "verbs;ofi_rxm";
+	} else {
+		return -EINVAL;
+	}
+	if (url->node[0] == '\0' || memchr(url->node, '\0', sizeof(url->node)) == NULL)
+		return -EINVAL;
+	if (*scheme != SCHEME_SHM &&
+	    (url->service[0] == '\0' || memchr(url->service, '\0', sizeof(url->service)) == NULL))
+		return -EINVAL;
+	if (*scheme == SCHEME_SHM && !shm_name_ok(url->node, strlen(url->node)))
+		return -EINVAL;
+	return 0;
+}
+
+static struct fi_info *make_hints(int scheme, const char *prov)
+{
+	struct fi_info *h = fi_allocinfo();
+
+	if (!h)
+		return NULL;
+	h->ep_attr->type = FI_EP_RDM;
+	h->caps = FI_MSG | FI_RMA | FI_READ | FI_WRITE | FI_REMOTE_READ | FI_REMOTE_WRITE |
+		  FI_SEND | FI_RECV;
+	h->mode = FI_CONTEXT | FI_CONTEXT2;
+	h->domain_attr->mr_mode = FI_MR_LOCAL | FI_MR_VIRT_ADDR | FI_MR_ALLOCATED |
+				  FI_MR_PROV_KEY | FI_MR_ENDPOINT;
+	h->domain_attr->control_progress = FI_PROGRESS_MANUAL;
+	h->domain_attr->data_progress = FI_PROGRESS_MANUAL;
+	h->domain_attr->threading = FI_THREAD_DOMAIN;
+	if (scheme == SCHEME_SHM)
+		h->addr_format = FI_ADDR_STR;
+	h->fabric_attr->prov_name = strdup(prov);
+	if (!h->fabric_attr->prov_name) {
+		fi_freeinfo(h);
+		return NULL;
+	}
+	return h;
+}
+
+/* shm 1.17 refuses a live endpoint's name with -EBUSY, but the refused
+ * endpoint's close then unlinks the live owner's /dev/shm file, cutting it off
+ * from new clients. So a server claims its name with flock on a side file
+ * first: the lock dies with its holder, which also makes a name whose server
+ * was killed reusable at once. */
+static int shm_claim_name(struct dafs_fabric *f, const char *name)
+{
+	int n = snprintf(f->shm_lock_path, sizeof(f->shm_lock_path), "/dev/shm/%s%s", name,
+			 DAFS_SHM_LOCK_SUFFIX);
+
+	if (n < 0 || (size_t)n >= sizeof(f->shm_lock_path))
+		return -EINVAL;
+	/* A closing owner unlinks the lock file while holding it; whoever opened
+	 * the old inode just before must notice and try the new one. */
+	for (int attempt = 0; attempt < 16; attempt++) {
+		struct stat a, b;
+		int fd = open(f->shm_lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+		if (fd < 0)
+			return -errno;
+		if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+			int e = errno;
+			close(fd);
+			return e == EWOULDBLOCK ? -EADDRINUSE : -e;
+		}
+		if (fstat(fd, &a) == 0 && stat(f->shm_lock_path, &b) == 0 &&
+		    a.st_ino == b.st_ino && a.st_dev == b.st_dev) {
+			f->shm_lock_fd = fd;
+			return 0;
+		}
+		close(fd);
+	}
+	return -EADDRINUSE;
+}
+
+static void shm_release_name(struct dafs_fabric *f)
+{
+	if (f->shm_lock_fd < 0)
+		return;
+	unlink(f->shm_lock_path);
+	close(f->shm_lock_fd);
+	f->shm_lock_fd = -1;
+}
+
+static int fabric_getinfo(struct dafs_fabric *f, const struct dafs_url *url, bool listen,
+			  struct fi_info *hints)
+{
+	const char *node = NULL, *service = NULL;
+	uint64_t flags = 0;
+
+	if (f->scheme == SCHEME_SHM) {
+		if (listen) {
+			/* With node=NAME and FI_SOURCE, shm 1.17 names the endpoint
+			 * "fi_shm://NAME:uid:index", which no client can predict. A
+			 * src_addr without the "fi_shm://" prefix is used verbatim and
+			 * becomes /dev/shm/NAME, which is what clients resolve
+			 * "fi_shm://NAME" to. */
+			hints->src_addr = strdup(url->node);
+			if (!hints->src_addr)
+				return -ENOMEM;
+			hints->src_addrlen = strlen(url->node) + 1;
+		}
+		/* Otherwise the provider names the endpoint "fi_shm://pid:uid:index",
+		 * unique per process and per endpoint within one. */
+	} else if (listen) {
+		node = url->node;
+		service = url->service;
+		flags = FI_SOURCE;
+	} else {
+		/* Resolving the server as the destination makes the provider pick
+		 * the local interface (and, for verbs, the device) that reaches it,
+		 * with an ephemeral port. The URL's host is the server's, so it
+		 * cannot be used as a source on a client machine. */
+		node = url->node;
+		service = url->service;
+	}
+	return neg_errno(fi_getinfo(DAFS_FI_VERSION, node, service, flags, hints, &f->info));
+}
+
+static int open_cq(struct dafs_fabric *f)
+{
+	struct fi_cq_attr attr = {
+		.format = FI_CQ_FORMAT_DATA,
+		.wait_obj = FI_WAIT_FD,
+		.size = 0,
+	};
+	int ret = fi_cq_open(f->domain, &attr, &f->cq, NULL);
+
+	if (ret == 0) {
+		int fd = -1;
+		if (fi_control(&f->cq->fid, FI_GETWAIT, &fd) == 0 && fd >= 0) {
+			f->wait_fd = fd;
+			return 0;
+		}
+		/* An fd we cannot get is no use; reopen without the wait object so
+		 * the provider does not maintain it for nothing. */
+		fi_close(&f->cq->fid);
+		f->cq = NULL;
+	}
+	attr.wait_obj = FI_WAIT_NONE;
+	return neg_errno(fi_cq_open(f->domain, &attr, &f->cq, NULL));
+}
+
+int dafs_fabric_open(const struct dafs_url *url, bool listen, struct dafs_fabric **out)
+{
+	struct dafs_fabric *f;
+	struct fi_info *hints = NULL;
+	struct fi_av_attr av_attr = { .type = FI_AV_TABLE };
+	const char *prov;
+	int scheme, ret;
+	size_t keybits;
+
+	if (!url || !out)
+		return -EINVAL;
+	*out = NULL;
+	ret = scheme_of(url, &scheme, &prov);
+	if (ret)
+		return ret;
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	f->scheme = scheme;
+	f->wait_fd = -1;
+	f->shm_lock_fd = -1;
+
+	if (scheme == SCHEME_SHM && listen) {
+		ret = shm_claim_name(f, url->node);
+		if (ret)
+			goto fail;
+		/* Holding the claim proves no dafs server owns the name, so an
+		 * existing region is a dead one's. The provider would reuse it
+		 * itself unless the dead pid has since been recycled. */
+		shm_unlink(url->node);
+	}
+
+	hints = make_hints(scheme, prov);
+	if (!hints) {
+		ret = -ENOMEM;
+		goto fail;
+	}
+	ret = fabric_getinfo(f, url, listen, hints);
+	if (ret)
+		goto fail;
+
+	f->mr_mode = f->info->domain_attr->mr_mode;
+	keybits = f->info->domain_attr->mr_key_size * 8;
+	f->key_mask = (keybits == 0 || keybits >= 64) ? UINT64_MAX : ((uint64_t)1 << keybits) - 1;
+	f->max_msg = f->info->ep_attr->max_msg_size;
+	if (f->max_msg == 0 || f->max_msg > DAFS_FABRIC_SIZE_CAP)
+		f->max_msg = DAFS_FABRIC_SIZE_CAP;
+	f->max_rma = f->max_msg;
+	snprintf(f->prov_name, sizeof(f->prov_name), "%s",
+		 f->info->fabric_attr->prov_name ? f->info->fabric_attr->prov_name : prov);
+
+	ret = neg_errno(fi_fabric(f->info->fabric_attr, &f->fabric, NULL));
+	if (ret)
+		goto fail;
+	ret = neg_errno(fi_domain(f->fabric, f->info, &f->domain, NULL));
+	if (ret)
+		goto fail;
+	ret = open_cq(f);
+	if (ret)
+		goto fail;
+	ret = neg_errno(fi_av_open(f->domain, &av_attr, &f->av, NULL));
+	if (ret)
+		goto fail;
+	ret = neg_errno(fi_endpoint(f->domain, f->info, &f->ep, NULL));
+	if (ret)
+		goto fail;
+	ret = neg_errno(fi_ep_bind(f->ep, &f->av->fid, 0));
+	if (ret)
+		goto fail;
+	ret = neg_errno(fi_ep_bind(f->ep, &f->cq->fid, FI_TRANSMIT | FI_RECV));
+	if (ret)
+		goto fail;
+	ret = neg_errno(fi_enable(f->ep));
+	if (ret) {
+		/* shm says EBUSY for a name in use, tcp EADDRINUSE: one answer. */
+		if (listen && ret == -EBUSY)
+			ret = -EADDRINUSE;
+		goto fail;
+	}
+	fi_freeinfo(hints);
+	*out = f;
+	return 0;
+
+fail:
+	fi_freeinfo(hints);
+	dafs_fabric_close(f);
+	return ret;
+}
+
+void dafs_fabric_close(struct dafs_fabric *f)
+{
+	if (!f)
+		return;
+	if (f->ep)
+		fi_close(&f->ep->fid);
+	if (f->av)
+		fi_close(&f->av->fid);
+	if (f->cq)
+		fi_close(&f->cq->fid);
+	if (f->domain)
+		fi_close(&f->domain->fid);
+	if (f->fabric)
+		fi_close(&f->fabric->fid);
+	if (f->info)
+		fi_freeinfo(f->info);
+	/* Only after the endpoint is gone (and its /dev/shm file with it) may
+	 * the next server take the name. */
+	shm_release_name(f);
+	free(f);
+}
+
+/* ---- addresses ---- */
+
+int dafs_fabric_getname(struct dafs_fabric *f, void *addr, size_t *len)
+{
+	if (!f || !addr || !len)
+		return -EINVAL;
+	return neg_errno(fi_getname(&f->ep->fid, addr, len));
+}
+
+int dafs_fabric_av_insert(struct dafs_fabric *f, const void *addr, fi_addr_t *peer)
+{
+	int ret;
+
+	if (!f || !addr || !peer)
+		return -EINVAL;
+	*peer = FI_ADDR_NOTAVAIL;
+	ret = fi_av_insert(f->av, addr, 1, peer, 0, NULL);
+	if (ret == 1 && *peer != FI_ADDR_NOTAVAIL)
+		return 0;
+	return ret < 0 ? neg_errno(ret) : -EINVAL;
+}
+
+int dafs_fabric_av_insert_url(struct dafs_fabric *f, const struct dafs_url *url, fi_addr_t *peer)
+{
+	struct fi_info *hints, *info = NULL;
+	const char *prov;
+	int scheme, ret;
+
+	if (!f || !url || !peer)
+		return -EINVAL;
+	ret = scheme_of(url, &scheme, &prov);
+	if (ret)
+		return ret;
+	if (scheme != (int)f->scheme)
+		return -EINVAL;
+	hints = make_hints(scheme, prov);
+	if (!hints)
+		return -ENOMEM;
+	ret = neg_errno(fi_getinfo(DAFS_FI_VERSION, url->node,
+				   scheme == SCHEME_SHM ? NULL : url->service, 0, hints, &info));
+	fi_freeinfo(hints);
+	if (ret)
+		return ret;
+	if (!info->dest_addr || info->addr_format != f->info->addr_format)
+		ret = -EINVAL;
+	else
+		ret = dafs_fabric_av_insert(f, info->dest_addr, peer);
+	fi_freeinfo(info);
+	return ret;
+}
+
+int dafs_fabric_av_remove(struct dafs_fabric *f, fi_addr_t peer)
+{
+	if (!f)
+		return -EINVAL;
+	return neg_errno(fi_av_remove(f->av, &peer, 1, 0));
+}
+
+/* ---- memory ---- */
+
+static uint64_t next_app_key(const struct dafs_fabric *f)
+{
+	uint64_t n = __atomic_add_fetch(&mr_key_counter, 1, __ATOMIC_RELAXED);
+	uint64_t pid = (uint64_t)(uint32_t)getpid();
+
+	if (f->key_mask == UINT64_MAX)
+		return (pid << 32) | (n & 0xffffffffu);
+	/* Narrow keys: spread the pid so it still separates processes mostly. */
+	return ((pid * 0x9e3779b97f4a7c15ull) ^ n) & f->key_mask;
+}
+
+int dafs_fabric_mr_reg(struct dafs_fabric *f, void *buf, size_t len, unsigned access,
+		       struct dafs_mr *out)
+{
+	struct fid_mr *mr = NULL;
+	uint64_t acc = 0, key = 0;
+	int ret;
+
+	if (!f || !buf || !len || !out || !access ||
+	    (access & ~(unsigned)(DAFS_MR_LOCAL | DAFS_MR_REMOTE_READ | DAFS_MR_REMOTE_WRITE)))
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	if (access & DAFS_MR_LOCAL)
+		acc |= FI_SEND | FI_RECV | FI_READ | FI_WRITE;
+	if (access & DAFS_MR_REMOTE_READ)
+		acc |= FI_REMOTE_READ;
+	if (access & DAFS_MR_REMOTE_WRITE)
+		acc |= FI_REMOTE_WRITE;
+	if (!(f->mr_mode & FI_MR_PROV_KEY))
+		key = next_app_key(f);
+
+	ret = neg_errno(fi_mr_reg(f->domain, buf, len, acc, 0, key, 0, &mr, NULL));
+	if (ret)
+		return ret;
+	if (f->mr_mode & FI_MR_ENDPOINT) {
+		ret = neg_errno(fi_mr_bind(mr, &f->ep->fid, 0));
+		if (!ret)
+			ret = neg_errno(fi_mr_enable(mr));
+		if (ret) {
+			fi_close(&mr->fid);
+			return ret;
+		}
+	}
+	out->base = buf;
+	out->len = len;
+	out->desc = (f->mr_mode & FI_MR_LOCAL) ? fi_mr_desc(mr) : NULL;
+	out->key = fi_mr_key(mr);
+	if (out->key == FI_KEY_NOTAVAIL) {
+		fi_close(&mr->fid);
+		memset(out, 0, sizeof(*out));
+		return -EIO;
+	}
+	out->remote_base = (f->mr_mode & FI_MR_VIRT_ADDR) ? (uint64_t)(uintptr_t)buf : 0;
+	out->mr = mr;
+	return 0;
+}
+
+int dafs_fabric_mr_dereg(struct dafs_mr *mr)
+{
+	int ret;
+
+	if (!mr || !mr->mr)
+		return -EINVAL;
+	ret = neg_errno(fi_close(&mr->mr->fid));
+	mr->mr = NULL;
+	return ret;
+}
+
+/* ---- operations ---- */
+
+static int post_result(ssize_t ret)
+{
+	if (ret == -FI_EAGAIN)
+		return -EAGAIN;
+	return neg_errno(ret);
+}
+
+int dafs_fabric_post_recv(struct dafs_fabric *f, void *buf, size_t len, void *desc,
+			  struct dafs_fabric_ctx *ctx)
+{
+	if (!f || !ctx || (!buf && len))
+		return -EINVAL;
+	return post_result(fi_recv(f->ep, buf, len, desc, FI_ADDR_UNSPEC, &ctx->fi));
+}
+
+int dafs_fabric_send(struct dafs_fabric *f, fi_addr_t peer, const void *buf, size_t len,
+		     void *desc, struct dafs_fabric_ctx *ctx)
+{
+	if (!f || !ctx || (!buf && len) || peer == FI_ADDR_NOTAVAIL)
+		return -EINVAL;
+	if (len > f->max_msg)
+		return -EMSGSIZE;
+	return post_result(fi_send(f->ep, buf, len, desc, peer, &ctx->fi));
+}
+
+int dafs_fabric_rma_read(struct dafs_fabric *f, fi_addr_t peer, void *local, size_t len,
+			 void *desc, uint64_t raddr, uint64_t rkey, struct dafs_fabric_ctx *ctx)
+{
+	/* rxm indexes its tables with the address unchecked: a failed
+	 * av_insert's FI_ADDR_NOTAVAIL would crash it. */
+	if (!f || !ctx || !local || !len || peer == FI_ADDR_NOTAVAIL)
+		return -EINVAL;
+	if (len > f->max_rma)
+		return -EMSGSIZE;
+	return post_result(fi_read(f->ep, local, len, desc, peer, raddr, rkey, &ctx->fi));
+}
+
+int dafs_fabric_rma_write(struct dafs_fabric *f, fi_addr_t peer, const void *local, size_t len,
+			  void *desc, uint64_t raddr, uint64_t rkey, struct dafs_fabric_ctx *ctx)
+{
+	/* rxm indexes its tables with the address unchecked: a failed
+	 * av_insert's FI_ADDR_NOTAVAIL would crash it. */
+	if (!f || !ctx || !local || !len || peer == FI_ADDR_NOTAVAIL)
+		return -EINVAL;
+	if (len > f->max_rma)
+		return -EMSGSIZE;
+	return post_result(fi_write(f->ep, local, len, desc, peer, raddr, rkey, &ctx->fi));
+}
+
+/* ---- completions ---- */
+
+static enum dafs_completion_kind kind_of(uint64_t flags)
+{
+	if (flags & FI_RECV)
+		return DAFS_CQ_RECV;
+	if (flags & FI_READ)
+		return DAFS_CQ_RMA_READ;
+	if (flags & FI_WRITE)
+		return DAFS_CQ_RMA_WRITE;
+	/* FI_SEND, and error entries whose provider left the flags empty. */
+	return DAFS_CQ_SEND;
+}
+
+static struct dafs_fabric_ctx *ctx_of(void *op_context)
+{
+	/* The fi_context2 is the first member, so the pointer handed to the
+	 * provider is the dafs_fabric_ctx itself. */
+	return (struct dafs_fabric_ctx *)op_context;
+}
+
+int dafs_fabric_poll(struct dafs_fabric *f, struct dafs_completion *out, int max)
+{
+	struct fi_cq_data_entry ent[DAFS_POLL_BATCH];
+	ssize_t n;
+
+	if (!f || !out || max <= 0)
+		return -EINVAL;
+	n = fi_cq_read(f->cq, ent, max < DAFS_POLL_BATCH ? (size_t)max : DAFS_POLL_BATCH);
+	if (n == -FI_EAGAIN)
+		return 0;
+	if (n == -FI_EAVAIL) {
+		struct fi_cq_err_entry err;
+
+		memset(&err, 0, sizeof(err));
+		n = fi_cq_readerr(f->cq, &err, 0);
+		if (n == -FI_EAGAIN)
+			return 0;
+		if (n < 0)
+			return neg_errno(n);
+		out[0].ctx = ctx_of(err.op_context);
+		out[0].kind = kind_of(err.flags);
+		out[0].status = -fi_err_to_errno(err.err);
+		out[0].len = err.len;
+		return 1;
+	}
+	if (n < 0)
+		return neg_errno(n);
+	for (ssize_t i = 0; i < n; i++) {
+		out[i].ctx = ctx_of(ent[i].op_context);
+		out[i].kind = kind_of(ent[i].flags);
+		out[i].status = 0;
+		out[i].len = ent[i].len;
+	}
+	return (int)n;
+}
+
+int dafs_fabric_wait_fd(struct dafs_fabric *f)
+{
+	return f ? f->wait_fd : -1;
+}
+
+int dafs_fabric_trywait(struct dafs_fabric *f)
+{
+	struct fid *fids[1];
+	int ret;
+
+	if (!f)
+		return -EINVAL;
+	if (f->wait_fd < 0)
+		return -EAGAIN;
+	fids[0] = &f->cq->fid;
+	ret = fi_trywait(f->fabric, fids, 1);
+	if (ret == -FI_EAGAIN)
+		return -EAGAIN;
+	return neg_errno(ret);
+}
+
+int dafs_fabric_wait(struct dafs_fabric *f, int timeout_ms)
+{
+	int ret;
+
+	if (!f)
+		return -EINVAL;
+	if (timeout_ms == 0)
+		return 0;
+	if (f->wait_fd < 0) {
+		/* No fd to block on: a short nap bounds both latency and spin. */
+		struct timespec ts = { .tv_sec = 0, .tv_nsec = 1000000 };
+		nanosleep(&ts, NULL);
+		return 0;
+	}
+	ret = dafs_fabric_trywait(f);
+	if (ret == -EAGAIN)
+		return 0;
+	if (ret)
+		return ret;
+	{
+		struct pollfd p = { .fd = f->wait_fd, .events = POLLIN };
+		if (poll(&p, 1, timeout_ms < 0 ? -1 : timeout_ms) < 0 && errno != EINTR)
+			return -errno;
+	}
+	return 0;
+}
+
+size_t dafs_fabric_max_msg(const struct dafs_fabric *f)
+{
+	return f ? f->max_msg : 0;
+}
+
+size_t dafs_fabric_max_rma(const struct dafs_fabric *f)
+{
+	return f ? f->max_rma : 0;
+}
+
+const char *dafs_fabric_provider(const struct dafs_fabric *f)
+{
+	return f ? f->prov_name : "";
+}

@@ -1,0 +1,619 @@
+/* file.c — operations on open files: open/close, reads and writes (inline,
+ * direct into registered memory, or through bounce memory), fsync,
+ * attributes of an open file, batch I/O, the chained open-and-read, and
+ * byte-range locks. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "client.h"
+
+int client_errno_of(struct dafs_reply *rep, unsigned i)
+{
+	if (i >= rep->nres)
+		return -EPROTO;
+	return rep->res[i].status ? -rep->res[i].status : 0;
+}
+
+void client_stat_from_attr(struct stat *st, const struct dafs_attr *a)
+{
+	memset(st, 0, sizeof(*st));
+	st->st_dev = a->dev;
+	st->st_ino = a->ino;
+	st->st_mode = a->mode;
+	st->st_nlink = a->nlink;
+	st->st_uid = a->uid;
+	st->st_gid = a->gid;
+	st->st_rdev = a->rdev;
+	st->st_size = (off_t)a->size;
+	st->st_blocks = (blkcnt_t)a->blocks;
+	st->st_blksize = a->blksize;
+	st->st_atim = (struct timespec){ a->atime.sec, a->atime.nsec };
+	st->st_mtim = (struct timespec){ a->mtime.sec, a->mtime.nsec };
+	st->st_ctim = (struct timespec){ a->ctime.sec, a->ctime.nsec };
+}
+
+uint32_t client_open_flags(int flags)
+{
+	uint32_t w = (flags & O_ACCMODE) == O_WRONLY ? DAFS_O_WRONLY :
+		     (flags & O_ACCMODE) == O_RDWR ? DAFS_O_RDWR : DAFS_O_RDONLY;
+
+	w |= flags & O_CREAT ? DAFS_O_CREAT : 0;
+	w |= flags & O_EXCL ? DAFS_O_EXCL : 0;
+	w |= flags & O_TRUNC ? DAFS_O_TRUNC : 0;
+	w |= flags & O_APPEND ? DAFS_O_APPEND : 0;
+	w |= flags & O_DIRECTORY ? DAFS_O_DIRECTORY : 0;
+	w |= flags & O_NOFOLLOW ? DAFS_O_NOFOLLOW : 0;
+	w |= flags & O_DIRECT ? DAFS_O_DIRECT : 0;
+	w |= (flags & O_SYNC) == O_SYNC ? DAFS_O_SYNC : 0;
+	return w;
+}
+
+/* ---- Open and close ------------------------------------------------------ */
+
+static ssize_t finish_open(struct dafs_req *req, struct dafs_reply *rep)
+{
+	struct dafs_file *f;
+	int rc;
+
+	if (!rep)
+		return req->result;
+	rc = client_errno_of(rep, 0);
+	if (rc)
+		return rc;
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	f->s = req->s;
+	f->fh = rep->res[0].r.handle.fh;
+	f->flags = (int)req->out_len;
+	*req->out.file = f;
+	return 0;
+}
+
+static void fill_open(struct dafs_session *s, struct dafs_op *op, const char *path, int flags,
+		      mode_t mode)
+{
+	op->opcode = DAFS_OP_OPEN;
+	op->a.open = (struct dafs_args_open){
+		.dir = DAFS_FH_ROOT, .path = path, .flags = client_open_flags(flags),
+		.mode = (uint32_t)(mode & ~s->umask & 07777),
+	};
+}
+
+int dafs_open(struct dafs_session *s, const char *path, int flags, mode_t mode,
+	      struct dafs_file **out)
+{
+	struct dafs_request *rq = request_alloc();
+	struct dafs_req *req = NULL;
+
+	if (!rq || !req_new(s, NULL, NULL, &req, finish_open)) {
+		free(rq);
+		return -ENOMEM;
+	}
+	req->out.file = out;
+	req->out_len = (size_t)flags;
+	rq->nops = 1;
+	fill_open(s, &rq->ops[0], path, flags, mode);
+	return (int)req_run(req, rq);
+}
+
+static ssize_t finish_status(struct dafs_req *req, struct dafs_reply *rep)
+{
+	if (!rep)
+		return req->result;
+	/* The last operation that ran decides (a batch of unlock + close). */
+	return client_errno_of(rep, rep->nres ? rep->nres - 1u : 0);
+}
+
+int dafs_close(struct dafs_file *f)
+{
+	struct dafs_request *rq = request_alloc();
+	struct dafs_req *req = NULL;
+	unsigned n = 0;
+	int rc;
+
+	if (!rq || !req_new(f->s, NULL, NULL, &req, finish_status)) {
+		free(rq);
+		return -ENOMEM;
+	}
+	/* POSIX: closing a file releases its owners' locks on it. */
+	for (unsigned i = 0; i < f->nlock_owners; i++) {
+		rq->ops[n].opcode = DAFS_OP_UNLOCK;
+		rq->ops[n++].a.lock = (struct dafs_args_lock){
+			.fh = f->fh, .owner = f->lock_owners[i], .type = DAFS_LOCK_WRITE,
+		};
+	}
+	rq->ops[n].opcode = DAFS_OP_CLOSE;
+	rq->ops[n++].a.fh.fh = f->fh;
+	rq->nops = (uint16_t)n;
+	rq->hdr.flags = DAFS_HF_CONTINUE;
+	rc = (int)req_run(req, rq);
+	free(f);
+	return rc;
+}
+
+/* ---- Reads and writes ---------------------------------------------------- */
+
+static ssize_t finish_read(struct dafs_req *req, struct dafs_reply *rep)
+{
+	const struct dafs_res_read *r;
+	int rc;
+
+	if (!rep)
+		return req->result;
+	rc = client_errno_of(rep, rep->nres - 1u);
+	if (rc)
+		return rc;
+	r = &rep->res[rep->nres - 1].r.read;
+	if (r->count > req->out_len)
+		return -EPROTO;
+	if (r->data)
+		memcpy(req->user_buf, r->data, r->count);
+	else if (req->nbounce)
+		client_copy_chunks(req, 0, req->user_buf, r->count);
+	return r->count;
+}
+
+static ssize_t finish_write(struct dafs_req *req, struct dafs_reply *rep)
+{
+	const struct dafs_res_write *r;
+	int rc;
+
+	if (!rep)
+		return req->result;
+	rc = client_errno_of(rep, 0);
+	if (rc)
+		return rc;
+	r = &rep->res[0].r.write;
+	if (r->count > req->out_len)
+		return -EPROTO;
+	if (req->out.st)   /* dafs_append: where the data landed */
+		*(off_t *)req->out.st = (off_t)r->offset;
+	return r->count;
+}
+
+/* Fills a READ or WRITE op: inline when small, else direct. Session locked. */
+static int fill_io(struct dafs_req *req, struct dafs_op *op, struct dafs_file *f, void *buf,
+		   size_t len, off_t off, bool write)
+{
+	op->opcode = write ? DAFS_OP_WRITE : DAFS_OP_READ;
+	op->a.io = (struct dafs_args_io){ .fh = f->fh, .offset = (uint64_t)off,
+					  .len = (uint32_t)len };
+	if (len <= req->s->inline_max) {
+		op->a.io.data = write ? buf : NULL;
+		req->user_buf = buf;
+		return 0;
+	}
+	return client_segments(req, buf, len, write, &op->a.io);
+}
+
+static int io_async(struct dafs_file *f, void *buf, size_t len, off_t off, bool write,
+		    struct dafs_cg *cg, void *user, struct dafs_req **req_out, off_t *where)
+{
+	struct dafs_session *s = f->s;
+	struct dafs_request *rq;
+	struct dafs_req *req;
+	int rc;
+
+	if (off < 0)
+		return -EINVAL;
+	if (len > s->io_max)
+		return -E2BIG;
+	if ((uint64_t)off > (uint64_t)INT64_MAX - len)
+		return -EFBIG;
+	rq = request_alloc();
+	req = rq ? req_new(s, cg, user, req_out, write ? finish_write : finish_read) : NULL;
+	if (!req) {
+		free(rq);
+		return rq ? -EINVAL : -ENOMEM;
+	}
+	req->out_len = len;
+	req->out.st = (struct stat *)where;
+	rq->nops = 1;
+	pthread_mutex_lock(&s->lock);
+	rc = fill_io(req, &rq->ops[0], f, buf, len, off, write);
+	pthread_mutex_unlock(&s->lock);
+	if (rc) {
+		req_free(req);
+		free(rq);
+		return rc;
+	}
+	rc = req_submit(req, rq);
+	free(rq);
+	return rc;
+}
+
+int dafs_read_async(struct dafs_file *f, void *buf, size_t len, off_t off,
+		    struct dafs_cg *cg, void *user, struct dafs_req **req_out)
+{
+	return io_async(f, buf, len, off, false, cg, user, req_out, NULL);
+}
+
+int dafs_write_async(struct dafs_file *f, const void *buf, size_t len, off_t off,
+		     struct dafs_cg *cg, void *user, struct dafs_req **req_out)
+{
+	return io_async(f, (void *)buf, len, off, true, cg, user, req_out, NULL);
+}
+
+/* The synchronous forms split what exceeds one operation's limit and keep
+ * going until done, a short read (end of file) or an error. */
+static ssize_t io_sync(struct dafs_file *f, void *buf, size_t len, off_t off, bool write,
+		       off_t *where)
+{
+	size_t done = 0;
+
+	do {
+		size_t n = len - done < f->s->io_max ? len - done : f->s->io_max;
+		struct dafs_req *req;
+		ssize_t got;
+		int rc = io_async(f, (char *)buf + done, n, off + (off_t)done, write, NULL, NULL,
+				  &req, done == 0 ? where : NULL);
+		if (rc)
+			return done ? (ssize_t)done : rc;
+		got = dafs_req_wait(req, -1);
+		if (got < 0)
+			return done ? (ssize_t)done : got;
+		done += (size_t)got;
+		if ((size_t)got < n)
+			break;
+	} while (done < len);
+	return (ssize_t)done;
+}
+
+ssize_t dafs_pread(struct dafs_file *f, void *buf, size_t len, off_t off)
+{
+	return io_sync(f, buf, len, off, false, NULL);
+}
+
+ssize_t dafs_pwrite(struct dafs_file *f, const void *buf, size_t len, off_t off)
+{
+	return io_sync(f, (void *)buf, len, off, true, NULL);
+}
+
+ssize_t dafs_append(struct dafs_file *f, const void *buf, size_t len, off_t *where)
+{
+	if (!(f->flags & O_APPEND))
+		return -EINVAL;
+	/* One operation, so that the data lands in one piece. */
+	if (len > f->s->io_max)
+		return -E2BIG;
+	return io_sync(f, (void *)buf, len, 0, true, where);
+}
+
+/* ---- Other operations on an open file ------------------------------------ */
+
+static ssize_t finish_attr(struct dafs_req *req, struct dafs_reply *rep)
+{
+	int rc;
+
+	if (!rep)
+		return req->result;
+	rc = client_errno_of(rep, 0);
+	if (rc == 0 && req->out.st)
+		client_stat_from_attr(req->out.st, &rep->res[0].r.attr.attr);
+	return rc;
+}
+
+/* One operation, synchronously, with `finish` reading its result. */
+static ssize_t run_one(struct dafs_session *s, struct dafs_op *op, req_finish_fn finish,
+		       void *out)
+{
+	struct dafs_request *rq = request_alloc();
+	struct dafs_req *req = NULL;
+
+	if (!rq || !req_new(s, NULL, NULL, &req, finish)) {
+		free(rq);
+		return -ENOMEM;
+	}
+	req->out.st = out;
+	rq->nops = 1;
+	rq->ops[0] = *op;
+	return req_run(req, rq);
+}
+
+int dafs_fsync_async(struct dafs_file *f, int datasync,
+		     struct dafs_cg *cg, void *user, struct dafs_req **req_out)
+{
+	struct dafs_request *rq = request_alloc();
+	struct dafs_req *req = rq ? req_new(f->s, cg, user, req_out, finish_status) : NULL;
+	int rc;
+
+	if (!req) {
+		free(rq);
+		return rq ? -EINVAL : -ENOMEM;
+	}
+	rq->nops = 1;
+	rq->ops[0].opcode = DAFS_OP_COMMIT;
+	rq->ops[0].a.commit = (struct dafs_args_commit){
+		.fh = f->fh, .flags = datasync ? DAFS_COMMIT_DATASYNC : 0 };
+	rc = req_submit(req, rq);
+	free(rq);
+	return rc;
+}
+
+int dafs_fsync(struct dafs_file *f, int datasync)
+{
+	struct dafs_req *req;
+	int rc = dafs_fsync_async(f, datasync, NULL, NULL, &req);
+
+	return rc ? rc : (int)dafs_req_wait(req, -1);
+}
+
+int dafs_fstat(struct dafs_file *f, struct stat *st)
+{
+	struct dafs_op op = { .opcode = DAFS_OP_GETATTR,
+			      .a.open = { .dir = f->fh, .path = "" } };
+
+	return (int)run_one(f->s, &op, finish_attr, st);
+}
+
+static int fsetattr(struct dafs_file *f, struct dafs_args_setattr *a)
+{
+	struct dafs_op op = { .opcode = DAFS_OP_SETATTR };
+
+	a->fh = f->fh;
+	a->path = "";
+	op.a.setattr = *a;
+	return (int)run_one(f->s, &op, finish_attr, NULL);
+}
+
+int dafs_ftruncate(struct dafs_file *f, off_t size)
+{
+	struct dafs_args_setattr a = { .mask = DAFS_SET_SIZE, .size = (uint64_t)size };
+
+	if (size < 0)
+		return -EINVAL;
+	return fsetattr(f, &a);
+}
+
+int dafs_fchmod(struct dafs_file *f, mode_t mode)
+{
+	struct dafs_args_setattr a = { .mask = DAFS_SET_MODE, .mode = mode & 07777 };
+
+	return fsetattr(f, &a);
+}
+
+/* utimensat's times into setattr's mask; -EINVAL for a bad nanosecond value. */
+int client_times(struct dafs_args_setattr *a, const struct timespec times[2]);
+int client_times(struct dafs_args_setattr *a, const struct timespec times[2])
+{
+	static const uint32_t set[2] = { DAFS_SET_ATIME, DAFS_SET_MTIME };
+	static const uint32_t now[2] = { DAFS_SET_ATIME_NOW, DAFS_SET_MTIME_NOW };
+	struct dafs_time *t[2] = { &a->atime, &a->mtime };
+
+	for (int i = 0; i < 2; i++) {
+		if (!times || times[i].tv_nsec == UTIME_NOW) {
+			a->mask |= now[i];
+		} else if (times[i].tv_nsec != UTIME_OMIT) {
+			if (times[i].tv_nsec < 0 || times[i].tv_nsec >= 1000000000)
+				return -EINVAL;
+			a->mask |= set[i];
+			*t[i] = (struct dafs_time){ times[i].tv_sec, (uint32_t)times[i].tv_nsec };
+		}
+	}
+	return 0;
+}
+
+int dafs_futimens(struct dafs_file *f, const struct timespec times[2])
+{
+	struct dafs_args_setattr a = { 0 };
+	int rc = client_times(&a, times);
+
+	return rc ? rc : fsetattr(f, &a);
+}
+
+static ssize_t finish_statfs(struct dafs_req *req, struct dafs_reply *rep)
+{
+	const struct dafs_res_statfs *r;
+	int rc;
+
+	if (!rep)
+		return req->result;
+	rc = client_errno_of(rep, 0);
+	if (rc)
+		return rc;
+	r = &rep->res[0].r.statfs;
+	*req->out.sv = (struct statvfs){
+		.f_bsize = r->bsize, .f_frsize = r->frsize, .f_blocks = r->blocks,
+		.f_bfree = r->bfree, .f_bavail = r->bavail, .f_files = r->files,
+		.f_ffree = r->ffree, .f_favail = r->favail, .f_namemax = r->namemax,
+	};
+	return 0;
+}
+
+int dafs_fstatvfs(struct dafs_file *f, struct statvfs *sv)
+{
+	struct dafs_op op = { .opcode = DAFS_OP_STATFS, .a.fh.fh = f->fh };
+
+	return (int)run_one(f->s, &op, finish_statfs, sv);
+}
+
+int dafs_statvfs(struct dafs_session *s, struct statvfs *sv)
+{
+	struct dafs_op op = { .opcode = DAFS_OP_STATFS, .a.fh.fh = DAFS_FH_ROOT };
+
+	return (int)run_one(s, &op, finish_statfs, sv);
+}
+
+int dafs_fadvise(struct dafs_file *f, off_t off, off_t len, int advice)
+{
+	static const uint32_t map[] = {
+		[POSIX_FADV_WILLNEED] = DAFS_HINT_WILLNEED, [POSIX_FADV_DONTNEED] = DAFS_HINT_DONTNEED,
+		[POSIX_FADV_SEQUENTIAL] = DAFS_HINT_SEQUENTIAL, [POSIX_FADV_RANDOM] = DAFS_HINT_RANDOM,
+	};
+	struct dafs_op op = { .opcode = DAFS_OP_HINT };
+
+	if (off < 0 || len < 0)
+		return -EINVAL;
+	if (advice == POSIX_FADV_NORMAL || advice == POSIX_FADV_NOREUSE)
+		return 0;
+	if (advice < 0 || advice >= (int)(sizeof(map) / sizeof(map[0])) || !map[advice])
+		return -EINVAL;
+	op.a.hint = (struct dafs_args_hint){ f->fh, (uint64_t)off, (uint64_t)len, map[advice] };
+	return (int)run_one(f->s, &op, finish_status, NULL);
+}
+
+/* ---- Batch I/O and chaining ------------------------------------------------ */
+
+static ssize_t finish_batch(struct dafs_req *req, struct dafs_reply *rep)
+{
+	struct dafs_batch_item *items = req->out.items;
+	unsigned n = (unsigned)req->out_len, ok = 0, chunk = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		struct dafs_batch_item *it = &items[i];
+		bool bounced = req->bounce_items & (UINT64_C(1) << i);
+		unsigned chunks = bounced ? (unsigned)((it->len + CLIENT_BOUNCE_CHUNK - 1) /
+						       CLIENT_BOUNCE_CHUNK) : 0;
+
+		it->result = rep ? client_errno_of(rep, i) : req->result;
+		if (it->result == 0) {
+			const struct dafs_result *r = &rep->res[i];
+			it->result = it->is_write ? (ssize_t)r->r.write.count :
+						    (ssize_t)r->r.read.count;
+			if ((size_t)it->result > it->len)
+				it->result = -EPROTO;
+			else if (!it->is_write && r->r.read.data)
+				memcpy(it->buf, r->r.read.data, r->r.read.count);
+			else if (!it->is_write && bounced)
+				client_copy_chunks(req, chunk, it->buf, (size_t)it->result);
+		}
+		chunk += chunks;
+		if (it->result >= 0)
+			ok++;
+	}
+	return ok;
+}
+
+int dafs_batch_submit(struct dafs_session *s, struct dafs_batch_item *items, unsigned n,
+		      struct dafs_cg *cg, void *user, struct dafs_req **req_out)
+{
+	struct dafs_request *rq;
+	struct dafs_req *req;
+	size_t inline_bytes = 0;
+	int rc = 0;
+
+	if (n == 0 || n > DAFS_COMPOUND_MAX)
+		return -EINVAL;
+	for (unsigned i = 0; i < n; i++) {
+		if (!items[i].file || items[i].file->s != s || items[i].off < 0 ||
+		    items[i].len > s->io_max)
+			return -EINVAL;
+		if (items[i].len <= s->inline_max)
+			inline_bytes += items[i].len;
+	}
+	/* Inline data of all items rides in one message each way. */
+	if (inline_bytes > DAFS_MSG_MAX - 8192)
+		return -E2BIG;
+	rq = request_alloc();
+	req = rq ? req_new(s, cg, user, req_out, finish_batch) : NULL;
+	if (!req) {
+		free(rq);
+		return rq ? -EINVAL : -ENOMEM;
+	}
+	req->out.items = items;
+	req->out_len = n;
+	rq->nops = (uint16_t)n;
+	rq->hdr.flags = DAFS_HF_CONTINUE;
+	pthread_mutex_lock(&s->lock);
+	for (unsigned i = 0; i < n && !rc; i++) {
+		struct dafs_batch_item *it = &items[i];
+		unsigned before = req->nbounce;
+		rc = fill_io(req, &rq->ops[i], it->file, it->buf, it->len, it->off, it->is_write);
+		if (req->nbounce != before)
+			req->bounce_items |= UINT64_C(1) << i;
+	}
+	pthread_mutex_unlock(&s->lock);
+	if (rc) {
+		req_free(req);
+		free(rq);
+		return rc;
+	}
+	rc = req_submit(req, rq);
+	free(rq);
+	return rc;
+}
+
+ssize_t dafs_batch(struct dafs_session *s, struct dafs_batch_item *items, unsigned n)
+{
+	struct dafs_req *req;
+	int rc = dafs_batch_submit(s, items, n, NULL, NULL, &req);
+
+	return rc ? rc : dafs_req_wait(req, -1);
+}
+
+/* LOOKUP dir, OPEN name, READ: the file comes from the second result. */
+static ssize_t finish_open_read(struct dafs_req *req, struct dafs_reply *rep)
+{
+	struct dafs_file *f;
+	int rc;
+
+	if (!rep)
+		return req->result;
+	rc = client_errno_of(rep, 0);
+	if (rc == 0)
+		rc = client_errno_of(rep, 1);
+	if (rc)
+		return rc;
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	f->s = req->s;
+	f->fh = rep->res[1].r.handle.fh;
+	f->flags = O_RDONLY;
+	*req->out.file = f;
+	return finish_read(req, rep);
+}
+
+ssize_t dafs_open_read(struct dafs_session *s, const char *path, void *buf, size_t len,
+		       off_t off, struct dafs_file **out)
+{
+	struct dafs_request *rq;
+	struct dafs_req *req = NULL;
+	char dir[DAFS_PATH_MAX];
+	const char *slash, *name;
+	ssize_t got;
+	int rc;
+
+	if (len > s->io_max || off < 0)
+		return -EINVAL;
+	if (strlen(path) >= sizeof(dir))
+		return -ENAMETOOLONG;
+	slash = strrchr(path, '/');
+	name = slash ? slash + 1 : path;
+	memcpy(dir, path, (size_t)(name - path));
+	dir[name - path] = '\0';
+	rq = request_alloc();
+	if (!rq || !req_new(s, NULL, NULL, &req, finish_open_read)) {
+		free(rq);
+		return -ENOMEM;
+	}
+	*out = NULL;
+	req->out.file = out;
+	req->out_len = len;
+	rq->nops = 3;
+	/* The directory's handle lives only as long as this request. */
+	rq->ops[0].opcode = DAFS_OP_LOOKUP;
+	rq->ops[0].a.open = (struct dafs_args_open){ .dir = DAFS_FH_ROOT, .path = dir,
+						     .flags = DAFS_L_TRANSIENT };
+	fill_open(s, &rq->ops[1], name, O_RDONLY, 0);
+	rq->ops[1].a.open.dir = DAFS_FH_CURRENT;
+	pthread_mutex_lock(&s->lock);
+	rc = fill_io(req, &rq->ops[2], &(struct dafs_file){ .fh = DAFS_FH_CURRENT }, buf, len,
+		     off, false);
+	pthread_mutex_unlock(&s->lock);
+	if (rc) {
+		req_free(req);
+		free(rq);
+		return rc;
+	}
+	got = req_run(req, rq);
+	if (got < 0 && *out) {
+		/* Opened but the read failed: do not leave the file open. */
+		dafs_close(*out);
+		*out = NULL;
+	}
+	return got;
+}

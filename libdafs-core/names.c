@@ -1,0 +1,454 @@
+/* names.c — operations on names (stat, mkdir, unlink, rename, links...),
+ * directories, and byte-range locks. Each synchronous call is its _async
+ * form plus a wait, through one helper per shape of request. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/fs.h>
+
+#include "client.h"
+
+static ssize_t finish_status(struct dafs_req *req, struct dafs_reply *rep)
+{
+	if (!rep)
+		return req->result;
+	return client_errno_of(rep, rep->nres ? rep->nres - 1u : 0);
+}
+
+static ssize_t finish_attr(struct dafs_req *req, struct dafs_reply *rep)
+{
+	int rc;
+
+	if (!rep)
+		return req->result;
+	rc = client_errno_of(rep, 0);
+	if (rc == 0 && req->out.st)
+		client_stat_from_attr(req->out.st, &rep->res[0].r.attr.attr);
+	return rc;
+}
+
+/* Submits one operation; `out` is what `finish` fills in. */
+static int submit_one(struct dafs_session *s, const struct dafs_op *op, req_finish_fn finish,
+		      void *out, size_t out_len, struct dafs_cg *cg, void *user,
+		      struct dafs_req **req_out)
+{
+	struct dafs_request *rq = request_alloc();
+	struct dafs_req *req = rq ? req_new(s, cg, user, req_out, finish) : NULL;
+	int rc;
+
+	if (!req) {
+		free(rq);
+		return rq ? -EINVAL : -ENOMEM;
+	}
+	req->out.st = out;
+	req->out_len = out_len;
+	rq->nops = 1;
+	rq->ops[0] = *op;
+	rc = req_submit(req, rq);
+	free(rq);
+	return rc;
+}
+
+static ssize_t run_one(struct dafs_session *s, const struct dafs_op *op, req_finish_fn finish,
+		       void *out, size_t out_len)
+{
+	struct dafs_req *req;
+	int rc = submit_one(s, op, finish, out, out_len, NULL, NULL, &req);
+
+	return rc ? rc : dafs_req_wait(req, -1);
+}
+
+/* ---- Names -------------------------------------------------------------- */
+
+int dafs_stat_async(struct dafs_session *s, const char *path, struct stat *st, int flags,
+		    struct dafs_cg *cg, void *user, struct dafs_req **req_out)
+{
+	struct dafs_op op = { .opcode = DAFS_OP_GETATTR, .a.open = {
+		.dir = DAFS_FH_ROOT, .path = path,
+		.flags = flags & AT_SYMLINK_NOFOLLOW ? DAFS_L_NOFOLLOW : 0 } };
+
+	/* "" means the root here, as the export's own attributes. */
+	if (!path[0])
+		op.a.open.path = "/";
+	return submit_one(s, &op, finish_attr, st, 0, cg, user, req_out);
+}
+
+int dafs_stat(struct dafs_session *s, const char *path, struct stat *st, int flags)
+{
+	struct dafs_req *req;
+	int rc = dafs_stat_async(s, path, st, flags, NULL, NULL, &req);
+
+	return rc ? rc : (int)dafs_req_wait(req, -1);
+}
+
+static int setattr_path(struct dafs_session *s, const char *path, struct dafs_args_setattr *a)
+{
+	struct dafs_op op = { .opcode = DAFS_OP_SETATTR };
+
+	a->fh = DAFS_FH_ROOT;
+	a->path = path[0] ? path : "/";
+	op.a.setattr = *a;
+	return (int)run_one(s, &op, finish_attr, NULL, 0);
+}
+
+int dafs_truncate(struct dafs_session *s, const char *path, off_t size)
+{
+	struct dafs_args_setattr a = { .mask = DAFS_SET_SIZE, .size = (uint64_t)size };
+
+	if (size < 0)
+		return -EINVAL;
+	return setattr_path(s, path, &a);
+}
+
+int dafs_chmod(struct dafs_session *s, const char *path, mode_t mode)
+{
+	struct dafs_args_setattr a = { .mask = DAFS_SET_MODE, .mode = mode & 07777 };
+
+	return setattr_path(s, path, &a);
+}
+
+int dafs_utimens(struct dafs_session *s, const char *path, const struct timespec times[2],
+		 int flags)
+{
+	struct dafs_args_setattr a = { .flags = flags & AT_SYMLINK_NOFOLLOW ? DAFS_L_NOFOLLOW : 0 };
+	int rc = client_times(&a, times);
+
+	return rc ? rc : setattr_path(s, path, &a);
+}
+
+static int path_op_async(struct dafs_session *s, uint16_t opcode, const char *path,
+			 mode_t mode, struct dafs_cg *cg, void *user, struct dafs_req **req_out)
+{
+	struct dafs_op op = { .opcode = opcode, .a.path = {
+		.dir = DAFS_FH_ROOT, .path = path, .mode = (uint32_t)(mode & 07777) } };
+
+	return submit_one(s, &op, opcode == DAFS_OP_MKDIR ? finish_attr : finish_status,
+			  NULL, 0, cg, user, req_out);
+}
+
+static int path_op(struct dafs_session *s, uint16_t opcode, const char *path, mode_t mode)
+{
+	struct dafs_req *req;
+	int rc = path_op_async(s, opcode, path, mode, NULL, NULL, &req);
+
+	return rc ? rc : (int)dafs_req_wait(req, -1);
+}
+
+int dafs_mkdir_async(struct dafs_session *s, const char *path, mode_t mode,
+		     struct dafs_cg *cg, void *user, struct dafs_req **req_out)
+{
+	return path_op_async(s, DAFS_OP_MKDIR, path, mode & ~s->umask, cg, user, req_out);
+}
+
+int dafs_unlink_async(struct dafs_session *s, const char *path,
+		      struct dafs_cg *cg, void *user, struct dafs_req **req_out)
+{
+	return path_op_async(s, DAFS_OP_REMOVE, path, 0, cg, user, req_out);
+}
+
+int dafs_rmdir_async(struct dafs_session *s, const char *path,
+		     struct dafs_cg *cg, void *user, struct dafs_req **req_out)
+{
+	return path_op_async(s, DAFS_OP_RMDIR, path, 0, cg, user, req_out);
+}
+
+int dafs_mkdir(struct dafs_session *s, const char *path, mode_t mode)
+{
+	return path_op(s, DAFS_OP_MKDIR, path, mode & ~s->umask);
+}
+
+int dafs_rmdir(struct dafs_session *s, const char *path)
+{
+	return path_op(s, DAFS_OP_RMDIR, path, 0);
+}
+
+int dafs_unlink(struct dafs_session *s, const char *path)
+{
+	return path_op(s, DAFS_OP_REMOVE, path, 0);
+}
+
+static int two_paths_async(struct dafs_session *s, uint16_t opcode, const char *p1,
+			   const char *p2, unsigned flags, struct dafs_cg *cg, void *user,
+			   struct dafs_req **req_out)
+{
+	struct dafs_op op = { .opcode = opcode, .a.two = {
+		.dir1 = DAFS_FH_ROOT, .path1 = p1, .dir2 = DAFS_FH_ROOT, .path2 = p2,
+		.flags = flags } };
+
+	return submit_one(s, &op, finish_status, NULL, 0, cg, user, req_out);
+}
+
+static int two_paths(struct dafs_session *s, uint16_t opcode, const char *p1, const char *p2,
+		     unsigned flags)
+{
+	struct dafs_req *req;
+	int rc = two_paths_async(s, opcode, p1, p2, flags, NULL, NULL, &req);
+
+	return rc ? rc : (int)dafs_req_wait(req, -1);
+}
+
+static int rename_flags(unsigned flags, unsigned *wire)
+{
+	if (flags & ~(unsigned)(RENAME_NOREPLACE | RENAME_EXCHANGE))
+		return -EINVAL;
+	*wire = (flags & RENAME_NOREPLACE ? DAFS_RENAME_NOREPLACE : 0) |
+		(flags & RENAME_EXCHANGE ? DAFS_RENAME_EXCHANGE : 0);
+	return 0;
+}
+
+int dafs_rename_async(struct dafs_session *s, const char *from, const char *to,
+		      unsigned flags, struct dafs_cg *cg, void *user, struct dafs_req **req_out)
+{
+	unsigned wire;
+	int rc = rename_flags(flags, &wire);
+
+	return rc ? rc : two_paths_async(s, DAFS_OP_RENAME, from, to, wire, cg, user, req_out);
+}
+
+int dafs_rename(struct dafs_session *s, const char *from, const char *to, unsigned flags)
+{
+	unsigned wire;
+	int rc = rename_flags(flags, &wire);
+
+	return rc ? rc : two_paths(s, DAFS_OP_RENAME, from, to, wire);
+}
+
+int dafs_link(struct dafs_session *s, const char *existing, const char *newpath)
+{
+	return two_paths(s, DAFS_OP_LINK, existing, newpath, 0);
+}
+
+int dafs_symlink(struct dafs_session *s, const char *target, const char *linkpath)
+{
+	return two_paths(s, DAFS_OP_SYMLINK, target, linkpath, 0);
+}
+
+static ssize_t finish_readlink(struct dafs_req *req, struct dafs_reply *rep)
+{
+	size_t n;
+	int rc;
+
+	if (!rep)
+		return req->result;
+	rc = client_errno_of(rep, 0);
+	if (rc)
+		return rc;
+	n = strlen(rep->res[0].r.readlink.target);
+	if (n > req->out_len)
+		n = req->out_len;   /* readlink(2) truncates silently */
+	memcpy(req->out.link, rep->res[0].r.readlink.target, n);
+	return (ssize_t)n;
+}
+
+ssize_t dafs_readlink(struct dafs_session *s, const char *path, char *buf, size_t size)
+{
+	struct dafs_op op = { .opcode = DAFS_OP_READLINK,
+			      .a.path = { .dir = DAFS_FH_ROOT, .path = path } };
+
+	return run_one(s, &op, finish_readlink, buf, size);
+}
+
+/* ---- Directories --------------------------------------------------------- */
+
+int dafs_opendir(struct dafs_session *s, const char *path, struct dafs_dir **out)
+{
+	struct dafs_dir *d = calloc(1, sizeof(*d));
+	int rc;
+
+	if (!d)
+		return -ENOMEM;
+	rc = dafs_open(s, path[0] ? path : "/", O_RDONLY | O_DIRECTORY, 0, &d->file);
+	if (rc) {
+		free(d);
+		return rc;
+	}
+	*out = d;
+	return 0;
+}
+
+static ssize_t finish_readdir(struct dafs_req *req, struct dafs_reply *rep)
+{
+	struct dafs_dir *d = req->out.dir;
+	const struct dafs_res_readdir *r;
+	int rc;
+
+	if (!rep)
+		return req->result;
+	rc = client_errno_of(rep, 0);
+	if (rc)
+		return rc;
+	r = &rep->res[0].r.readdir;
+	free(d->buf);
+	d->buf = malloc(r->entries_len ? r->entries_len : 1);
+	if (!d->buf)
+		return -ENOMEM;
+	memcpy(d->buf, r->entries, r->entries_len);
+	d->len = r->entries_len;
+	d->pos = 0;
+	d->eof = r->eof;
+	return r->count;
+}
+
+int dafs_readdir(struct dafs_dir *d, struct dafs_dirent_info *ent)
+{
+	struct dafs_dirent e;
+	int rc;
+
+	for (;;) {
+		rc = d->buf ? dafs_dirent_next(d->buf, d->len, &d->pos, &e) : 0;
+		if (rc < 0)
+			return -EPROTO;
+		if (rc == 1)
+			break;
+		if (d->eof)
+			return 0;
+		struct dafs_op op = { .opcode = DAFS_OP_READDIR, .a.readdir = {
+			.fh = d->file->fh, .cookie = d->cookie, .max_bytes = 32768 } };
+		ssize_t n = run_one(d->file->s, &op, finish_readdir, d, 0);
+		if (n < 0)
+			return (int)n;
+		if (n == 0 && !d->eof)
+			return -EPROTO;
+	}
+	ent->ino = e.ino;
+	ent->type = e.type;
+	ent->cookie = (off_t)e.cookie;
+	snprintf(ent->name, sizeof(ent->name), "%s", e.name);
+	d->cookie = d->pos_cookie = e.cookie;
+	return 1;
+}
+
+void dafs_seekdir(struct dafs_dir *d, off_t cookie)
+{
+	free(d->buf);
+	d->buf = NULL;
+	d->len = d->pos = 0;
+	d->eof = false;
+	d->cookie = d->pos_cookie = (uint64_t)cookie;
+}
+
+void dafs_rewinddir(struct dafs_dir *d)
+{
+	dafs_seekdir(d, 0);
+}
+
+off_t dafs_telldir(struct dafs_dir *d)
+{
+	return (off_t)d->pos_cookie;
+}
+
+int dafs_closedir(struct dafs_dir *d)
+{
+	int rc = dafs_close(d->file);
+
+	free(d->buf);
+	free(d);
+	return rc;
+}
+
+/* ---- Locks ---------------------------------------------------------------- */
+
+static ssize_t finish_lock(struct dafs_req *req, struct dafs_reply *rep)
+{
+	const struct dafs_res_lock *r;
+	struct flock *fl = req->out.fl;
+	int rc;
+
+	if (!rep)
+		return req->result;
+	rc = client_errno_of(rep, 0);
+	if (rc && rc != -EAGAIN)
+		return rc;
+	if (!fl)
+		return rc;
+	r = &rep->res[0].r.lock;
+	if (r->type == DAFS_LOCK_NONE) {
+		fl->l_type = F_UNLCK;
+	} else {
+		fl->l_type = r->type == DAFS_LOCK_READ ? F_RDLCK : F_WRLCK;
+		fl->l_whence = SEEK_SET;
+		fl->l_start = (off_t)r->start;
+		fl->l_len = (off_t)r->len;
+		fl->l_pid = (pid_t)r->pid;
+	}
+	return rc;
+}
+
+/* close() must release every owner's locks, so the file remembers them; one
+ * owner too many gets ENOLCK rather than a lock that outlives close. */
+static bool owner_room(struct dafs_file *f, uint64_t owner)
+{
+	for (unsigned i = 0; i < f->nlock_owners; i++)
+		if (f->lock_owners[i] == owner)
+			return true;
+	return f->nlock_owners < sizeof(f->lock_owners) / sizeof(f->lock_owners[0]);
+}
+
+static void remember_owner(struct dafs_file *f, uint64_t owner)
+{
+	for (unsigned i = 0; i < f->nlock_owners; i++)
+		if (f->lock_owners[i] == owner)
+			return;
+	f->lock_owners[f->nlock_owners++] = owner;
+}
+
+int dafs_lock(struct dafs_file *f, int cmd, struct flock *fl, uint64_t owner)
+{
+	struct dafs_op op = { .opcode = DAFS_OP_LOCK };
+	int64_t start = fl->l_start, len = fl->l_len;
+	unsigned delay_ms = 2;
+	int rc;
+
+	if (fl->l_whence == SEEK_END) {
+		struct stat st;
+		rc = dafs_fstat(f, &st);
+		if (rc)
+			return rc;
+		start += st.st_size;
+	} else if (fl->l_whence != SEEK_SET && fl->l_whence != SEEK_CUR) {
+		return -EINVAL;
+	}
+	/* A negative length covers the bytes before start, as fcntl allows. */
+	if (len < 0) {
+		start += len;
+		len = -len;
+	}
+	if (start < 0)
+		return -EINVAL;
+	if (fl->l_type != F_RDLCK && fl->l_type != F_WRLCK && fl->l_type != F_UNLCK)
+		return -EINVAL;
+	op.a.lock = (struct dafs_args_lock){
+		.fh = f->fh, .owner = owner, .start = (uint64_t)start, .len = (uint64_t)len,
+		.pid = (uint32_t)getpid(),
+		.type = fl->l_type == F_RDLCK ? DAFS_LOCK_READ : DAFS_LOCK_WRITE,
+	};
+	if (cmd == F_GETLK) {
+		if (fl->l_type == F_UNLCK)
+			return -EINVAL;
+		op.opcode = DAFS_OP_LOCKT;
+		return (int)run_one(f->s, &op, finish_lock, fl, 0);
+	}
+	if (cmd != F_SETLK && cmd != F_SETLKW)
+		return -EINVAL;
+	if (fl->l_type == F_UNLCK) {
+		op.opcode = DAFS_OP_UNLOCK;
+		return (int)run_one(f->s, &op, finish_status, NULL, 0);
+	}
+	if (!owner_room(f, owner))
+		return -ENOLCK;
+	/* The server never holds a request for a lock: a waiting lock polls,
+	 * backing off up to 100 ms, as NFSv4 clients do. */
+	for (;;) {
+		rc = (int)run_one(f->s, &op, finish_lock, NULL, 0);
+		if (rc != -EAGAIN || cmd == F_SETLK)
+			break;
+		usleep(delay_ms * 1000);
+		if (delay_ms < 100)
+			delay_ms *= 2;
+	}
+	if (rc == 0)
+		remember_owner(f, owner);
+	return rc;
+}

@@ -1,0 +1,148 @@
+/* main.c — dafs-server: command line, start-up of the workers, and the clean
+ * shutdown on SIGTERM/SIGINT (in-flight requests finish, files close). */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "crash.h"
+#include "log.h"
+#include "server.h"
+
+static struct server *the_server;
+
+static void on_stop_signal(int sig)
+{
+	(void)sig;
+	if (the_server)
+		the_server->stopping = 1;
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: dafs-server --export DIR --listen URL [--threads N] [--lease SECONDS]\n"
+		"\n"
+		"Serves DIR to DAFS clients over libfabric.\n"
+		"\n"
+		"  --export DIR      the directory to export; nothing outside it is reachable\n"
+		"  --listen URL      shm://NAME, tcp://HOST:PORT or verbs://HOST:PORT\n"
+		"  --threads N       worker threads, each with its own endpoint (default 1)\n"
+		"  --lease SECONDS   a silent client's session, files and locks are dropped\n"
+		"                    after this long (default 30)\n"
+		"  --help            this text\n"
+		"\n"
+		"SIGTERM or SIGINT: finish the requests in flight, close every file, exit 0.\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "export", required_argument, NULL, 'e' },
+		{ "listen", required_argument, NULL, 'l' },
+		{ "threads", required_argument, NULL, 't' },
+		{ "lease", required_argument, NULL, 'L' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *export_dir = NULL, *listen_url = NULL;
+	struct server srv = { .nworkers = 1, .lease_ms = 30000 };
+	struct sigaction sa = { .sa_handler = on_stop_signal };
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, "e:l:t:L:h", opts, NULL)) != -1) {
+		char *end;
+		long v;
+		switch (c) {
+		case 'e':
+			export_dir = optarg;
+			break;
+		case 'l':
+			listen_url = optarg;
+			break;
+		case 't':
+		case 'L':
+			v = strtol(optarg, &end, 10);
+			if (*end || v < 1 || v > (c == 't' ? 64 : 86400)) {
+				fprintf(stderr, "dafs-server: bad --%s value '%s'\n",
+					c == 't' ? "threads" : "lease", optarg);
+				return 2;
+			}
+			if (c == 't')
+				srv.nworkers = (unsigned)v;
+			else
+				srv.lease_ms = (unsigned)v * 1000;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (!export_dir || !listen_url || optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (dafs_url_parse(listen_url, &srv.url) != 0) {
+		fprintf(stderr, "dafs-server: bad URL '%s' (want shm://NAME, tcp://HOST:PORT "
+			"or verbs://HOST:PORT)\n", listen_url);
+		return 2;
+	}
+	rc = export_init(&srv.export, export_dir);
+	if (rc) {
+		fprintf(stderr, "dafs-server: cannot export %s: %s\n", export_dir, strerror(-rc));
+		return 1;
+	}
+	rc = locks_create(&srv.locks);
+	if (rc) {
+		fprintf(stderr, "dafs-server: %s\n", strerror(-rc));
+		return 1;
+	}
+	crash_install_handlers();
+	/* Clients apply their own umask; the modes they send are final. */
+	umask(0);
+	signal(SIGPIPE, SIG_IGN);
+	the_server = &srv;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+
+	srv.workers = calloc(srv.nworkers, sizeof(*srv.workers));
+	if (!srv.workers)
+		return 1;
+	for (unsigned i = 0; i < srv.nworkers; i++) {
+		rc = worker_init(&srv.workers[i], &srv, i, i == 0);
+		if (rc) {
+			fprintf(stderr, "dafs-server: cannot listen on %s: %s\n", listen_url,
+				strerror(-rc));
+			return 1;
+		}
+	}
+	log_msg("exporting %s on %s (%s, %u worker%s, lease %us)", export_dir, listen_url,
+		dafs_fabric_provider(srv.workers[0].fab), srv.nworkers,
+		srv.nworkers == 1 ? "" : "s", srv.lease_ms / 1000);
+	for (unsigned i = 1; i < srv.nworkers; i++) {
+		rc = pthread_create(&srv.workers[i].thread, NULL, worker_main, &srv.workers[i]);
+		if (rc) {
+			fprintf(stderr, "dafs-server: cannot start a worker: %s\n", strerror(rc));
+			srv.stopping = 1;
+			srv.nworkers = i;
+			break;
+		}
+	}
+	worker_main(&srv.workers[0]);
+	for (unsigned i = 1; i < srv.nworkers; i++)
+		pthread_join(srv.workers[i].thread, NULL);
+	for (unsigned i = 0; i < srv.nworkers; i++)
+		worker_fini(&srv.workers[i]);
+	free(srv.workers);
+	locks_destroy(srv.locks);
+	export_fini(&srv.export);
+	log_msg("stopped");
+	return 0;
+}

@@ -1,0 +1,126 @@
+/* server.h — what the server's parts share: the server, its workers and the
+ * job that carries one request from arrival to reply.
+ *
+ * Each worker thread owns a fabric endpoint, an io_uring and the sessions
+ * assigned to it, and runs one event loop over both completion queues; only
+ * the lock table and the export are shared between workers. */
+#ifndef DAFS_SERVER_H
+#define DAFS_SERVER_H
+
+#include <liburing.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "bufpool.h"
+#include "export.h"
+#include "fabric.h"
+#include "locks.h"
+#include "proto.h"
+#include "session.h"
+
+#define WORKER_RECVS        64     /* receive buffers posted per worker */
+#define WORKER_URING_DEPTH  256
+
+struct server;
+
+struct recv_buf {
+	struct dafs_fabric_ctx ctx;
+	void *buf;
+	bool posted;
+};
+
+struct worker {
+	unsigned id;
+	struct server *srv;
+	pthread_t thread;
+	struct dafs_fabric *fab;
+	uint8_t name[DAFS_ADDR_MAX];   /* the endpoint's fabric name */
+	size_t name_len;
+	struct bufpool *pool;
+	struct io_uring ring;
+	unsigned uring_pending;        /* SQEs prepared and not yet submitted */
+	bool uring_poll_armed;         /* a POLL_ADD on the fabric's wait fd is queued */
+	struct recv_buf recvs[WORKER_RECVS];
+	unsigned recvs_unposted;
+	struct session *sessions;
+	unsigned jobs;                 /* jobs in flight */
+	struct job *stalled;           /* jobs waiting to post again after -EAGAIN */
+	uint64_t now_ms;
+};
+
+struct server {
+	struct dafs_export export;
+	struct lock_table *locks;
+	struct dafs_url url;
+	unsigned nworkers;
+	struct worker *workers;
+	unsigned lease_ms;
+	atomic_uint next_worker;
+	atomic_uint_fast64_t next_session;
+	volatile sig_atomic_t stopping;
+};
+
+enum job_phase {
+	JOB_RUNNING,       /* running operations */
+	JOB_IO,            /* an io_uring operation is in flight */
+	JOB_RMA,           /* RMA transfers are in flight or waiting to be posted */
+	JOB_SENDING,       /* the reply is being sent */
+};
+
+/* One request, from arrival to the completion of its reply's send. */
+struct job {
+	struct worker *w;
+	struct session *sess;      /* NULL for CONNECT and refusals */
+	fi_addr_t peer;
+	bool remove_peer;          /* drop `peer` from the AV once the reply is sent */
+	enum job_phase phase;
+	void *frame;               /* a private copy of the request frame */
+	size_t frame_len;
+	struct dafs_request req;
+	struct dafs_reply rep;
+	unsigned next_op;
+	uint64_t current_fh;
+
+	/* The data operation in progress. */
+	void *data;                /* registered transfer buffer, from the bufpool */
+	size_t data_len;
+	size_t io_done;            /* bytes read or written so far */
+	unsigned rma_next;         /* next segment to post */
+	unsigned rma_busy;         /* segments posted, not completed */
+	int rma_err;
+	bool rma_is_write;         /* server writes into client memory (READ op) */
+	struct dafs_fabric_ctx rma_ctx[DAFS_SEGS_MAX];
+
+	void *keep[DAFS_COMPOUND_MAX];  /* per-op memory results point into */
+	uint64_t transient[DAFS_COMPOUND_MAX];  /* LOOKUP handles closed at the end */
+	unsigned ntransient;
+
+	void *send_buf;
+	size_t send_len;
+	struct dafs_fabric_ctx send_ctx;
+	bool is_stalled;
+	struct job *next_stalled;
+};
+
+/* worker.c */
+int worker_init(struct worker *w, struct server *srv, unsigned id, bool listen);
+void worker_fini(struct worker *w);
+void *worker_main(void *arg);
+/* Continues a job after an operation finished (or at its start). */
+void job_run(struct job *job);
+struct io_uring_sqe *worker_sqe(struct worker *w);
+void job_start_rma(struct job *job);
+
+/* ops.c: runs one operation. Returns 0 when the result is filled in, a
+ * positive errno for a failed operation, or -EINPROGRESS when it went
+ * asynchronous (job_run is called again when it completes). */
+int op_run(struct job *job, struct dafs_op *op, struct dafs_result *res);
+/* Completion of an async step of the current operation. */
+int op_io_done(struct job *job, int cqe_res);
+int op_rma_done(struct job *job);
+void op_release_session(struct worker *w, struct session *s);
+
+#endif

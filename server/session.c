@@ -1,0 +1,144 @@
+/* session.c — slot table with reply cache (exactly-once execution, as NFSv4.1
+ * sessions: RFC 8881 section 2.10.6) and the per-session handle table. */
+#include "session.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct session *session_create(uint64_t id, fi_addr_t peer, unsigned nslots)
+{
+	struct session *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->slots = calloc(nslots, sizeof(*s->slots));
+	if (!s->slots) {
+		free(s);
+		return NULL;
+	}
+	s->id = id;
+	s->peer = peer;
+	s->nslots = nslots;
+	return s;
+}
+
+void session_destroy(struct session *s)
+{
+	if (!s)
+		return;
+	for (unsigned i = 0; i < s->nslots; i++)
+		free(s->slots[i].reply);
+	for (unsigned i = 0; i < s->nhandles; i++)
+		if (s->handles[i].fd >= 0)
+			close(s->handles[i].fd);
+	free(s->slots);
+	free(s->handles);
+	free(s);
+}
+
+enum slot_verdict session_slot_check(struct session *s, uint16_t slot_id, uint32_t seq)
+{
+	struct slot *slot;
+
+	if (slot_id >= s->nslots)
+		return SLOT_BAD;
+	slot = &s->slots[slot_id];
+	if (slot->used && seq == slot->seq) {
+		if (slot->state == SLOT_BUSY)
+			return SLOT_IN_PROGRESS;
+		return slot->has_reply ? SLOT_REPLAY : SLOT_BAD;
+	}
+	/* Sequence numbers start at 1 and step by one per slot (wrapping). A
+	 * client may only send the next one once the previous reply arrived. */
+	if (seq != (uint32_t)(slot->seq + 1) || slot->state == SLOT_BUSY)
+		return SLOT_BAD;
+	slot->used = true;
+	slot->seq = seq;
+	slot->state = SLOT_BUSY;
+	free(slot->reply);
+	slot->reply = NULL;
+	slot->has_reply = false;
+	return SLOT_NEW;
+}
+
+int session_slot_finish(struct session *s, uint16_t slot_id, const void *reply, size_t len)
+{
+	struct slot *slot = &s->slots[slot_id];
+
+	slot->state = SLOT_IDLE;
+	slot->reply = malloc(len);
+	if (!slot->reply)
+		return -ENOMEM;
+	memcpy(slot->reply, reply, len);
+	slot->reply_len = len;
+	slot->has_reply = true;
+	return 0;
+}
+
+static struct handle *handle_slot(struct session *s, uint64_t fh)
+{
+	uint64_t index = (fh & 0xffffffffu);
+
+	if (index == 0 || index > s->nhandles)
+		return NULL;
+	struct handle *h = &s->handles[index - 1];
+	if (h->fd < 0 || h->gen != (uint32_t)(fh >> 32))
+		return NULL;
+	return h;
+}
+
+int session_handle_add(struct session *s, int fd, uint32_t open_flags, bool is_dir,
+		       uint64_t dev, uint64_t ino, uint64_t *fh)
+{
+	unsigned i;
+
+	for (i = 0; i < s->nhandles; i++)
+		if (s->handles[i].fd < 0)
+			break;
+	if (i == s->nhandles) {
+		if (s->nhandles == SESSION_HANDLES_MAX)
+			return -EMFILE;
+		if (s->nhandles == s->handles_cap) {
+			unsigned cap = s->handles_cap ? s->handles_cap * 2 : 16;
+			struct handle *grown = realloc(s->handles, cap * sizeof(*grown));
+			if (!grown)
+				return -ENOMEM;
+			s->handles = grown;
+			s->handles_cap = cap;
+		}
+		s->handles[s->nhandles++] = (struct handle){ .fd = -1, .gen = 0 };
+	}
+	struct handle *h = &s->handles[i];
+	uint32_t acc = open_flags & DAFS_O_ACCMODE;
+	h->fd = fd;
+	h->gen++;
+	h->open_flags = open_flags;
+	h->readable = !is_dir && (acc == DAFS_O_RDONLY || acc == DAFS_O_RDWR);
+	h->writable = !is_dir && (acc == DAFS_O_WRONLY || acc == DAFS_O_RDWR);
+	h->is_dir = is_dir;
+	h->dev = dev;
+	h->ino = ino;
+	h->locked = false;
+	*fh = ((uint64_t)h->gen << 32) | (i + 1);
+	return 0;
+}
+
+struct handle *session_handle_get(struct session *s, uint64_t fh)
+{
+	return handle_slot(s, fh);
+}
+
+int session_handle_close(struct session *s, uint64_t fh, struct handle *old)
+{
+	struct handle *h = handle_slot(s, fh);
+
+	if (!h)
+		return -EBADF;
+	if (old)
+		*old = *h;
+	close(h->fd);
+	h->fd = -1;
+	return 0;
+}

@@ -1,0 +1,78 @@
+/* session.h — a client session on the server: its slot table with the reply
+ * cache that makes retries exactly-once, and its handle table of open files.
+ * A session belongs to one worker thread and is touched only by it. */
+#ifndef DAFS_SERVER_SESSION_H
+#define DAFS_SERVER_SESSION_H
+
+#include <rdma/fabric.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "proto.h"
+
+#define SESSION_HANDLES_MAX 65536
+
+enum slot_state {
+	SLOT_IDLE,        /* nothing run yet, or the last reply is cached */
+	SLOT_BUSY,        /* the request with `seq` is running */
+};
+
+struct slot {
+	enum slot_state state;
+	bool used;         /* a request was ever accepted on it */
+	uint32_t seq;      /* last sequence number accepted */
+	bool has_reply;
+	void *reply;       /* cached encoded reply for `seq` */
+	size_t reply_len;
+};
+
+struct handle {
+	int fd;            /* -1: free */
+	uint32_t gen;      /* bumped on reuse so stale handles fail with EBADF */
+	uint32_t open_flags;  /* DAFS_O_* the client opened with; 0 for lookups */
+	bool readable, writable, is_dir;
+	uint64_t dev, ino;
+	bool locked;       /* some lock owner of ours may hold locks on dev/ino */
+};
+
+struct session {
+	uint64_t id;
+	fi_addr_t peer;
+	char name[128];
+	uint32_t pid;
+	unsigned nslots;
+	struct slot *slots;
+	struct handle *handles;
+	unsigned nhandles, handles_cap;
+	unsigned jobs;     /* requests of this session in progress */
+	bool closing;      /* SESSION_CLOSE seen or lease expired: no new work */
+	uint64_t last_seen_ms;
+	struct session *next;
+};
+
+/* What the slot table says about an incoming (slot, seq). */
+enum slot_verdict {
+	SLOT_NEW,          /* run it */
+	SLOT_REPLAY,       /* the cached reply answers it */
+	SLOT_IN_PROGRESS,  /* a retry of the request still running: drop it */
+	SLOT_BAD,          /* slot out of range or seq misordered */
+};
+
+struct session *session_create(uint64_t id, fi_addr_t peer, unsigned nslots);
+void session_destroy(struct session *s);   /* closes every handle */
+
+enum slot_verdict session_slot_check(struct session *s, uint16_t slot, uint32_t seq);
+/* Keeps a copy of the reply for replays and frees the slot. -ENOMEM leaves
+ * the slot without a cached reply (a replay then gets EIO-free refusal). */
+int session_slot_finish(struct session *s, uint16_t slot, const void *reply, size_t len);
+
+/* Handles: 64-bit numbers (generation << 32 | index + 1), never 0. */
+int session_handle_add(struct session *s, int fd, uint32_t open_flags, bool is_dir,
+		       uint64_t dev, uint64_t ino, uint64_t *fh);
+struct handle *session_handle_get(struct session *s, uint64_t fh);
+/* Closes the descriptor; returns the handle's former contents in *old. */
+int session_handle_close(struct session *s, uint64_t fh, struct handle *old);
+
+#endif

@@ -1,0 +1,686 @@
+/* worker.c — one worker thread's event loop: fabric completions (requests
+ * arriving, replies sent, RMA transfers done) and io_uring completions (file
+ * I/O done), and the life of a job between them.
+ *
+ * Worker 0 owns the listening address and answers CONNECT by naming the
+ * worker (itself included) that will serve the client; SESSION_OPEN and all
+ * later requests then go to that worker's own endpoint. Sessions never move
+ * between workers, so nothing here takes a lock except the shared lock table.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "server.h"
+
+#define POLL_TAG   ((void *)1)    /* io_uring user_data of the fabric fd poll */
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+struct io_uring_sqe *worker_sqe(struct worker *w)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&w->ring);
+
+	if (!sqe) {
+		io_uring_submit(&w->ring);
+		w->uring_pending = 0;
+		sqe = io_uring_get_sqe(&w->ring);
+	}
+	if (sqe)
+		w->uring_pending++;
+	return sqe;
+}
+
+/* A receive the provider had no room for stays unposted and is tried again
+ * by the loop after it has read completions. */
+static int post_recv(struct worker *w, struct recv_buf *rb)
+{
+	int rc = dafs_fabric_post_recv(w->fab, rb->buf, DAFS_MSG_MAX,
+				       bufpool_desc(w->pool, rb->buf, DAFS_MSG_MAX), &rb->ctx);
+
+	rb->posted = rc == 0;
+	if (rc == -EAGAIN) {
+		w->recvs_unposted++;
+		return 0;
+	}
+	return rc;
+}
+
+static void repost_recvs(struct worker *w)
+{
+	unsigned n = w->recvs_unposted;
+
+	w->recvs_unposted = 0;
+	for (unsigned i = 0; i < WORKER_RECVS && n; i++) {
+		if (w->recvs[i].posted)
+			continue;
+		n--;
+		if (post_recv(w, &w->recvs[i]) != 0)
+			log_msg("worker %u: cannot repost a receive buffer", w->id);
+	}
+}
+
+int worker_init(struct worker *w, struct server *srv, unsigned id, bool listen)
+{
+	int rc;
+
+	memset(w, 0, sizeof(*w));
+	w->id = id;
+	w->srv = srv;
+	rc = dafs_fabric_open(&srv->url, listen, &w->fab);
+	if (rc)
+		return rc;
+	w->name_len = sizeof(w->name);
+	rc = dafs_fabric_getname(w->fab, w->name, &w->name_len);
+	if (rc)
+		goto fail_fab;
+	rc = bufpool_create(w->fab, &w->pool);
+	if (rc)
+		goto fail_fab;
+	rc = io_uring_queue_init(WORKER_URING_DEPTH, &w->ring, 0);
+	if (rc)
+		goto fail_pool;
+	for (unsigned i = 0; i < WORKER_RECVS; i++) {
+		struct recv_buf *rb = &w->recvs[i];
+		rb->ctx.owner = rb;
+		rb->buf = bufpool_alloc(w->pool, DAFS_MSG_MAX);
+		if (!rb->buf) {
+			rc = -ENOMEM;
+			goto fail_ring;
+		}
+		rc = post_recv(w, rb);
+		if (rc)
+			goto fail_ring;
+	}
+	return 0;
+fail_ring:
+	io_uring_queue_exit(&w->ring);
+fail_pool:
+	/* Closing the endpoint cancels posted receives before their memory goes. */
+	dafs_fabric_close(w->fab);
+	bufpool_destroy(w->pool);
+	return rc;
+fail_fab:
+	dafs_fabric_close(w->fab);
+	return rc;
+}
+
+void worker_fini(struct worker *w)
+{
+	struct session *s, *next;
+
+	for (s = w->sessions; s; s = next) {
+		next = s->next;
+		log_msg("session %016llx closed: %s (server shutting down)",
+			(unsigned long long)s->id, s->name);
+		op_release_session(w, s);
+	}
+	w->sessions = NULL;
+	io_uring_queue_exit(&w->ring);
+	dafs_fabric_close(w->fab);
+	bufpool_destroy(w->pool);
+}
+
+/* ---- Jobs ------------------------------------------------------------------ */
+
+static struct job *job_new(struct worker *w, struct session *sess, fi_addr_t peer)
+{
+	struct job *job = calloc(1, sizeof(*job));
+
+	if (!job)
+		return NULL;
+	job->w = w;
+	job->sess = sess;
+	job->peer = peer;
+	job->send_ctx.owner = job;
+	for (unsigned i = 0; i < DAFS_SEGS_MAX; i++)
+		job->rma_ctx[i].owner = job;
+	w->jobs++;
+	if (sess)
+		sess->jobs++;
+	return job;
+}
+
+static void session_unlink(struct worker *w, struct session *s)
+{
+	for (struct session **p = &w->sessions; *p; p = &(*p)->next) {
+		if (*p == s) {
+			*p = s->next;
+			return;
+		}
+	}
+}
+
+static void job_free(struct job *job)
+{
+	struct worker *w = job->w;
+	struct session *s = job->sess;
+
+	if (job->data)
+		bufpool_free(w->pool, job->data);
+	if (job->send_buf)
+		bufpool_free(w->pool, job->send_buf);
+	for (unsigned i = 0; i < DAFS_COMPOUND_MAX; i++)
+		free(job->keep[i]);
+	for (unsigned i = 0; i < job->ntransient; i++)
+		session_handle_close(s, job->transient[i], NULL);
+	if (job->remove_peer)
+		dafs_fabric_av_remove(w->fab, job->peer);
+	free(job->frame);
+	w->jobs--;
+	if (s && --s->jobs == 0 && s->closing) {
+		session_unlink(w, s);
+		log_msg("session %016llx closed: %s", (unsigned long long)s->id, s->name);
+		op_release_session(w, s);
+	}
+	free(job);
+}
+
+static void stall(struct job *job)
+{
+	job->is_stalled = true;
+	job->next_stalled = job->w->stalled;
+	job->w->stalled = job;
+}
+
+static void job_send(struct job *job)
+{
+	int rc = dafs_fabric_send(job->w->fab, job->peer, job->send_buf, job->send_len,
+				  bufpool_desc(job->w->pool, job->send_buf, job->send_len),
+				  &job->send_ctx);
+
+	job->phase = JOB_SENDING;
+	if (rc == -EAGAIN) {
+		stall(job);
+		return;
+	}
+	if (rc) {
+		log_msg("send to %s failed: %s", job->sess ? job->sess->name : "client",
+			strerror(-rc));
+		job_free(job);
+	}
+}
+
+/* Sends bytes already encoded (a cached reply). */
+static void send_bytes(struct job *job, const void *frame, size_t len)
+{
+	job->send_buf = bufpool_alloc(job->w->pool, len);
+	if (!job->send_buf) {
+		job_free(job);
+		return;
+	}
+	memcpy(job->send_buf, frame, len);
+	job->send_len = len;
+	job_send(job);
+}
+
+static void job_reply(struct job *job)
+{
+	struct dafs_reply *rep = &job->rep;
+	int len;
+
+	rep->hdr.slot = job->req.hdr.slot;
+	rep->hdr.seq = job->req.hdr.seq;
+	rep->hdr.session = job->req.hdr.session;
+	rep->hdr.credits = job->sess ? (uint16_t)job->sess->nslots : 0;
+	rep->hdr.flags = job->req.hdr.flags & DAFS_HF_NOSLOT;
+	job->send_buf = bufpool_alloc(job->w->pool, DAFS_MSG_MAX);
+	if (!job->send_buf) {
+		job_free(job);
+		return;
+	}
+	len = dafs_encode_reply(job->send_buf, DAFS_MSG_MAX, rep);
+	if (len < 0) {
+		/* Too much inline data for one reply: refuse the request as a
+		 * whole so the client can split it. */
+		rep->hdr.status = len == -EMSGSIZE ? E2BIG : EIO;
+		rep->nres = 0;
+		len = dafs_encode_reply(job->send_buf, DAFS_MSG_MAX, rep);
+	}
+	if (len < 0) {
+		log_msg("cannot encode a reply: %s", strerror(-len));
+		job_free(job);
+		return;
+	}
+	job->send_len = (size_t)len;
+	if (job->sess && !(job->req.hdr.flags & DAFS_HF_NOSLOT) && rep->hdr.status != EINVAL)
+		session_slot_finish(job->sess, job->req.hdr.slot, job->send_buf, job->send_len);
+	job_send(job);
+}
+
+/* Records how the current operation ended and moves to the next. */
+static bool op_finished(struct job *job, int status)
+{
+	struct dafs_result *res = &job->rep.res[job->next_op];
+
+	res->status = status;
+	job->next_op++;
+	job->rep.nres = (uint16_t)job->next_op;
+	return status == 0 || (job->req.hdr.flags & DAFS_HF_CONTINUE);
+}
+
+void job_run(struct job *job)
+{
+	while (job->next_op < job->req.nops) {
+		struct dafs_op *op = &job->req.ops[job->next_op];
+		struct dafs_result *res = &job->rep.res[job->next_op];
+		int rc;
+
+		res->opcode = op->opcode;
+		rc = op_run(job, op, res);
+		if (rc == -EINPROGRESS)
+			return;
+		if (!op_finished(job, rc))
+			break;
+	}
+	job_reply(job);
+}
+
+static void job_continue_op(struct job *job, int rc)
+{
+	if (rc == -EINPROGRESS)
+		return;
+	if (op_finished(job, rc))
+		job_run(job);
+	else
+		job_reply(job);
+}
+
+/* Posts the transfers of the current READ (server writes into the client) or
+ * WRITE (server reads from the client), as many as the provider takes. */
+void job_start_rma(struct job *job)
+{
+	struct dafs_args_io *a = &job->req.ops[job->next_op].a.io;
+	size_t limit = job->rma_is_write ? job->io_done : a->len;
+	size_t off = 0;
+
+	for (unsigned i = 0; i < job->rma_next; i++)
+		off += a->segs[i].len;
+	while (job->rma_next < a->nsegs && off < limit && !job->rma_err) {
+		struct dafs_seg *seg = &a->segs[job->rma_next];
+		size_t len = seg->len < limit - off ? seg->len : limit - off;
+		char *local = (char *)job->data + off;
+		void *desc = bufpool_desc(job->w->pool, local, len);
+		struct dafs_fabric_ctx *ctx = &job->rma_ctx[job->rma_next];
+		int rc = job->rma_is_write ?
+			dafs_fabric_rma_write(job->w->fab, job->peer, local, len, desc,
+					      seg->addr, seg->key, ctx) :
+			dafs_fabric_rma_read(job->w->fab, job->peer, local, len, desc,
+					     seg->addr, seg->key, ctx);
+		if (rc == -EAGAIN) {
+			stall(job);
+			return;
+		}
+		if (rc) {
+			job->rma_err = rc;
+			break;
+		}
+		job->rma_next++;
+		job->rma_busy++;
+		off += seg->len;
+	}
+	if (job->rma_busy == 0)
+		job_continue_op(job, op_rma_done(job));
+}
+
+static void retry_stalled(struct worker *w)
+{
+	struct job *list = w->stalled;
+
+	w->stalled = NULL;
+	while (list) {
+		struct job *job = list;
+		list = job->next_stalled;
+		job->is_stalled = false;
+		if (job->phase == JOB_SENDING)
+			job_send(job);
+		else
+			job_start_rma(job);
+	}
+}
+
+/* ---- Requests ---------------------------------------------------------- */
+
+static struct session *find_session(struct worker *w, uint64_t id)
+{
+	for (struct session *s = w->sessions; s; s = s->next)
+		if (s->id == id)
+			return s;
+	return NULL;
+}
+
+static void handle_connect(struct worker *w, struct dafs_request *req)
+{
+	struct server *srv = w->srv;
+	const struct dafs_args_connect *a = &req->ops[0].a.connect;
+	struct worker *target;
+	struct job *job;
+	fi_addr_t peer;
+
+	if (w->id != 0 || dafs_fabric_av_insert(w->fab, a->addr, &peer) != 0)
+		return;
+	job = job_new(w, NULL, peer);
+	if (!job) {
+		dafs_fabric_av_remove(w->fab, peer);
+		return;
+	}
+	job->remove_peer = true;
+	job->req.hdr = req->hdr;
+	target = &srv->workers[atomic_fetch_add(&srv->next_worker, 1) % srv->nworkers];
+	job->rep.nres = 1;
+	job->rep.res[0].opcode = DAFS_OP_CONNECT;
+	job->rep.res[0].r.connect.addr = target->name;
+	job->rep.res[0].r.connect.addr_len = (uint32_t)target->name_len;
+	if (srv->stopping)
+		job->rep.res[0].status = ESHUTDOWN;
+	job_reply(job);
+}
+
+static uint64_t new_session_id(struct server *srv)
+{
+	uint64_t id = 0;
+
+	/* Unguessable, so that a session cannot be used by another client. */
+	if (getrandom(&id, sizeof(id), 0) != sizeof(id))
+		id = atomic_fetch_add(&srv->next_session, 1) * 0x9e3779b97f4a7c15ull;
+	return id ? id : 1;
+}
+
+static void handle_session_open(struct worker *w, struct dafs_request *req)
+{
+	const struct dafs_args_session_open *a = &req->ops[0].a.session_open;
+	unsigned credits = req->hdr.credits;
+	struct session *s;
+	struct job *job;
+	fi_addr_t peer;
+
+	if (dafs_fabric_av_insert(w->fab, a->addr, &peer) != 0)
+		return;
+	if (credits == 0 || credits > 128)
+		credits = credits ? 128 : 1;
+	if (w->srv->stopping || a->auth_method != 0) {
+		job = job_new(w, NULL, peer);
+		if (!job)
+			return;
+		job->remove_peer = true;
+		job->req.hdr = req->hdr;
+		job->rep.nres = 1;
+		job->rep.res[0].opcode = DAFS_OP_SESSION_OPEN;
+		job->rep.res[0].status = w->srv->stopping ? ESHUTDOWN : EPROTONOSUPPORT;
+		job_reply(job);
+		return;
+	}
+	s = session_create(new_session_id(w->srv), peer, credits);
+	if (!s)
+		return;
+	snprintf(s->name, sizeof(s->name), "%s", a->name);
+	s->pid = a->pid;
+	s->last_seen_ms = w->now_ms;
+	s->next = w->sessions;
+	w->sessions = s;
+	log_msg("session %016llx opened: %s (pid %u, %u credits, worker %u, %s)",
+		(unsigned long long)s->id, s->name, s->pid, credits, w->id,
+		dafs_fabric_provider(w->fab));
+
+	job = job_new(w, s, peer);
+	if (!job)
+		return;
+	job->req.hdr = req->hdr;
+	job->req.hdr.session = s->id;
+	job->req.hdr.flags |= DAFS_HF_NOSLOT;
+	job->rep.nres = 1;
+	job->rep.res[0].opcode = DAFS_OP_SESSION_OPEN;
+	job->rep.res[0].r.session_open = (struct dafs_res_session_open){
+		.session = s->id, .credits = credits, .lease_ms = w->srv->lease_ms,
+		.msg_max = DAFS_MSG_MAX, .inline_max = DAFS_INLINE_MAX,
+		.io_max = (uint32_t)(dafs_fabric_max_rma(w->fab) < DAFS_IO_MAX ?
+				     dafs_fabric_max_rma(w->fab) : DAFS_IO_MAX),
+	};
+	job_reply(job);
+}
+
+/* Operations that only make sense alone in a request. */
+static bool is_solitary(uint16_t opcode)
+{
+	return opcode == DAFS_OP_CONNECT || opcode == DAFS_OP_SESSION_OPEN ||
+	       opcode == DAFS_OP_SESSION_CLOSE;
+}
+
+static void handle_frame(struct worker *w, const void *frame, size_t len)
+{
+	struct dafs_hdr hdr;
+	struct session *s;
+	struct job *job;
+	int rc = dafs_decode_hdr(frame, len, &hdr);
+
+	if (rc) {
+		log_msg("dropped a malformed frame of %zu bytes: %s", len, strerror(-rc));
+		return;
+	}
+	s = hdr.session ? find_session(w, hdr.session) : NULL;
+	if (hdr.session && !s) {
+		/* No session, no address to answer to. */
+		log_msg("dropped a request for unknown session %016llx",
+			(unsigned long long)hdr.session);
+		return;
+	}
+	job = job_new(w, s, s ? s->peer : 0);
+	if (!job)
+		return;
+	job->frame = malloc(len);
+	if (!job->frame) {
+		job_free(job);
+		return;
+	}
+	memcpy(job->frame, frame, len);
+	job->frame_len = len;
+	rc = dafs_decode_request(job->frame, len, &job->req);
+	if (rc == 0 && job->req.nops > 1)
+		for (unsigned i = 0; i < job->req.nops; i++)
+			if (is_solitary(job->req.ops[i].opcode))
+				rc = -EINVAL;
+	if (!s) {
+		/* Before a session: CONNECT and SESSION_OPEN, nothing else. */
+		if (rc == 0 && job->req.ops[0].opcode == DAFS_OP_CONNECT)
+			handle_connect(w, &job->req);
+		else if (rc == 0 && job->req.ops[0].opcode == DAFS_OP_SESSION_OPEN)
+			handle_session_open(w, &job->req);
+		else
+			log_msg("dropped a sessionless frame: %s",
+				rc ? strerror(-rc) : "not CONNECT or SESSION_OPEN");
+		job_free(job);
+		return;
+	}
+	s->last_seen_ms = w->now_ms;
+	if (rc) {
+		job->req.hdr = hdr;
+		job->rep.hdr.status = -rc;
+		job_reply(job);
+		return;
+	}
+	if (hdr.flags & DAFS_HF_NOSLOT) {
+		/* Pings renew the lease; nothing else may skip the slot table. */
+		if (job->req.nops != 1 || job->req.ops[0].opcode != DAFS_OP_NULL)
+			job->rep.hdr.status = EINVAL;
+		else
+			job->rep.nres = 1;
+		job_reply(job);
+		return;
+	}
+	switch (session_slot_check(s, hdr.slot, hdr.seq)) {
+	case SLOT_REPLAY:
+		send_bytes(job, s->slots[hdr.slot].reply, s->slots[hdr.slot].reply_len);
+		return;
+	case SLOT_IN_PROGRESS:
+		job_free(job);
+		return;
+	case SLOT_BAD:
+		job->rep.hdr.status = EINVAL;
+		job_reply(job);
+		return;
+	case SLOT_NEW:
+		break;
+	}
+	if (w->srv->stopping) {
+		job->rep.hdr.status = ESHUTDOWN;
+		job_reply(job);
+		return;
+	}
+	if (job->req.ops[0].opcode == DAFS_OP_SESSION_CLOSE) {
+		s->closing = true;
+		job->rep.nres = 1;
+		job->rep.res[0].opcode = DAFS_OP_SESSION_CLOSE;
+		job_reply(job);
+		return;
+	}
+	job_run(job);
+}
+
+/* ---- Completions ------------------------------------------------------- */
+
+static void on_fabric(struct worker *w, struct dafs_completion *c)
+{
+	struct job *job;
+
+	switch (c->kind) {
+	case DAFS_CQ_RECV: {
+		struct recv_buf *rb = c->ctx->owner;
+		if (c->status == 0)
+			handle_frame(w, rb->buf, c->len);
+		if (!w->srv->stopping || c->status == 0)
+			if (post_recv(w, rb) != 0)
+				log_msg("worker %u: cannot repost a receive buffer", w->id);
+		break;
+	}
+	case DAFS_CQ_SEND:
+		job_free(c->ctx->owner);
+		break;
+	case DAFS_CQ_RMA_READ:
+	case DAFS_CQ_RMA_WRITE:
+		job = c->ctx->owner;
+		job->rma_busy--;
+		if (c->status && !job->rma_err)
+			job->rma_err = c->status;
+		/* Wait for every posted transfer before reusing the buffer; a
+		 * stalled job is resumed by retry_stalled instead. */
+		if (job->rma_busy == 0 && !job->is_stalled)
+			job_start_rma(job);
+		break;
+	}
+}
+
+static void on_uring(struct worker *w, struct io_uring_cqe *cqe)
+{
+	void *data = io_uring_cqe_get_data(cqe);
+	int res = cqe->res;
+
+	io_uring_cqe_seen(&w->ring, cqe);
+	if (data == POLL_TAG) {
+		w->uring_poll_armed = false;
+		return;
+	}
+	struct job *job = data;
+	job_continue_op(job, op_io_done(job, res));
+}
+
+static void expire_sessions(struct worker *w)
+{
+	struct session **p = &w->sessions;
+
+	while (*p) {
+		struct session *s = *p;
+		if (s->jobs == 0 && (s->closing || w->now_ms - s->last_seen_ms > w->srv->lease_ms)) {
+			*p = s->next;
+			log_msg("session %016llx closed: %s (lease expired)",
+				(unsigned long long)s->id, s->name);
+			op_release_session(w, s);
+			continue;
+		}
+		p = &s->next;
+	}
+}
+
+/* Blocks until the fabric or the ring has something, or `timeout_ms`. */
+static void wait_for_work(struct worker *w, int timeout_ms)
+{
+	int fd = dafs_fabric_wait_fd(w->fab);
+	struct __kernel_timespec ts = { timeout_ms / 1000, (long long)(timeout_ms % 1000) * 1000000 };
+	struct io_uring_cqe *cqe;
+
+	if (fd >= 0) {
+		if (!w->uring_poll_armed) {
+			struct io_uring_sqe *sqe = worker_sqe(w);
+			if (!sqe)
+				return;
+			io_uring_prep_poll_add(sqe, fd, POLLIN);
+			io_uring_sqe_set_data(sqe, POLL_TAG);
+			w->uring_poll_armed = true;
+		}
+		if (dafs_fabric_trywait(w->fab) != 0)
+			return;
+	} else if (timeout_ms > 1) {
+		ts = (struct __kernel_timespec){ 0, 1000000 };
+	}
+	io_uring_submit(&w->ring);
+	w->uring_pending = 0;
+	io_uring_wait_cqe_timeout(&w->ring, &cqe, &ts);
+}
+
+void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct dafs_completion comps[32];
+	uint64_t last_expiry = 0;
+	unsigned idle = 0;
+
+	for (;;) {
+		struct io_uring_cqe *cqe;
+		int n, busy = 0;
+
+		w->now_ms = now_ms();
+		n = dafs_fabric_poll(w->fab, comps, 32);
+		for (int i = 0; i < n; i++)
+			on_fabric(w, &comps[i]);
+		busy += n > 0 ? n : 0;
+		if (w->stalled)
+			retry_stalled(w);
+		if (w->recvs_unposted)
+			repost_recvs(w);
+		if (w->uring_pending) {
+			io_uring_submit(&w->ring);
+			w->uring_pending = 0;
+		}
+		while (io_uring_peek_cqe(&w->ring, &cqe) == 0) {
+			on_uring(w, cqe);
+			busy++;
+		}
+		if (w->now_ms - last_expiry >= 250) {
+			last_expiry = w->now_ms;
+			expire_sessions(w);
+		}
+		if (w->srv->stopping && w->jobs == 0)
+			break;
+		if (busy) {
+			idle = 0;
+			continue;
+		}
+		/* Spin briefly before sleeping: requests tend to come in runs. */
+		if (++idle < 200)
+			continue;
+		wait_for_work(w, w->stalled || w->recvs_unposted ? 1 : 100);
+	}
+	return NULL;
+}
