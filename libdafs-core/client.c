@@ -263,6 +263,7 @@ static int send_frame(struct dafs_session *s, struct msgbuf *m, size_t len)
 	}
 	if (rc == 0) {
 		m->busy = true;
+		m->len = len;
 		s->last_tx_ms = client_now_ms();
 	}
 	return rc;
@@ -305,6 +306,7 @@ static int submit_locked(struct dafs_req *req, struct dafs_request *rq)
 		s->boot_req = req;
 	} else {
 		req->slot = rq->hdr.slot;
+		s->last_slot = req->slot;
 		s->slots[req->slot].seq = rq->hdr.seq;
 		s->slots[req->slot].req = req;
 		s->slots_used++;
@@ -325,6 +327,27 @@ int req_submit(struct dafs_req *req, struct dafs_request *rq)
 	pthread_mutex_unlock(&s->lock);
 	if (rc)
 		req_free(req);
+	return rc;
+}
+
+int client_resend_slot(struct dafs_req *req, int slot)
+{
+	struct dafs_session *s = req->s;
+	int rc;
+
+	pthread_mutex_lock(&s->lock);
+	while (s->sends[slot].busy && !s->dead)
+		client_progress(s, 10);
+	rc = s->slots[slot].req ? -EBUSY : s->dead;
+	if (rc == 0)
+		rc = send_frame(s, &s->sends[slot], s->sends[slot].len);
+	if (rc == 0) {
+		req->slot = slot;
+		s->slots[slot].req = req;
+		s->slots_used++;
+		s->outstanding++;
+	}
+	pthread_mutex_unlock(&s->lock);
 	return rc;
 }
 

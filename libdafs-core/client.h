@@ -20,6 +20,7 @@
 struct msgbuf {
 	struct dafs_fabric_ctx ctx;
 	void *buf;
+	size_t len;                    /* of the frame last sent from it */
 	bool busy;                     /* posted to the fabric */
 };
 
@@ -42,6 +43,7 @@ struct dafs_session {
 	unsigned credits;
 	struct client_slot *slots;
 	unsigned slots_used;
+	int last_slot;                 /* of the last request sent (tests replay it) */
 	unsigned outstanding;          /* requests sent, reply not yet handled */
 
 	void *msg_region;              /* receive and send buffers, registered once */
@@ -138,6 +140,9 @@ int req_submit(struct dafs_req *req, struct dafs_request *rq);
 /* Submits and waits: the synchronous form of any operation. */
 ssize_t req_run(struct dafs_req *req, struct dafs_request *rq);
 void req_free(struct dafs_req *req);
+/* Sends the last frame of `slot` again, unchanged, for `req`: what a client
+ * does after losing a reply. The server must answer from its reply cache. */
+int client_resend_slot(struct dafs_req *req, int slot);
 /* Reads completions; blocks up to timeout_ms when none. Session locked. */
 void client_progress(struct dafs_session *s, int timeout_ms);
 /* Bounce memory, in CLIENT_BOUNCE_CHUNK pieces. Session locked; waits for

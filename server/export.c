@@ -75,6 +75,18 @@ static int start_of(const struct dafs_export *ex, int dirfd, const char *path,
 	return 0;
 }
 
+int export_path_from_wire(const void *buf, size_t len, char *out)
+{
+	if (len >= PATH_MAX)
+		return -ENAMETOOLONG;
+	if (len && (!buf || memchr(buf, '\0', len)))
+		return -EINVAL;
+	if (len)
+		memcpy(out, buf, len);
+	out[len] = '\0';
+	return 0;
+}
+
 int export_init(struct dafs_export *ex, const char *dir)
 {
 	ex->root_fd = -1;

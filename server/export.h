@@ -13,12 +13,19 @@
 #define DAFS_EXPORT_H
 
 #include <limits.h>
+#include <stddef.h>
 #include <sys/types.h>
 
 struct dafs_export {
 	int root_fd;            /* O_PATH|O_DIRECTORY fd of the exported directory */
 	char path[PATH_MAX];    /* its canonical path, for logs */
 };
+
+/* Copies a path received as (buf, len) bytes, not NUL-terminated, into out
+ * (PATH_MAX bytes) as a C string. 0, -EINVAL when it contains a NUL byte (the
+ * rest would be silently ignored by every system call), -ENAMETOOLONG when
+ * len >= PATH_MAX. */
+int export_path_from_wire(const void *buf, size_t len, char *out);
 
 /* Opens `dir` (O_PATH|O_DIRECTORY) as the export root. 0 or -errno; on error
  * ex->root_fd is -1. */

@@ -42,8 +42,9 @@ void locks_destroy(struct lock_table *lt);
 int locks_set(struct lock_table *lt, uint64_t dev, uint64_t ino, const struct lock_desc *want,
 	      struct lock_desc *conflict);
 
-/* F_GETLK: 0 with conflict->type F_UNLCK when want (F_RDLCK or F_WRLCK) could
- * be set, else one conflicting lock. -EINVAL for F_UNLCK or a bad range. */
+/* F_GETLK: 0 with *conflict (required) set to one conflicting lock, or to
+ * *want with type F_UNLCK when want (F_RDLCK or F_WRLCK) could be set.
+ * -EINVAL for F_UNLCK, a bad range or a NULL conflict. */
 int locks_test(struct lock_table *lt, uint64_t dev, uint64_t ino, const struct lock_desc *want,
 	       struct lock_desc *conflict);
 

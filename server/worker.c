@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "crash.h"
 #include "log.h"
 #include "server.h"
 
@@ -646,6 +647,11 @@ void *worker_main(void *arg)
 	uint64_t last_expiry = 0;
 	unsigned idle = 0;
 
+	/* Alternate signal stacks are per thread: without one a stack overflow
+	 * here would die without its backtrace. */
+	if (w->id != 0 && crash_thread_init() != 0)
+		log_msg("worker %u: no alternate signal stack", w->id);
+
 	for (;;) {
 		struct io_uring_cqe *cqe;
 		int n, busy = 0;
@@ -682,5 +688,7 @@ void *worker_main(void *arg)
 			continue;
 		wait_for_work(w, w->stalled || w->recvs_unposted ? 1 : 100);
 	}
+	if (w->id != 0)
+		crash_thread_fini();
 	return NULL;
 }

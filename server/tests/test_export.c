@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 static char top[512];
+static char longp_static[PATH_MAX];
 
 static void path_of(char *out, const char *rel)
 {
@@ -424,6 +425,7 @@ int main(void)
 	path_of(p, "outdir");
 	put_link(p, "export/abs_dir_link");
 
+	memset(longp_static, 'a', sizeof(longp_static));
 	struct dafs_export ex;
 	path_of(p, "nope");
 	CHECK_EQ(export_init(&ex, p), -ENOENT, "export_init of a missing dir");
@@ -434,6 +436,14 @@ int main(void)
 	CHECK_EQ(export_init(&ex, p), 0, "export_init");
 	path_of(p, "export");
 	CHECK(strcmp(ex.path, p) == 0, "canonical path %s", ex.path);
+
+	char wire[PATH_MAX];
+	CHECK_EQ(export_path_from_wire("dir/x", 5, wire), 0, "wire path copied");
+	CHECK(strcmp(wire, "dir/x") == 0, "and terminated");
+	CHECK_EQ(export_path_from_wire("a\0../../x", 9, wire), -EINVAL, "wire path with a NUL");
+	CHECK_EQ(export_path_from_wire("", 0, wire) == 0 && wire[0] == '\0', 1, "empty wire path");
+	CHECK_EQ(export_path_from_wire(longp_static, PATH_MAX, wire), -ENAMETOOLONG,
+		 "wire path of PATH_MAX bytes");
 
 	umask(022);
 	test_opens(&ex);
