@@ -76,10 +76,12 @@ static void bytes(struct codec *c, const void **p, uint32_t *n, uint32_t max)
 	}
 	if (!room(c, *n))
 		return;
-	if (c->encode)
-		memcpy(c->buf + c->pos, *p, *n);
-	else
+	if (c->encode) {
+		if (*n)     /* *p may be NULL when empty; memcpy(.., NULL, 0) is UB */
+			memcpy(c->buf + c->pos, *p, *n);
+	} else {
 		*p = *n ? c->buf + c->pos : NULL;
+	}
 	c->pos += *n;
 }
 
@@ -381,7 +383,8 @@ static void codec_result(struct codec *c, struct dafs_result *r)
 		uint32_t n = c->encode && r->r.read.data ? r->r.read.count : 0;
 		u32(c, &r->r.read.count);
 		u8(c, &r->r.read.eof);
-		require(c, r->r.read.count <= DAFS_IO_MAX && r->r.read.eof <= 1, -EBADMSG);
+		require(c, r->r.read.count <= DAFS_IO_MAX, -E2BIG);
+		require(c, r->r.read.eof <= 1, -EBADMSG);
 		bytes(c, &r->r.read.data, &n, DAFS_INLINE_MAX);
 		require(c, n == 0 || n == r->r.read.count, -EBADMSG);
 		break;
@@ -390,7 +393,7 @@ static void codec_result(struct codec *c, struct dafs_result *r)
 		u32(c, &r->r.write.count);
 		u64(c, &r->r.write.offset);
 		u64(c, &r->r.write.size);
-		require(c, r->r.write.count <= DAFS_IO_MAX, -EBADMSG);
+		require(c, r->r.write.count <= DAFS_IO_MAX, -E2BIG);
 		break;
 	case DAFS_OP_READDIR: {
 		struct dafs_res_readdir *d = &r->r.readdir;
