@@ -147,6 +147,26 @@ static void handle_reply(struct dafs_session *s, const void *frame, size_t len)
 	free(rep);
 }
 
+/* Something is owed to us by the server: a reply, or a send completion. */
+static bool pending(const struct dafs_session *s)
+{
+	return s->outstanding || s->boot_req || s->sends_busy;
+}
+
+static void set_send_busy(struct dafs_session *s, struct msgbuf *m, bool busy)
+{
+	if (m->busy != busy)
+		s->sends_busy += busy ? 1 : -1;
+	m->busy = busy;
+}
+
+/* The error requests fail with when the server stops answering: before the
+ * session exists nobody is listening at the address; after, it died. */
+static int dead_error(const struct dafs_session *s)
+{
+	return s->id ? -EIO : -ECONNREFUSED;
+}
+
 static int post_recv(struct dafs_session *s, struct msgbuf *m)
 {
 	int rc = dafs_fabric_post_recv(s->fab, m->buf, DAFS_MSG_MAX, s->msg_mr.desc, &m->ctx);
@@ -168,9 +188,9 @@ static void handle_completion(struct dafs_session *s, struct dafs_completion *c)
 			post_recv(s, m);
 		break;
 	case DAFS_CQ_SEND:
-		m->busy = false;
+		set_send_busy(s, m, false);
 		if (c->status && !s->dead)
-			fail_all(s, -EIO);
+			fail_all(s, dead_error(s));
 		break;
 	default:
 		break;
@@ -203,7 +223,9 @@ static void send_ping(struct dafs_session *s)
 	free(rq);
 	if (len > 0 && dafs_fabric_send(s->fab, s->server, m->buf, (size_t)len,
 					s->msg_mr.desc, &m->ctx) == 0) {
-		m->busy = true;
+		if (!pending(s))
+			s->pending_since_ms = client_now_ms();
+		set_send_busy(s, m, true);
 		s->last_ping_ms = s->last_tx_ms = client_now_ms();
 	}
 }
@@ -220,18 +242,20 @@ void client_progress(struct dafs_session *s, int timeout_ms)
 	if (n > 0 || s->dead)
 		return;
 	if (n < 0) {
-		fail_all(s, -EIO);
+		fail_all(s, dead_error(s));
 		return;
 	}
 	now = client_now_ms();
-	if (s->outstanding || s->boot_req) {
-		/* Silence while waiting: ping, and give up once the server has
-		 * said nothing at all for the timeout. */
-		if (now - s->last_rx_ms > (uint64_t)s->timeout_ms) {
-			fail_all(s, -EIO);
+	if (pending(s) && timeout_ms != 0) {
+		/* Silence while somebody waits: ping, and give up once the server
+		 * has said nothing at all for the timeout since we began to wait. */
+		uint64_t quiet_since = s->last_rx_ms > s->pending_since_ms ? s->last_rx_ms :
+					s->pending_since_ms;
+		if (now - quiet_since > (uint64_t)s->timeout_ms) {
+			fail_all(s, dead_error(s));
 			return;
 		}
-		if (now - s->last_rx_ms > CLIENT_PING_MS && now - s->last_ping_ms > CLIENT_PING_MS)
+		if (now - quiet_since > CLIENT_PING_MS && now - s->last_ping_ms > CLIENT_PING_MS)
 			send_ping(s);
 	}
 	if (timeout_ms == 0)
@@ -251,18 +275,26 @@ static int free_slot(struct dafs_session *s)
 
 static int send_frame(struct dafs_session *s, struct msgbuf *m, size_t len)
 {
+	uint64_t start = client_now_ms();
 	int rc;
 
-	/* rxm answers -EAGAIN while a connection forms; only reading the CQ
-	 * moves it on. */
+	if (!pending(s))
+		s->pending_since_ms = start;
+	/* rxm answers -EAGAIN while a connection forms, shm while the peer's
+	 * queue is full; only reading the CQ moves them on. A peer that never
+	 * takes the message is as dead as one that never answers. */
 	while ((rc = dafs_fabric_send(s->fab, s->server, m->buf, len, s->msg_mr.desc,
 				      &m->ctx)) == -EAGAIN) {
 		client_progress(s, 1);
 		if (s->dead)
 			return s->dead;
+		if (client_now_ms() - start > (uint64_t)s->timeout_ms) {
+			fail_all(s, dead_error(s));
+			return s->dead;
+		}
 	}
 	if (rc == 0) {
-		m->busy = true;
+		set_send_busy(s, m, true);
 		m->len = len;
 		s->last_tx_ms = client_now_ms();
 	}
@@ -297,8 +329,6 @@ static int submit_locked(struct dafs_req *req, struct dafs_request *rq)
 	len = dafs_encode_request(m->buf, DAFS_MSG_MAX, rq);
 	if (len < 0)
 		return len;
-	if (s->outstanding == 0 && !s->boot_req)
-		s->last_rx_ms = client_now_ms();   /* the silence clock starts now */
 	rc = send_frame(s, m, (size_t)len);
 	if (rc)
 		return rc;

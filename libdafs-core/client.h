@@ -61,7 +61,9 @@ struct dafs_session {
 	mode_t umask;
 
 	struct dafs_req *boot_req;     /* CONNECT or SESSION_OPEN in flight */
+	unsigned sends_busy;           /* send buffers posted, not completed */
 	uint64_t last_rx_ms, last_tx_ms, last_ping_ms;
+	uint64_t pending_since_ms;     /* when we last began waiting from idle */
 	int timeout_ms;
 	int dead;                      /* negative errno once the server is gone */
 
