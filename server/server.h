@@ -102,6 +102,7 @@ struct job {
 	size_t send_len;
 	struct dafs_fabric_ctx send_ctx;
 	bool is_stalled;
+	uint64_t stalled_since_ms;     /* first -EAGAIN of the current post */
 	struct job *next_stalled;
 };
 

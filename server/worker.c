@@ -22,6 +22,8 @@
 #include "server.h"
 
 #define POLL_TAG   ((void *)1)    /* io_uring user_data of the fabric fd poll */
+#define STALL_GIVE_UP_MS 10000    /* a peer that takes nothing for this long is dead */
+#define STOP_GIVE_UP_MS  10000    /* on SIGTERM, how long requests may take to finish */
 
 static uint64_t now_ms(void)
 {
@@ -165,13 +167,19 @@ static void session_unlink(struct worker *w, struct session *s)
 	}
 }
 
+static void release_job_data(struct job *job)
+{
+	if (job->data)
+		bufpool_free(job->w->pool, job->data);
+	job->data = NULL;
+}
+
 static void job_free(struct job *job)
 {
 	struct worker *w = job->w;
 	struct session *s = job->sess;
 
-	if (job->data)
-		bufpool_free(w->pool, job->data);
+	release_job_data(job);
 	if (job->send_buf)
 		bufpool_free(w->pool, job->send_buf);
 	for (unsigned i = 0; i < DAFS_COMPOUND_MAX; i++)
@@ -192,6 +200,8 @@ static void job_free(struct job *job)
 
 static void stall(struct job *job)
 {
+	if (!job->is_stalled && !job->stalled_since_ms)
+		job->stalled_since_ms = job->w->now_ms;
 	job->is_stalled = true;
 	job->next_stalled = job->w->stalled;
 	job->w->stalled = job;
@@ -208,6 +218,7 @@ static void job_send(struct job *job)
 		stall(job);
 		return;
 	}
+	job->stalled_since_ms = 0;
 	if (rc) {
 		log_msg("send to %s failed: %s", job->sess ? job->sess->name : "client",
 			strerror(-rc));
@@ -329,6 +340,7 @@ void job_start_rma(struct job *job)
 			job->rma_err = rc;
 			break;
 		}
+		job->stalled_since_ms = 0;
 		job->rma_next++;
 		job->rma_busy++;
 		off += seg->len;
@@ -346,6 +358,16 @@ static void retry_stalled(struct worker *w)
 		struct job *job = list;
 		list = job->next_stalled;
 		job->is_stalled = false;
+		/* A peer that has not taken a message for this long is gone; a
+		 * job with no transfer in flight can be dropped safely. */
+		if (w->now_ms - job->stalled_since_ms > STALL_GIVE_UP_MS && job->rma_busy == 0) {
+			log_msg("dropped a request for %s: its client stopped taking data",
+				job->sess ? job->sess->name : "a client");
+			if (job->phase == JOB_RMA)
+				release_job_data(job);
+			job_free(job);
+			continue;
+		}
 		if (job->phase == JOB_SENDING)
 			job_send(job);
 		else
@@ -644,7 +666,7 @@ void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct dafs_completion comps[32];
-	uint64_t last_expiry = 0;
+	uint64_t last_expiry = 0, stop_seen = 0;
 	unsigned idle = 0;
 
 	/* Alternate signal stacks are per thread: without one a stack overflow
@@ -677,8 +699,15 @@ void *worker_main(void *arg)
 			last_expiry = w->now_ms;
 			expire_sessions(w);
 		}
+		if (w->srv->stopping && !stop_seen)
+			stop_seen = w->now_ms;
 		if (w->srv->stopping && w->jobs == 0)
 			break;
+		if (stop_seen && w->now_ms - stop_seen > STOP_GIVE_UP_MS) {
+			log_msg("worker %u: abandoning %u requests whose clients do not answer",
+				w->id, w->jobs);
+			break;
+		}
 		if (busy) {
 			idle = 0;
 			continue;
