@@ -31,7 +31,7 @@ SERVER_OBJ  := $(SERVER_SRC:%.c=$(B)/%.o)
 SERVER_LIB_OBJ := $(filter-out $(B)/server/main.o,$(SERVER_OBJ))
 CORE_TESTS  := $(patsubst libdafs-core/tests/%.c,$(B)/tests/core_%,$(wildcard libdafs-core/tests/test_*.c))
 SERVER_TESTS := $(patsubst server/tests/%.c,$(B)/tests/server_%,$(wildcard server/tests/test_*.c))
-TOOLS       := $(B)/dafs
+TOOLS       := $(B)/dafs $(B)/dafs-locktest
 
 .PHONY: all deps run test unit bench fuzz clean
 all: $(B)/libdafs-core.so $(B)/dafs-server $(TOOLS) $(B)/dafs-core.pc
@@ -56,6 +56,9 @@ $(B)/dafs-server: $(SERVER_OBJ) $(CORE_OBJ)
 $(B)/dafs: $(B)/tools/dafs.o $(B)/libdafs-core.so
 	$(CC) $(LDFLAGS_ALL) -o $@ $< -L$(B) -l:libdafs-core.so -Wl,-rpath,'$$ORIGIN' $(CORE_LIBS)
 
+$(B)/dafs-locktest: $(B)/tools/dafs-locktest.o $(B)/libdafs-core.so
+	$(CC) $(LDFLAGS_ALL) -o $@ $< -L$(B) -l:libdafs-core.so -Wl,-rpath,'$$ORIGIN' $(CORE_LIBS)
+
 $(B)/tests/core_%: libdafs-core/tests/%.c $(CORE_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -Ilibdafs-core/tests $(LDFLAGS_ALL) -o $@ $< $(CORE_OBJ) $(CORE_LIBS)
@@ -76,7 +79,7 @@ $(B)/fuzz_decode: libdafs-core/tests/fuzz_decode.c libdafs-core/proto.c libdafs-
 fuzz: deps
 	@$(MAKE) --no-print-directory $(B)/fuzz_decode
 	@mkdir -p $(B)/fuzz-corpus
-	$(B)/fuzz_decode -max_total_time=$(FUZZ_SECONDS) -max_len=70000 $(B)/fuzz-corpus
+	$(B)/fuzz_decode -max_total_time=$(FUZZ_SECONDS) -max_len=70000 $(B)/fuzz-corpus libdafs-core/tests/fuzz-seeds
 
 run: deps
 	@$(MAKE) --no-print-directory all
