@@ -76,6 +76,7 @@ struct job {
 	struct session *sess;      /* NULL for CONNECT and refusals */
 	fi_addr_t peer;
 	bool remove_peer;          /* drop `peer` from the AV once the reply is sent */
+	bool owns_slot;            /* took (slot, seq): its reply is cached there */
 	enum job_phase phase;
 	void *frame;               /* a private copy of the request frame */
 	size_t frame_len;

@@ -268,7 +268,9 @@ static void job_reply(struct job *job)
 		return;
 	}
 	job->send_len = (size_t)len;
-	if (job->sess && !(job->req.hdr.flags & DAFS_HF_NOSLOT) && rep->hdr.status != EINVAL)
+	/* Only a request that took its slot leaves a reply there: a refused or
+	 * malformed frame's slot number is not to be trusted. */
+	if (job->owns_slot)
 		session_slot_finish(job->sess, job->req.hdr.slot, job->send_buf, job->send_len);
 	job_send(job);
 }
@@ -555,6 +557,7 @@ static void handle_frame(struct worker *w, const void *frame, size_t len)
 		job_reply(job);
 		return;
 	case SLOT_NEW:
+		job->owns_slot = true;
 		break;
 	}
 	if (w->srv->stopping) {
