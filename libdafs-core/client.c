@@ -8,6 +8,7 @@
  * wait object without it, so other threads can submit meanwhile.
  */
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -177,23 +178,23 @@ static int post_recv(struct dafs_session *s, struct msgbuf *m)
 
 static void handle_completion(struct dafs_session *s, struct dafs_completion *c)
 {
-	struct msgbuf *m = c->ctx->owner;
+	struct msgbuf *m;
 
-	switch (c->kind) {
-	case DAFS_CQ_RECV:
+	/* What completed is told by which buffer it was, not by the entry's
+	 * flags: providers leave the flags of error entries unset. */
+	if (!c->ctx)
+		return;
+	m = c->ctx->owner;
+	if (m >= s->recvs && m < s->recvs + s->nrecvs) {
 		m->busy = false;
 		if (c->status == 0)
 			handle_reply(s, m->buf, c->len);
-		if (!s->closing || !s->dead)
+		if (!s->dead)
 			post_recv(s, m);
-		break;
-	case DAFS_CQ_SEND:
+	} else if (m >= s->sends && m <= s->sends + s->credits) {
 		set_send_busy(s, m, false);
 		if (c->status && !s->dead)
 			fail_all(s, dead_error(s));
-		break;
-	default:
-		break;
 	}
 }
 
@@ -239,13 +240,15 @@ void client_progress(struct dafs_session *s, int timeout_ms)
 	for (int i = 0; i < n; i++)
 		handle_completion(s, &comps[i]);
 	repost_recvs(s);
+	now = client_now_ms();
+	if (n > 0)
+		s->last_completion_ms = now;
 	if (n > 0 || s->dead)
 		return;
 	if (n < 0) {
 		fail_all(s, dead_error(s));
 		return;
 	}
-	now = client_now_ms();
 	if (pending(s) && timeout_ms != 0) {
 		/* Silence while somebody waits: ping, and give up once the server
 		 * has said nothing at all for the timeout since we began to wait. */
@@ -261,7 +264,13 @@ void client_progress(struct dafs_session *s, int timeout_ms)
 	if (timeout_ms == 0)
 		return;
 	pthread_mutex_unlock(&s->lock);
-	dafs_fabric_wait(s->fab, timeout_ms < 0 || timeout_ms > 100 ? 100 : timeout_ms);
+	/* Replies come within microseconds on shm, which has no wait object to
+	 * block on: yield rather than sleep for a while after the last
+	 * completion, then block (or sleep) to leave the CPU alone. */
+	if (now - s->last_completion_ms < CLIENT_SPIN_MS && dafs_fabric_wait_fd(s->fab) < 0)
+		sched_yield();
+	else
+		dafs_fabric_wait(s->fab, timeout_ms < 0 || timeout_ms > 100 ? 100 : timeout_ms);
 	pthread_mutex_lock(&s->lock);
 }
 
@@ -381,6 +390,22 @@ int client_resend_slot(struct dafs_req *req, int slot)
 	return rc;
 }
 
+int client_send_raw(struct dafs_session *s, const void *frame, size_t len)
+{
+	struct msgbuf *m = &s->sends[s->credits];
+	int rc;
+
+	if (len > DAFS_MSG_MAX)
+		return -EMSGSIZE;
+	pthread_mutex_lock(&s->lock);
+	while (m->busy && !s->dead)
+		client_progress(s, 10);
+	memcpy(m->buf, frame, len);
+	rc = s->dead ? s->dead : send_frame(s, m, len);
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
 ssize_t dafs_req_wait(struct dafs_req *req, int timeout_ms)
 {
 	struct dafs_session *s = req->s;
@@ -411,6 +436,13 @@ ssize_t req_run(struct dafs_req *req, struct dafs_request *rq)
 	if (rc)
 		return rc;
 	return dafs_req_wait(req, -1);
+}
+
+static ssize_t finish_status_only(struct dafs_req *req, struct dafs_reply *rep)
+{
+	if (!rep)
+		return req->result;
+	return rep->nres ? -rep->res[rep->nres - 1].status : -EPROTO;
 }
 
 /* ---- Completion groups ------------------------------------------------- */
@@ -491,6 +523,23 @@ int dafs_cg_wait_any(struct dafs_cg *cg, int timeout_ms, struct dafs_event *ev)
 
 /* ---- Memory ------------------------------------------------------------ */
 
+/* Tells the server that it may (or may no longer) transfer to and from a
+ * registered region: it refuses segments outside the regions it was told. */
+static int region_op(struct dafs_session *s, uint16_t opcode, const struct dafs_mr *mr)
+{
+	struct dafs_request *rq = request_alloc();
+	struct dafs_req *req = NULL;
+
+	if (!rq || !req_new(s, NULL, NULL, &req, finish_status_only)) {
+		free(rq);
+		return -ENOMEM;
+	}
+	rq->nops = 1;
+	rq->ops[0].opcode = opcode;
+	rq->ops[0].a.region = (struct dafs_args_region){ mr->remote_base, mr->len, mr->key };
+	return (int)req_run(req, rq);
+}
+
 int dafs_mem_register(struct dafs_session *s, void *buf, size_t len, struct dafs_mem **out)
 {
 	struct dafs_mem *m = calloc(1, sizeof(*m));
@@ -498,19 +547,28 @@ int dafs_mem_register(struct dafs_session *s, void *buf, size_t len, struct dafs
 
 	if (!m)
 		return -ENOMEM;
+	if (!buf || !len) {
+		free(m);
+		return -EINVAL;
+	}
 	pthread_mutex_lock(&s->lock);
 	rc = dafs_fabric_mr_reg(s->fab, buf, len,
 				DAFS_MR_LOCAL | DAFS_MR_REMOTE_READ | DAFS_MR_REMOTE_WRITE, &m->mr);
-	if (rc == 0) {
-		m->s = s;
-		m->next = s->mems;
-		s->mems = m;
-	}
 	pthread_mutex_unlock(&s->lock);
+	if (rc == 0) {
+		rc = region_op(s, DAFS_OP_REGISTER, &m->mr);
+		if (rc)
+			dafs_fabric_mr_dereg(&m->mr);
+	}
 	if (rc) {
 		free(m);
 		return rc;
 	}
+	m->s = s;
+	pthread_mutex_lock(&s->lock);
+	m->next = s->mems;
+	s->mems = m;
+	pthread_mutex_unlock(&s->lock);
 	*out = m;
 	return 0;
 }
@@ -527,6 +585,12 @@ int dafs_mem_deregister(struct dafs_mem *m)
 			break;
 		}
 	}
+	pthread_mutex_unlock(&s->lock);
+	/* The server forgets the region before the memory stops being
+	 * registered; a dead server has forgotten it already. */
+	if (!s->dead && !s->closing)
+		region_op(s, DAFS_OP_UNREGISTER, &m->mr);
+	pthread_mutex_lock(&s->lock);
 	rc = dafs_fabric_mr_dereg(&m->mr);
 	pthread_mutex_unlock(&s->lock);
 	free(m);
@@ -885,6 +949,9 @@ int dafs_session_open(const char *url, const struct dafs_session_opts *opts,
 	free(granted);
 	free(rq);
 	rq = NULL;
+	rc = region_op(s, DAFS_OP_REGISTER, &s->bounce_mr);
+	if (rc)
+		goto fail;
 	if (pthread_create(&s->lease_thread, NULL, lease_main, s) == 0)
 		s->lease_running = true;
 	*out = s;

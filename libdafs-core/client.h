@@ -16,6 +16,7 @@
 #define CLIENT_BOUNCE_CHUNK  (256u << 10)
 #define CLIENT_BOUNCE_CHUNKS 32        /* 8 MiB of registered bounce memory */
 #define CLIENT_PING_MS       1000      /* silence while waiting before a ping */
+#define CLIENT_SPIN_MS       2         /* yield, not sleep, this soon after a completion */
 
 struct msgbuf {
 	struct dafs_fabric_ctx ctx;
@@ -64,6 +65,7 @@ struct dafs_session {
 	unsigned sends_busy;           /* send buffers posted, not completed */
 	uint64_t last_rx_ms, last_tx_ms, last_ping_ms;
 	uint64_t pending_since_ms;     /* when we last began waiting from idle */
+	uint64_t last_completion_ms;
 	int timeout_ms;
 	int dead;                      /* negative errno once the server is gone */
 
@@ -145,6 +147,8 @@ void req_free(struct dafs_req *req);
 /* Sends the last frame of `slot` again, unchanged, for `req`: what a client
  * does after losing a reply. The server must answer from its reply cache. */
 int client_resend_slot(struct dafs_req *req, int slot);
+/* Sends arbitrary bytes to the server, expecting nothing (tests of hostile input). */
+int client_send_raw(struct dafs_session *s, const void *frame, size_t len);
 /* Reads completions; blocks up to timeout_ms when none. Session locked. */
 void client_progress(struct dafs_session *s, int timeout_ms);
 /* Bounce memory, in CLIENT_BOUNCE_CHUNK pieces. Session locked; waits for

@@ -10,14 +10,17 @@
  *  - tcp;ofi_rxm keeps no mr_mode bits (application keys, offsets into the
  *    region) and gives a CQ wait fd that wakes on incoming data even under
  *    manual progress.
- *  - verbs;ofi_rxm keeps FI_MR_LOCAL|FI_MR_VIRT_ADDR|FI_MR_ALLOCATED|FI_MR_PROV_KEY.
+ *  - verbs;ofi_rxm (not measurable here: no RDMA NIC) keeps
+ *    FI_MR_LOCAL|FI_MR_VIRT_ADDR|FI_MR_ALLOCATED|FI_MR_PROV_KEY.
+ * Nothing below depends on these facts: the code honours whatever bits and
+ * wait object the provider returns.
  */
 #include "fabric.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +46,8 @@
  * "fi_shm://" inside a 256-byte buffer: keep them short and file-name safe. */
 #define DAFS_SHM_NAME_MAX 200
 #define DAFS_SHM_LOCK_SUFFIX ".dafs-lock"
+/* The provider's own bound on an address string (SMR_NAME_MAX). */
+#define DAFS_SHM_ADDR_MAX 256
 
 /* fi_cq_read batch; callers asking for more get it over several polls. */
 #define DAFS_POLL_BATCH 32
@@ -63,11 +68,27 @@ struct dafs_fabric {
 	size_t max_msg;
 	size_t max_rma;
 	char prov_name[64];
+	char shm_name[DAFS_SHM_NAME_MAX + 1];  /* a listener's name, once its endpoint existed */
 };
 
-/* Unique keys for providers that leave key choice to us. shm looks keys up on
- * the registering peer, but several processes' keys meet in one server's
- * bookkeeping, so the pid goes into the high bits. */
+/* Names of the shm listeners this process has opened. shm 1.17 is unsafe
+ * with endpoints of one process talking to each other: a closed endpoint's
+ * region stays in the provider's process-wide name list after it is
+ * unmapped, so mapping that name again from this process (fi_av_insert)
+ * crashes; and fi_av_remove of a peer in this process corrupts the AV so
+ * that a later peer crashes the progress engine. We refuse the first and
+ * skip the second (leaking one AV slot). */
+struct local_name {
+	struct local_name *next;
+	bool closed;
+	char name[];
+};
+static struct local_name *local_shm_names;
+static pthread_mutex_t local_shm_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Keys for providers that leave the choice to us: the counter makes them
+ * unique in the process, the pid in the high bits across processes, in case
+ * a provider's bookkeeping meets several processes' keys. */
 static uint64_t mr_key_counter;
 
 /* ---- errors ---- */
@@ -122,7 +143,12 @@ static bool shm_name_ok(const char *s, size_t len)
 	if (len == 0 || len > DAFS_SHM_NAME_MAX)
 		return false;
 	/* A leading '.' or '-' would make awkward file names; ':' would look
-	 * like a port and collide with the provider's own "pid:uid:idx" names. */
+	 * like a port and collide with the provider's own "pid:uid:idx" names;
+	 * our lock files' suffix would make one server's region another's lock. */
+	if (len >= sizeof(DAFS_SHM_LOCK_SUFFIX) - 1 &&
+	    memcmp(s + len - (sizeof(DAFS_SHM_LOCK_SUFFIX) - 1), DAFS_SHM_LOCK_SUFFIX,
+		   sizeof(DAFS_SHM_LOCK_SUFFIX) - 1) == 0)
+		return false;
 	if (!((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z') ||
 	      (s[0] >= '0' && s[0] <= '9')))
 		return false;
@@ -306,6 +332,62 @@ static int shm_claim_name(struct dafs_fabric *f, const char *name)
 	return -EADDRINUSE;
 }
 
+static void note_local_shm_name(const char *name, bool closed)
+{
+	size_t n = strlen(name) + 1;
+	struct local_name *c;
+
+	pthread_mutex_lock(&local_shm_lock);
+	for (c = local_shm_names; c; c = c->next)
+		if (strcmp(c->name, name) == 0)
+			break;
+	if (!c) {
+		c = malloc(sizeof(*c) + n);
+		if (c) {
+			memcpy(c->name, name, n);
+			c->closed = false;
+			c->next = local_shm_names;
+			local_shm_names = c;
+		}
+	}
+	/* Once closed, always tainted: the stale provider entry outlives a
+	 * reopened listener of the same name. */
+	if (c && closed)
+		c->closed = true;
+	pthread_mutex_unlock(&local_shm_lock);
+}
+
+enum { NAME_FOREIGN, NAME_LOCAL, NAME_LOCAL_CLOSED };
+
+/* Classifies an shm address string (with or without the "fi_shm://" prefix,
+ * at most `len` bytes) as another process's, or one of this process's
+ * endpoints: a listener we opened, or the provider's own "pid:uid:index". */
+static int shm_name_kind(const char *addr, size_t len)
+{
+	static const char prefix[] = "fi_shm://";
+	char own[32];
+	struct local_name *c;
+	int kind = NAME_FOREIGN, n;
+
+	len = strnlen(addr, len);
+	if (len >= sizeof(prefix) - 1 && memcmp(addr, prefix, sizeof(prefix) - 1) == 0) {
+		addr += sizeof(prefix) - 1;
+		len -= sizeof(prefix) - 1;
+	}
+	n = snprintf(own, sizeof(own), "%d:", (int)getpid());
+	if (n > 0 && len > (size_t)n && memcmp(addr, own, (size_t)n) == 0)
+		return NAME_LOCAL;
+	pthread_mutex_lock(&local_shm_lock);
+	for (c = local_shm_names; c; c = c->next) {
+		if (strlen(c->name) == len && memcmp(addr, c->name, len) == 0) {
+			kind = c->closed ? NAME_LOCAL_CLOSED : NAME_LOCAL;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&local_shm_lock);
+	return kind;
+}
+
 static void shm_release_name(struct dafs_fabric *f)
 {
 	if (f->shm_lock_fd < 0)
@@ -453,6 +535,12 @@ int dafs_fabric_open(const struct dafs_url *url, bool listen, struct dafs_fabric
 			ret = -EADDRINUSE;
 		goto fail;
 	}
+	/* The region exists from fi_enable on; from then the provider holds on
+	 * to its name for the rest of the process. */
+	if (scheme == SCHEME_SHM && listen) {
+		memcpy(f->shm_name, url->node, strlen(url->node) + 1);  /* length checked in scheme_of */
+		note_local_shm_name(f->shm_name, false);
+	}
 	fi_freeinfo(hints);
 	*out = f;
 	return 0;
@@ -469,6 +557,8 @@ void dafs_fabric_close(struct dafs_fabric *f)
 		return;
 	if (f->ep)
 		fi_close(&f->ep->fid);
+	if (f->shm_name[0])
+		note_local_shm_name(f->shm_name, true);
 	if (f->av)
 		fi_close(&f->av->fid);
 	if (f->cq)
@@ -501,6 +591,8 @@ int dafs_fabric_av_insert(struct dafs_fabric *f, const void *addr, fi_addr_t *pe
 	if (!f || !addr || !peer)
 		return -EINVAL;
 	*peer = FI_ADDR_NOTAVAIL;
+	if (f->scheme == SCHEME_SHM && shm_name_kind(addr, DAFS_SHM_ADDR_MAX) == NAME_LOCAL_CLOSED)
+		return -EADDRNOTAVAIL;
 	ret = fi_av_insert(f->av, addr, 1, peer, 0, NULL);
 	if (ret == 1 && *peer != FI_ADDR_NOTAVAIL)
 		return 0;
@@ -536,10 +628,27 @@ int dafs_fabric_av_insert_url(struct dafs_fabric *f, const struct dafs_url *url,
 	return ret;
 }
 
+/* rxm keeps the removed peer's connection open (FI_AV_REMOVE_CLEANUP is off by
+ * default). We leave it so: with it on, a server that removes a peer as soon
+ * as its reply's send completes cuts the reply off in flight. The price: the
+ * same address inserted again (a restarted peer) may reuse the dead
+ * connection, so talk to a restarted peer through a fresh endpoint. */
 int dafs_fabric_av_remove(struct dafs_fabric *f, fi_addr_t peer)
 {
-	if (!f)
+	if (!f || peer == FI_ADDR_NOTAVAIL)
 		return -EINVAL;
+	if (f->scheme == SCHEME_SHM) {
+		char name[DAFS_SHM_ADDR_MAX + 1];
+		size_t len = DAFS_SHM_ADDR_MAX;
+		int ret;
+
+		memset(name, 0, sizeof(name));
+		ret = neg_errno(fi_av_lookup(f->av, peer, name, &len));
+		if (ret)
+			return ret;
+		if (shm_name_kind(name, DAFS_SHM_ADDR_MAX) != NAME_FOREIGN)
+			return 0;
+	}
 	return neg_errno(fi_av_remove(f->av, &peer, 1, 0));
 }
 
@@ -608,8 +717,10 @@ int dafs_fabric_mr_dereg(struct dafs_mr *mr)
 
 	if (!mr || !mr->mr)
 		return -EINVAL;
+	/* On failure (the provider still uses it) keep the handle for a retry. */
 	ret = neg_errno(fi_close(&mr->mr->fid));
-	mr->mr = NULL;
+	if (ret == 0)
+		mr->mr = NULL;
 	return ret;
 }
 

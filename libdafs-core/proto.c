@@ -325,6 +325,14 @@ static void codec_args(struct codec *c, struct dafs_op *op)
 		require(c, op->a.hint.offset <= INT64_MAX &&
 			   op->a.hint.len <= (uint64_t)INT64_MAX - op->a.hint.offset, -EBADMSG);
 		break;
+	case DAFS_OP_REGISTER:
+	case DAFS_OP_UNREGISTER:
+		u64(c, &op->a.region.addr);
+		u64(c, &op->a.region.len);
+		u64(c, &op->a.region.key);
+		require(c, op->a.region.len > 0 &&
+			   op->a.region.len - 1 <= UINT64_MAX - op->a.region.addr, -EBADMSG);
+		break;
 	default:
 		fail(c, c->encode ? -EINVAL : -EOPNOTSUPP);
 	}
@@ -350,6 +358,8 @@ static void codec_result(struct codec *c, struct dafs_result *r)
 	case DAFS_OP_RENAME:
 	case DAFS_OP_UNLOCK:
 	case DAFS_OP_HINT:
+	case DAFS_OP_REGISTER:
+	case DAFS_OP_UNREGISTER:
 		break;
 	case DAFS_OP_CONNECT:
 		bytes(c, &r->r.connect.addr, &r->r.connect.addr_len, DAFS_ADDR_MAX);
@@ -666,6 +676,7 @@ const char *dafs_opcode_name(unsigned opcode)
 		[DAFS_OP_SYMLINK] = "SYMLINK", [DAFS_OP_READLINK] = "READLINK",
 		[DAFS_OP_STATFS] = "STATFS", [DAFS_OP_LOCK] = "LOCK", [DAFS_OP_UNLOCK] = "UNLOCK",
 		[DAFS_OP_LOCKT] = "LOCKT", [DAFS_OP_HINT] = "HINT",
+		[DAFS_OP_REGISTER] = "REGISTER", [DAFS_OP_UNREGISTER] = "UNREGISTER",
 	};
 	return opcode < DAFS_OP_COUNT ? names[opcode] : "UNKNOWN";
 }

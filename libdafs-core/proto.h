@@ -75,6 +75,8 @@ enum dafs_opcode {
 	DAFS_OP_UNLOCK,
 	DAFS_OP_LOCKT,
 	DAFS_OP_HINT,
+	DAFS_OP_REGISTER,       /* client memory the server may transfer to and from */
+	DAFS_OP_UNREGISTER,
 	DAFS_OP_COUNT
 };
 
@@ -252,6 +254,10 @@ struct dafs_args_hint {
 	uint32_t advice;
 };
 
+struct dafs_args_region {     /* REGISTER, UNREGISTER */
+	uint64_t addr, len, key;   /* as segments name them */
+};
+
 struct dafs_op {
 	uint16_t opcode;
 	union {
@@ -267,6 +273,7 @@ struct dafs_op {
 		struct dafs_args_two_paths two;
 		struct dafs_args_lock lock;
 		struct dafs_args_hint hint;
+		struct dafs_args_region region;
 	} a;
 };
 

@@ -516,6 +516,22 @@ static int submit_rw(struct job *job, bool write, int fd, void *buf, unsigned le
 	return -EINPROGRESS;
 }
 
+/* Every segment must lie in memory the client registered with us. */
+static bool segments_allowed(struct job *job, const struct dafs_args_io *a)
+{
+	for (unsigned i = 0; i < a->nsegs; i++)
+		if (!session_segment_allowed(job->sess, &a->segs[i]))
+			return false;
+	return true;
+}
+
+static int do_region(struct job *job, uint16_t opcode, const struct dafs_args_region *a)
+{
+	return -(opcode == DAFS_OP_REGISTER ?
+		 session_region_add(job->sess, a->addr, a->len, a->key) :
+		 session_region_remove(job->sess, a->addr, a->len, a->key));
+}
+
 static int start_read(struct job *job, const struct dafs_args_io *a)
 {
 	struct handle *h;
@@ -529,6 +545,8 @@ static int start_read(struct job *job, const struct dafs_args_io *a)
 		return EISDIR;
 	if (!h->readable)
 		return EBADF;
+	if (!segments_allowed(job, a))
+		return EFAULT;
 	if (a->nsegs == 0) {
 		/* Inline: read straight into memory the reply will copy from. */
 		job->io_done = 0;
@@ -555,6 +573,8 @@ static int start_write(struct job *job, const struct dafs_args_io *a)
 		return EISDIR;
 	if (!h->writable)
 		return EBADF;
+	if (!segments_allowed(job, a))
+		return EFAULT;
 	rc = io_buffer(job, a->len);
 	if (rc)
 		return rc;
@@ -729,6 +749,9 @@ int op_run(struct job *job, struct dafs_op *op, struct dafs_result *res)
 		return do_lock(job, op->opcode, &op->a.lock, res);
 	case DAFS_OP_HINT:
 		return do_hint(job, &op->a.hint);
+	case DAFS_OP_REGISTER:
+	case DAFS_OP_UNREGISTER:
+		return do_region(job, op->opcode, &op->a.region);
 	default:
 		/* CONNECT, SESSION_OPEN and SESSION_CLOSE are the worker's, and
 		 * only valid alone. */

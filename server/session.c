@@ -35,6 +35,7 @@ void session_destroy(struct session *s)
 			close(s->handles[i].fd);
 	free(s->slots);
 	free(s->handles);
+	free(s->regions);
 	free(s);
 }
 
@@ -141,4 +142,44 @@ int session_handle_close(struct session *s, uint64_t fh, struct handle *old)
 	close(h->fd);
 	h->fd = -1;
 	return 0;
+}
+
+int session_region_add(struct session *s, uint64_t addr, uint64_t len, uint64_t key)
+{
+	if (s->nregions == s->regions_cap) {
+		unsigned cap = s->regions_cap ? s->regions_cap * 2 : 8;
+		struct region *grown;
+		if (s->nregions == SESSION_REGIONS_MAX)
+			return -ENOSPC;
+		grown = realloc(s->regions, cap * sizeof(*grown));
+		if (!grown)
+			return -ENOMEM;
+		s->regions = grown;
+		s->regions_cap = cap;
+	}
+	s->regions[s->nregions++] = (struct region){ addr, len, key };
+	return 0;
+}
+
+int session_region_remove(struct session *s, uint64_t addr, uint64_t len, uint64_t key)
+{
+	for (unsigned i = 0; i < s->nregions; i++) {
+		struct region *r = &s->regions[i];
+		if (r->addr == addr && r->len == len && r->key == key) {
+			*r = s->regions[--s->nregions];
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+bool session_segment_allowed(const struct session *s, const struct dafs_seg *seg)
+{
+	for (unsigned i = 0; i < s->nregions; i++) {
+		const struct region *r = &s->regions[i];
+		if (r->key == seg->key && seg->addr >= r->addr &&
+		    seg->len <= r->len && seg->addr - r->addr <= r->len - seg->len)
+			return true;
+	}
+	return false;
 }

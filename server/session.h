@@ -13,6 +13,7 @@
 #include "proto.h"
 
 #define SESSION_HANDLES_MAX 65536
+#define SESSION_REGIONS_MAX 4096
 
 enum slot_state {
 	SLOT_IDLE,        /* nothing run yet, or the last reply is cached */
@@ -37,6 +38,11 @@ struct handle {
 	bool locked;       /* some lock owner of ours may hold locks on dev/ino */
 };
 
+/* Client memory the client said the server may transfer to and from. */
+struct region {
+	uint64_t addr, len, key;
+};
+
 struct session {
 	uint64_t id;
 	fi_addr_t peer;
@@ -46,6 +52,8 @@ struct session {
 	struct slot *slots;
 	struct handle *handles;
 	unsigned nhandles, handles_cap;
+	struct region *regions;
+	unsigned nregions, regions_cap;
 	unsigned jobs;     /* requests of this session in progress */
 	bool closing;      /* SESSION_CLOSE seen or lease expired: no new work */
 	uint64_t last_seen_ms;
@@ -74,5 +82,12 @@ int session_handle_add(struct session *s, int fd, uint32_t open_flags, bool is_d
 struct handle *session_handle_get(struct session *s, uint64_t fh);
 /* Closes the descriptor; returns the handle's former contents in *old. */
 int session_handle_close(struct session *s, uint64_t fh, struct handle *old);
+
+/* Regions: the server RDMAs only into and out of memory a client declared,
+ * so that a wrong or hostile descriptor is refused before it reaches the
+ * provider. */
+int session_region_add(struct session *s, uint64_t addr, uint64_t len, uint64_t key);
+int session_region_remove(struct session *s, uint64_t addr, uint64_t len, uint64_t key);
+bool session_segment_allowed(const struct session *s, const struct dafs_seg *seg);
 
 #endif

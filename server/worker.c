@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@
 #include "server.h"
 
 #define POLL_TAG   ((void *)1)    /* io_uring user_data of the fabric fd poll */
+#define WORKER_SPIN_MS   2        /* yield, not sleep, this soon after work */
 #define STALL_GIVE_UP_MS 10000    /* a peer that takes nothing for this long is dead */
 #define STOP_GIVE_UP_MS  10000    /* on SIGTERM, how long requests may take to finish */
 
@@ -179,6 +181,10 @@ static void job_free(struct job *job)
 	struct worker *w = job->w;
 	struct session *s = job->sess;
 
+	/* A request that ends without a reply (its client went away) frees its
+	 * slot; a retry then gets EINVAL rather than waiting forever. */
+	if (job->owns_slot && s && s->slots[job->req.hdr.slot].state == SLOT_BUSY)
+		s->slots[job->req.hdr.slot].state = SLOT_IDLE;
 	release_job_data(job);
 	if (job->send_buf)
 		bufpool_free(w->pool, job->send_buf);
@@ -484,6 +490,19 @@ static bool is_solitary(uint16_t opcode)
 	       opcode == DAFS_OP_SESSION_CLOSE;
 }
 
+/* Decodes the job's frame; CONNECT, SESSION_OPEN and SESSION_CLOSE must
+ * stand alone in their request. */
+static int decode_body(struct job *job)
+{
+	int rc = dafs_decode_request(job->frame, job->frame_len, &job->req);
+
+	if (rc == 0 && job->req.nops > 1)
+		for (unsigned i = 0; i < job->req.nops; i++)
+			if (is_solitary(job->req.ops[i].opcode))
+				return -EINVAL;
+	return rc;
+}
+
 static void handle_frame(struct worker *w, const void *frame, size_t len)
 {
 	struct dafs_hdr hdr;
@@ -512,13 +531,10 @@ static void handle_frame(struct worker *w, const void *frame, size_t len)
 	}
 	memcpy(job->frame, frame, len);
 	job->frame_len = len;
-	rc = dafs_decode_request(job->frame, len, &job->req);
-	if (rc == 0 && job->req.nops > 1)
-		for (unsigned i = 0; i < job->req.nops; i++)
-			if (is_solitary(job->req.ops[i].opcode))
-				rc = -EINVAL;
+	job->req.hdr = hdr;
 	if (!s) {
 		/* Before a session: CONNECT and SESSION_OPEN, nothing else. */
+		rc = decode_body(job);
 		if (rc == 0 && job->req.ops[0].opcode == DAFS_OP_CONNECT)
 			handle_connect(w, &job->req);
 		else if (rc == 0 && job->req.ops[0].opcode == DAFS_OP_SESSION_OPEN)
@@ -530,6 +546,27 @@ static void handle_frame(struct worker *w, const void *frame, size_t len)
 		return;
 	}
 	s->last_seen_ms = w->now_ms;
+	/* The slot is taken before the body is decoded, so that a refused
+	 * request still moves the slot's sequence on, as the client expects,
+	 * and a retry of it is answered from the cache like any other. */
+	if (!(hdr.flags & DAFS_HF_NOSLOT)) {
+		switch (session_slot_check(s, hdr.slot, hdr.seq)) {
+		case SLOT_REPLAY:
+			send_bytes(job, s->slots[hdr.slot].reply, s->slots[hdr.slot].reply_len);
+			return;
+		case SLOT_IN_PROGRESS:
+			job_free(job);
+			return;
+		case SLOT_BAD:
+			job->rep.hdr.status = EINVAL;
+			job_reply(job);
+			return;
+		case SLOT_NEW:
+			job->owns_slot = true;
+			break;
+		}
+	}
+	rc = decode_body(job);
 	if (rc) {
 		job->req.hdr = hdr;
 		job->rep.hdr.status = -rc;
@@ -544,21 +581,6 @@ static void handle_frame(struct worker *w, const void *frame, size_t len)
 			job->rep.nres = 1;
 		job_reply(job);
 		return;
-	}
-	switch (session_slot_check(s, hdr.slot, hdr.seq)) {
-	case SLOT_REPLAY:
-		send_bytes(job, s->slots[hdr.slot].reply, s->slots[hdr.slot].reply_len);
-		return;
-	case SLOT_IN_PROGRESS:
-		job_free(job);
-		return;
-	case SLOT_BAD:
-		job->rep.hdr.status = EINVAL;
-		job_reply(job);
-		return;
-	case SLOT_NEW:
-		job->owns_slot = true;
-		break;
 	}
 	if (w->srv->stopping) {
 		job->rep.hdr.status = ESHUTDOWN;
@@ -577,35 +599,46 @@ static void handle_frame(struct worker *w, const void *frame, size_t len)
 
 /* ---- Completions ------------------------------------------------------- */
 
+static bool is_recv_ctx(struct worker *w, struct dafs_fabric_ctx *ctx)
+{
+	return (void *)ctx >= (void *)w->recvs && (void *)ctx < (void *)(w->recvs + WORKER_RECVS);
+}
+
 static void on_fabric(struct worker *w, struct dafs_completion *c)
 {
 	struct job *job;
 
-	switch (c->kind) {
-	case DAFS_CQ_RECV: {
+	/* What completed is told by which context it was, not by the entry's
+	 * flags: providers leave the flags of error entries unset. */
+	if (!c->ctx) {
+		log_msg("worker %u: a completion without context (status %d)", w->id, c->status);
+		return;
+	}
+	if (is_recv_ctx(w, c->ctx)) {
 		struct recv_buf *rb = c->ctx->owner;
+		rb->posted = false;
 		if (c->status == 0)
 			handle_frame(w, rb->buf, c->len);
 		if (!w->srv->stopping || c->status == 0)
 			if (post_recv(w, rb) != 0)
 				log_msg("worker %u: cannot repost a receive buffer", w->id);
-		break;
+		return;
 	}
-	case DAFS_CQ_SEND:
-		job_free(c->ctx->owner);
-		break;
-	case DAFS_CQ_RMA_READ:
-	case DAFS_CQ_RMA_WRITE:
-		job = c->ctx->owner;
-		job->rma_busy--;
-		if (c->status && !job->rma_err)
-			job->rma_err = c->status;
-		/* Wait for every posted transfer before reusing the buffer; a
-		 * stalled job is resumed by retry_stalled instead. */
-		if (job->rma_busy == 0 && !job->is_stalled)
-			job_start_rma(job);
-		break;
+	job = c->ctx->owner;
+	if (c->ctx == &job->send_ctx) {
+		if (c->status)
+			log_msg("reply to %s not delivered: %s", job->sess ? job->sess->name : "a client",
+				strerror(-c->status));
+		job_free(job);
+		return;
 	}
+	job->rma_busy--;
+	if (c->status && !job->rma_err)
+		job->rma_err = c->status;
+	/* Wait for every posted transfer before reusing the buffer; a stalled
+	 * job is resumed by retry_stalled instead. */
+	if (job->rma_busy == 0 && !job->is_stalled)
+		job_start_rma(job);
 }
 
 static void on_uring(struct worker *w, struct io_uring_cqe *cqe)
@@ -669,8 +702,7 @@ void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct dafs_completion comps[32];
-	uint64_t last_expiry = 0, stop_seen = 0;
-	unsigned idle = 0;
+	uint64_t last_expiry = 0, stop_seen = 0, last_busy = 0;
 
 	/* Alternate signal stacks are per thread: without one a stack overflow
 	 * here would die without its backtrace. */
@@ -712,12 +744,15 @@ void *worker_main(void *arg)
 			break;
 		}
 		if (busy) {
-			idle = 0;
+			last_busy = w->now_ms;
 			continue;
 		}
-		/* Spin briefly before sleeping: requests tend to come in runs. */
-		if (++idle < 200)
+		/* Requests come in runs and shm has no wait object: yield rather
+		 * than sleep for a moment after the last piece of work. */
+		if (w->now_ms - last_busy < WORKER_SPIN_MS) {
+			sched_yield();
 			continue;
+		}
 		wait_for_work(w, w->stalled || w->recvs_unposted ? 1 : 100);
 	}
 	if (w->id != 0)

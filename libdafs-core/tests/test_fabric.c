@@ -28,7 +28,8 @@
 #define FLOOD_N 4000
 #define CHILD_ALARM 25
 
-enum msg_type { M_HELLO = 1, M_ACK, M_RMA_DONE, M_FLOOD, M_FLOOD_DONE, M_BYE };
+enum msg_type { M_HELLO = 1, M_ACK, M_RMA_DONE, M_FLOOD, M_FLOOD_DONE, M_BYE, M_PING, M_PONG };
+#define NPING 20
 
 /* Flood messages are only FLOOD_LEN bytes: what they use comes first. */
 struct msg {
@@ -311,12 +312,9 @@ static int send_msg(struct side *s, fi_addr_t peer, const struct msg *m)
 	op_init(&o);
 	ret = POST_RETRY(s->f, s->eagains,
 			 dafs_fabric_send(s->f, peer, s->sbuf, sizeof(*m), s->smr.desc, &o.ctx));
-	if (ret) {
-		note("send post said %d", ret);
+	if (ret)
 		return ret;
-	}
 	ret = wait_op(s->f, &o, 5000);
-	if (o.status) note("send completion status %d kind %d", o.status, o.kind);
 	return ret ? ret : o.status;
 }
 
@@ -354,7 +352,7 @@ static void serve_hello(struct side *s, const char *what, fi_addr_t *peer, int w
 static void server_s1(const char *urlstr, int ready_fd)
 {
 	struct side s;
-	struct msg m;
+	struct msg m, hello;
 	fi_addr_t peer = FI_ADDR_NOTAVAIL;
 	uint8_t *wsrc, *rdst;
 	struct dafs_mr wmr, rdmr;
@@ -400,6 +398,7 @@ static void server_s1(const char *urlstr, int ready_fd)
 	}
 	if (ret)
 		_exit(1);
+	hello = m;
 	ret = dafs_fabric_av_insert(s.f, m.name, &peer);
 	TCHECK(ret == 0, "av_insert of the client's getname address (ret %d)", ret);
 	{
@@ -407,6 +406,21 @@ static void server_s1(const char *urlstr, int ready_fd)
 		ret = send_msg(&s, peer, &ack);
 		TCHECK(ret == 0, "ack sent (ret %d)", ret);
 	}
+
+	/* Ping-pong, each side blocked in dafs_fabric_wait (5 s slices) while
+	 * the other's message is on its way. */
+	got = 0;
+	for (int i = 0; i < NPING; i++) {
+		struct msg pong = { .magic = MAGIC, .type = M_PONG };
+		ret = recv_msg(&s, &m, 8000, 5000);
+		if (ret || m.type != M_PING)
+			break;
+		pong.seq = m.seq;
+		if (send_msg(&s, peer, &pong))
+			break;
+		got++;
+	}
+	TCHECK(got == NPING, "answered %d pings (%d)", NPING, got);
 
 	/* RMA: write pattern A into the client's window, read pattern B from its
 	 * other window, then read the written window back. */
@@ -418,6 +432,7 @@ static void server_s1(const char *urlstr, int ready_fd)
 	TCHECK(ret == 0, "local source region registered (ret %d)", ret);
 	ret = dafs_fabric_mr_reg(s.f, rdst, MiB, DAFS_MR_LOCAL, &rdmr);
 	TCHECK(ret == 0, "local sink region registered (ret %d)", ret);
+	m = hello;
 	TCHECK(m.w_len == MiB && m.r_len == MiB, "client offered 1 MiB windows");
 
 	op_init(&o);
@@ -465,7 +480,9 @@ static void server_s1(const char *urlstr, int ready_fd)
 	free(wsrc);
 	free(rdst);
 
-	/* Flood: the client sends FLOOD_N messages as fast as its queues let it. */
+	/* Flood: the client sends FLOOD_N messages as fast as its queues let it.
+	 * We start late so that its queues surely fill and it sees -EAGAIN. */
+	usleep(300 * 1000);
 	got = 0;
 	while (got < FLOOD_N) {
 		ret = recv_msg(&s, &m, 8000, 100);
@@ -503,7 +520,34 @@ static void server_s1(const char *urlstr, int ready_fd)
 	_exit(0);
 }
 
-static void server_s2(const char *urlstr, int ready_fd, int s1_death_fd)
+/* True once `pid` has finished exiting: all its descriptors (and with them its
+ * locks and sockets) are closed when it turns zombie. */
+static bool process_gone(pid_t pid, int timeout_ms)
+{
+	uint64_t t0 = now_ns();
+
+	while (ms_since(t0) < timeout_ms) {
+		char path[64], buf[512];
+		const char *p;
+		FILE *fp;
+		size_t n;
+
+		snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+		fp = fopen(path, "r");
+		if (!fp)
+			return true;
+		n = fread(buf, 1, sizeof(buf) - 1, fp);
+		fclose(fp);
+		buf[n] = 0;
+		p = strrchr(buf, ')');
+		if (!p || p[1] == 0 || p[2] == 'Z' || p[2] == 'X')
+			return true;
+		usleep(1000);
+	}
+	return false;
+}
+
+static void server_s2(const char *urlstr, int ready_fd, int s1_death_fd, int go_fd, pid_t s1)
 {
 	struct side s;
 	struct msg m;
@@ -512,9 +556,13 @@ static void server_s2(const char *urlstr, int ready_fd, int s1_death_fd)
 
 	memset(&s, 0, sizeof(s));
 	role = "S2";
-	/* S1 holds the only write end of this pipe: EOF means it died. */
+	/* S1 holds the only write end of this pipe: EOF means it is dying. */
 	ret = pipe_wait(s1_death_fd, 20000);
-	TCHECK(ret == 0, "saw S1 die (%d)", ret);
+	TCHECK(ret == 0 && process_gone(s1, 5000), "saw S1 die (%d)", ret);
+	/* The client first probes the dead S1; a new server on the same
+	 * address would answer in its place. */
+	ret = pipe_wait(go_fd, 10000);
+	TCHECK(ret == 'G', "client done with the dead server (%d)", ret);
 	ret = dafs_url_parse(urlstr, &s.url);
 	ret = ret ? ret : open_side(&s, true);
 	TCHECK(ret == 0, "new process took the URL right after the old server died (ret %d)",
@@ -544,10 +592,6 @@ static int say_hello(struct side *s, fi_addr_t peer, const char *what)
 		return ret;
 	m.sent_ns = now_ns();
 	ret = send_msg(s, peer, &m);
-	for (int k = 0; k < 3 && ret == -ENOTCONN; k++) {
-		note("%s: hello send said %d, retrying", what, ret);
-		ret = send_msg(s, peer, &m);
-	}
 	TCHECK(ret == 0, "%s: hello sent (ret %d)", what, ret);
 	if (ret)
 		return ret;
@@ -556,7 +600,90 @@ static int say_hello(struct side *s, fi_addr_t peer, const char *what)
 	return ret;
 }
 
-static void client(const char *urlstr, const char *want_prov, int s1_ready, int s2_ready)
+/* A port nobody listens on right now: bind to port 0, read it, close. */
+static int free_tcp_port(int family)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	int fd = socket(family, SOCK_STREAM, 0), port = -1;
+
+	if (fd < 0)
+		return -1;
+	memset(&ss, 0, sizeof(ss));
+	if (family == AF_INET) {
+		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+		a->sin_family = AF_INET;
+		a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		len = sizeof(*a);
+	} else {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+		a->sin6_family = AF_INET6;
+		a->sin6_addr = in6addr_loopback;
+		len = sizeof(*a);
+	}
+	if (bind(fd, (struct sockaddr *)&ss, len) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&ss, &len) == 0)
+		port = ntohs(family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
+					       : ((struct sockaddr_in6 *)&ss)->sin6_port);
+	close(fd);
+	return port;
+}
+
+/* Server and client endpoints in one process: the client sends one message
+ * to the listener found by URL. Both are driven, since either may need
+ * progress for the connection to form. */
+static int inproc_exchange(struct dafs_fabric *srv, struct dafs_fabric *cli,
+			   const struct dafs_url *u)
+{
+	static char sbuf[64] = "inproc hello", rbuf[64];
+	struct dafs_mr smr, rmr;
+	struct op so, ro;
+	fi_addr_t p = FI_ADDR_NOTAVAIL;
+	uint64_t t0 = now_ns();
+	int ret;
+
+	ret = dafs_fabric_av_insert_url(cli, u, &p);
+	if (ret)
+		return ret;
+	if (dafs_fabric_mr_reg(srv, rbuf, sizeof(rbuf), DAFS_MR_LOCAL, &rmr))
+		return -EIO;
+	if (dafs_fabric_mr_reg(cli, sbuf, sizeof(sbuf), DAFS_MR_LOCAL, &smr)) {
+		dafs_fabric_mr_dereg(&rmr);
+		return -EIO;
+	}
+	memset(rbuf, 0, sizeof(rbuf));
+	op_init(&so);
+	op_init(&ro);
+	ret = dafs_fabric_post_recv(srv, rbuf, sizeof(rbuf), rmr.desc, &ro.ctx);
+	if (ret == 0) {
+		while ((ret = dafs_fabric_send(cli, p, sbuf, sizeof(sbuf), smr.desc, &so.ctx)) ==
+			       -EAGAIN && ms_since(t0) < 5000) {
+			pump(cli);
+			pump(srv);
+		}
+	}
+	while (ret == 0 && !(so.done && ro.done)) {
+		if (ms_since(t0) > 5000) {
+			ret = -ETIMEDOUT;
+			break;
+		}
+		pump(cli);
+		pump(srv);
+	}
+	if (ret == 0)
+		ret = so.status ? so.status : ro.status;
+	if (ret == 0 && (ro.len != sizeof(sbuf) || strcmp(rbuf, sbuf) != 0))
+		ret = -EBADMSG;
+	/* Unposted or finished: nothing refers to the buffers any more once
+	 * the endpoints close, which callers do next. */
+	dafs_fabric_mr_dereg(&smr);
+	dafs_fabric_mr_dereg(&rmr);
+	dafs_fabric_av_remove(cli, p);
+	return ret;
+}
+
+static void client(const char *urlstr, const char *want_prov, int s1_ready, int s2_ready,
+		   int s2_go)
 {
 	struct side s;
 	struct msg m, r;
@@ -586,6 +713,18 @@ static void client(const char *urlstr, const char *want_prov, int s1_ready, int 
 		TCHECK(ret == 0 || ret == -EAGAIN, "trywait answers 0 or -EAGAIN (%d)", ret);
 	} else {
 		TCHECK(dafs_fabric_trywait(s.f) == -EAGAIN, "trywait without an fd says poll");
+	}
+
+	/* verbs needs an RDMA device: without one, open must fail cleanly. */
+	{
+		struct dafs_url uv;
+		struct dafs_fabric *fv = NULL;
+		ret = dafs_url_parse("verbs://127.0.0.1:7471", &uv);
+		ret = ret ? ret : dafs_fabric_open(&uv, false, &fv);
+		note("verbs;ofi_rxm open here: %d (%s)", ret, ret ? strerror(-ret) : "ok");
+		TCHECK(ret <= 0 && (ret == 0) == (fv != NULL), "verbs open fails cleanly or works (%d)",
+		       ret);
+		dafs_fabric_close(fv);
 	}
 
 	/* A second client endpoint in the same process gets its own address. */
@@ -656,6 +795,26 @@ static void client(const char *urlstr, const char *want_prov, int s1_ready, int 
 		       "ack woke a blocking wait %.2f ms after it was sent (ret %d)", lat, ret);
 	}
 
+	{
+		double rtt[NPING], worst = 0, sum = 0;
+		int n = 0;
+		for (int i = 0; i < NPING; i++) {
+			struct msg ping = { .magic = MAGIC, .type = M_PING, .seq = (uint32_t)i };
+			uint64_t t = now_ns();
+			if (send_msg(&s, peer, &ping) || recv_msg(&s, &r, 8000, 5000) ||
+			    r.type != M_PONG || r.seq != (uint32_t)i)
+				break;
+			rtt[n] = ms_since(t);
+			sum += rtt[n];
+			if (rtt[n] > worst)
+				worst = rtt[n];
+			n++;
+		}
+		TCHECK(n == NPING && worst < 1000,
+		       "%d round trips through blocking waits (5 s slices): mean %.3f ms, worst %.3f ms",
+		       NPING, n ? sum / n : 0.0, worst);
+	}
+
 	ret = recv_msg(&s, &r, 8000, 100);
 	TCHECK(ret == 0 && r.type == M_RMA_DONE, "rma-done received (ret %d)", ret);
 	{
@@ -718,34 +877,109 @@ static void client(const char *urlstr, const char *want_prov, int s1_ready, int 
 		free(fbuf);
 		free(ops);
 	}
+	dafs_fabric_mr_dereg(&wmr);
+	dafs_fabric_mr_dereg(&rmr);
+	free(wreg);
+	free(rreg);
 
-	/* S1 reopens in place: forget its old address, insert it again. */
+	/* S1 reopens in place. A restarted server is reached through a fresh
+	 * endpoint: rxm keeps a removed AV entry's connection (unless
+	 * FI_AV_REMOVE_CLEANUP, which in turn drops replies still in flight
+	 * when a server removes a peer right after answering), so the same
+	 * address inserted again could reuse the dead connection. */
 	ret = pipe_wait(s1_ready, 10000);
 	TCHECK(ret == 'R', "S1 reopened (%d)", ret);
 	TCHECK(dafs_fabric_av_remove(s.f, peer) == 0, "old server address removed");
+	side_teardown(&s);
+	ret = open_side(&s, false);
+	TCHECK(ret == 0, "fresh client endpoint (ret %d)", ret);
+	if (ret)
+		_exit(1);
 	ret = dafs_fabric_av_insert_url(s.f, &s.url, &peer);
 	TCHECK(ret == 0, "reopened server inserted by URL (ret %d)", ret);
 	say_hello(&s, peer, "reopened S1");
 
-	/* S1 now dies without closing. What does a send to it say? */
+	/* S1 now dies without closing. What does sending to it say? */
 	ret = pipe_wait(s1_ready, 10000);
 	TCHECK(ret == 0, "S1 died (%d)", ret);
 	{
-		/* static: a send still queued to the dead peer may complete later,
-		 * and its context must stay valid until the endpoint closes. */
+		/* static: a send still queued to the dead peer may complete
+		 * later, and its context must stay valid until the endpoint
+		 * closes. */
 		static struct op o;
-		op_init(&o);
+		int status = 0, sends = 0;
+		uint64_t t = now_ns();
+
 		memset(&m, 0, sizeof(m));
 		m.magic = MAGIC;
 		m.type = M_BYE;
 		memcpy(s.sbuf, &m, sizeof(m));
-		ret = POST_RETRY(s.f, s.eagains,
-				 dafs_fabric_send(s.f, peer, s.sbuf, sizeof(m), s.smr.desc, &o.ctx));
-		if (ret == 0)
-			ret = wait_op(s.f, &o, 2000);
-		note("send to the dead server: post/wait %d, completion status %d (%s)", ret,
-		     o.done ? o.status : 0, o.done ? strerror(-o.status) : "no completion");
-		TCHECK(ret == 0 || ret == -ETIMEDOUT || ret < 0, "send to a dead peer does not hang");
+		while (status == 0 && ms_since(t) < 1000) {
+			op_init(&o);
+			ret = POST_RETRY(s.f, s.eagains,
+					 dafs_fabric_send(s.f, peer, s.sbuf, sizeof(m), s.smr.desc,
+							  &o.ctx));
+			if (ret == 0)
+				ret = wait_op(s.f, &o, 500);
+			sends++;
+			if (ret)
+				break;
+			status = o.status;
+			usleep(10000);
+		}
+		note("sends to the dead server: %d, last post/wait %d, status %d (%s)", sends, ret,
+		     status, status ? strerror(-status) : "none");
+		if (s.url.scheme[0] == 't')
+			TCHECK(status == -ENOTCONN || status == -ECONNRESET || status == -EPIPE ||
+			       status == -ECONNREFUSED,
+			       "tcp: the dead peer surfaced as an error completion (%d)", status);
+		else
+			TCHECK(ret == 0 || ret == -ETIMEDOUT || ret == -EAGAIN,
+			       "shm: sending to a dead peer does not hang or crash (%d)", ret);
+		dafs_fabric_av_remove(s.f, peer);
+		peer = FI_ADDR_NOTAVAIL;
+	}
+	pipe_say(s2_go, 'G');
+
+	/* Listener and client in one process. For shm, then reuse of the closed
+	 * listener's name from this process: shm 1.17 would crash mapping it, so
+	 * fabric.c refuses. For tcp, the same over IPv6 [::1]. */
+	if (s.url.scheme[0] == 's') {
+		struct dafs_url u2;
+		struct dafs_fabric *l = NULL;
+		fi_addr_t p2 = FI_ADDR_NOTAVAIL;
+		char u2s[300];
+		snprintf(u2s, sizeof(u2s), "%s-inproc", urlstr);
+		ret = dafs_url_parse(u2s, &u2);
+		ret = ret ? ret : dafs_fabric_open(&u2, true, &l);
+		TCHECK(ret == 0, "in-process listener opened (ret %d)", ret);
+		if (ret == 0) {
+			ret = inproc_exchange(l, s.f, &u2);
+			TCHECK(ret == 0, "in-process listener and client exchange a message (%d)", ret);
+			dafs_fabric_close(l);
+			ret = dafs_fabric_av_insert_url(s.f, &u2, &p2);
+			TCHECK(ret == -EADDRNOTAVAIL,
+			       "a closed in-process shm listener's name is refused, not crashed on (%d)",
+			       ret);
+		}
+	} else {
+		int p6 = free_tcp_port(AF_INET6);
+		if (p6 <= 0) {
+			note("no IPv6 loopback here: [::1] not tested");
+		} else {
+			struct dafs_url u6;
+			struct dafs_fabric *l = NULL, *c6 = NULL;
+			char u6s[64];
+			snprintf(u6s, sizeof(u6s), "tcp://[::1]:%d", p6);
+			ret = dafs_url_parse(u6s, &u6);
+			ret = ret ? ret : dafs_fabric_open(&u6, true, &l);
+			ret = ret ? ret : dafs_fabric_open(&u6, false, &c6);
+			ret = ret ? ret : inproc_exchange(l, c6, &u6);
+			TCHECK(ret == 0, "IPv6 %s: in-process listener and client exchange a message (%d)",
+			       u6s, ret);
+			dafs_fabric_close(c6);
+			dafs_fabric_close(l);
+		}
 	}
 
 	/* S2 takes over the URL; a second server on it now must be refused,
@@ -759,7 +993,11 @@ static void client(const char *urlstr, const char *want_prov, int s1_ready, int 
 		if (ret == 0)
 			dafs_fabric_close(dup);
 	}
-	dafs_fabric_av_remove(s.f, peer);
+	side_teardown(&s);
+	ret = open_side(&s, false);
+	TCHECK(ret == 0, "fresh client endpoint (ret %d)", ret);
+	if (ret)
+		_exit(1);
 	ret = dafs_fabric_av_insert_url(s.f, &s.url, &peer);
 	TCHECK(ret == 0, "S2 inserted by URL (ret %d)", ret);
 	if (say_hello(&s, peer, "S2, after the refused listener") == 0) {
@@ -770,11 +1008,6 @@ static void client(const char *urlstr, const char *want_prov, int s1_ready, int 
 		TCHECK(ret == 0, "bye sent (ret %d)", ret);
 	}
 	TCHECK(bad_completions == 0, "every completion carried its context");
-
-	dafs_fabric_mr_dereg(&wmr);
-	dafs_fabric_mr_dereg(&rmr);
-	free(wreg);
-	free(rreg);
 	side_teardown(&s);
 	_exit(0);
 }
@@ -815,27 +1048,35 @@ static void test_url_parse(void)
 	memset(longname + 6, 'h', 270);
 	memcpy(longname + 276, ":80", 4);
 	CHECK_EQ(dafs_url_parse(longname, &u), -EINVAL, "reject a too long host");
+	CHECK_EQ(dafs_url_parse("shm://x.dafs-lock", &u), -EINVAL,
+		 "reject an shm name that looks like a lock file");
 }
 
-static int free_tcp_port(void)
+/* Argument checks that never reach libfabric, so the parent may run them. */
+static void test_bad_args(void)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET };
-	socklen_t len = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
+	struct dafs_url u;
+	struct dafs_fabric *f = (struct dafs_fabric *)&u;
 
-	if (fd < 0)
-		return -1;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-		port = ntohs(a.sin_port);
-	close(fd);
-	return port;
+	memset(&u, 0, sizeof(u));
+	CHECK_EQ(dafs_fabric_open(NULL, false, &f), -EINVAL, "open without a URL");
+	CHECK(f == (struct dafs_fabric *)&u, "open without a URL leaves *out alone");
+	strcpy(u.scheme, "udp");
+	strcpy(u.node, "x");
+	CHECK_EQ(dafs_fabric_open(&u, true, &f), -EINVAL, "open with an unknown scheme");
+	CHECK(f == NULL, "a failed open clears *out");
+	strcpy(u.scheme, "tcp");
+	CHECK_EQ(dafs_fabric_open(&u, true, &f), -EINVAL, "open tcp without a port");
+	strcpy(u.scheme, "shm");
+	strcpy(u.node, "a/b");
+	CHECK_EQ(dafs_fabric_open(&u, true, &f), -EINVAL, "open shm with a bad name");
+	dafs_fabric_close(NULL);
+	CHECK_EQ(dafs_fabric_wait_fd(NULL), -1, "no wait fd without a fabric");
 }
 
 static void run_provider(const char *url, const char *prov)
 {
-	int rep[2], r1[2], r2[2], d1[2];
+	int rep[2], r1[2], r2[2], d1[2], g2[2];
 	pid_t s1, s2, c;
 	FILE *in;
 	char line[1200];
@@ -845,8 +1086,9 @@ static void run_provider(const char *url, const char *prov)
 	fflush(stdout);
 	/* rep: reports to us; r1/r2: "ready" bytes from S1/S2 to the client,
 	 * whose EOF also tells the client S1 died; d1: never written, S1 holds
-	 * the only write end, so S2 sees EOF the moment S1 is gone. */
-	if (pipe(rep) || pipe(r1) || pipe(r2) || pipe(d1)) {
+	 * the only write end, so S2 sees EOF the moment S1 is gone; g2: the
+	 * client's go-ahead to S2. */
+	if (pipe(rep) || pipe(r1) || pipe(r2) || pipe(d1) || pipe(g2)) {
 		CHECK(0, "pipes");
 		return;
 	}
@@ -854,6 +1096,7 @@ static void run_provider(const char *url, const char *prov)
 	if (s1 == 0) {
 		alarm(CHILD_ALARM);
 		close(rep[0]); close(r1[0]); close(r2[0]); close(r2[1]); close(d1[0]);
+		close(g2[0]); close(g2[1]);
 		report_fd = rep[1];
 		server_s1(url, r1[1]);
 	}
@@ -861,19 +1104,20 @@ static void run_provider(const char *url, const char *prov)
 	s2 = fork();
 	if (s2 == 0) {
 		alarm(CHILD_ALARM);
-		close(rep[0]); close(r1[0]); close(r1[1]); close(r2[0]);
+		close(rep[0]); close(r1[0]); close(r1[1]); close(r2[0]); close(g2[1]);
 		report_fd = rep[1];
-		server_s2(url, r2[1], d1[0]);
+		server_s2(url, r2[1], d1[0], g2[0], s1);
 	}
 	close(d1[0]);
 	c = fork();
 	if (c == 0) {
 		alarm(CHILD_ALARM);
-		close(rep[0]); close(r1[1]); close(r2[1]);
+		close(rep[0]); close(r1[1]); close(r2[1]); close(g2[0]);
 		report_fd = rep[1];
-		client(url, prov, r1[0], r2[0]);
+		client(url, prov, r1[0], r2[0], g2[1]);
 	}
 	close(rep[1]); close(r1[0]); close(r1[1]); close(r2[0]); close(r2[1]);
+	close(g2[0]); close(g2[1]);
 	in = fdopen(rep[0], "r");
 	while (in && fgets(line, sizeof(line), in)) {
 		line[strcspn(line, "\n")] = 0;
@@ -901,11 +1145,12 @@ int main(void)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	alarm(90);
 	test_url_parse();
+	test_bad_args();
 
 	snprintf(url, sizeof(url), "shm://dafs-test-%d", (int)getpid());
 	run_provider(url, "shm");
 
-	port = free_tcp_port();
+	port = free_tcp_port(AF_INET);
 	CHECK(port > 0, "found a free tcp port (%d)", port);
 	if (port > 0) {
 		snprintf(url, sizeof(url), "tcp://127.0.0.1:%d", port);

@@ -356,6 +356,15 @@ static bool make_op(struct dafs_op *op, unsigned opcode, unsigned v)
 		else
 			return false;
 		return true;
+	case DAFS_OP_REGISTER:
+	case DAFS_OP_UNREGISTER:
+		if (v == 0)
+			op->a.region = (struct dafs_args_region){ 0x7f0000001000ull, 8 << 20, 0x1234 };
+		else if (v == 1)    /* up to the very last address */
+			op->a.region = (struct dafs_args_region){ UINT64_MAX, 1, UINT64_MAX };
+		else
+			return false;
+		return true;
 	case DAFS_OP_HINT:
 		if (v >= 4)
 			return false;
@@ -382,6 +391,8 @@ static bool make_res(struct dafs_result *r, unsigned opcode, unsigned v)
 	case DAFS_OP_RENAME:
 	case DAFS_OP_UNLOCK:
 	case DAFS_OP_HINT:
+	case DAFS_OP_REGISTER:
+	case DAFS_OP_UNREGISTER:
 		if (v == 1)
 			r->status = opcode == DAFS_OP_HINT ? EINVAL : ENOENT;
 		return v <= 1;
@@ -627,6 +638,10 @@ static bool eq_op(const struct dafs_op *a, const struct dafs_op *b)
 	case DAFS_OP_HINT:
 		return a->a.hint.fh == b->a.hint.fh && a->a.hint.offset == b->a.hint.offset &&
 		       a->a.hint.len == b->a.hint.len && a->a.hint.advice == b->a.hint.advice;
+	case DAFS_OP_REGISTER:
+	case DAFS_OP_UNREGISTER:
+		return a->a.region.addr == b->a.region.addr && a->a.region.len == b->a.region.len &&
+		       a->a.region.key == b->a.region.key;
 	}
 	return false;
 }
@@ -656,6 +671,8 @@ static bool eq_res(const struct dafs_result *a, const struct dafs_result *b)
 	case DAFS_OP_RENAME:
 	case DAFS_OP_UNLOCK:
 	case DAFS_OP_HINT:
+	case DAFS_OP_REGISTER:
+	case DAFS_OP_UNREGISTER:
 		return true;
 	case DAFS_OP_CONNECT:
 		return eq_mem(a->r.connect.addr, a->r.connect.addr_len,

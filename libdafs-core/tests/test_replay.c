@@ -5,52 +5,17 @@
  * Starts build/dafs-server (the one beside this binary's directory) on a
  * private shm name and export directory, and stops it with SIGTERM. */
 #include <errno.h>
-#include <limits.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "check.h"
 #include "client.h"
+#include "server_fixture.h"
 
-static pid_t server_pid;
-static char export_dir[] = "/tmp/dafs-replay-XXXXXX";
-static char url[64];
-
-static void start_server(void)
-{
-	char exe[PATH_MAX], server[PATH_MAX + 32];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-
-	if (n < 0 || !mkdtemp(export_dir))
-		exit(2);
-	exe[n] = '\0';
-	*strrchr(exe, '/') = '\0';          /* build/tests */
-	snprintf(server, sizeof(server), "%s/../dafs-server", exe);
-	snprintf(url, sizeof(url), "shm://dafs-replay-%d", (int)getpid());
-	server_pid = fork();
-	if (server_pid == 0) {
-		execl(server, server, "--export", export_dir, "--listen", url, (char *)NULL);
-		_exit(127);
-	}
-}
-
-static struct dafs_session *connect_retrying(void)
-{
-	struct dafs_session *s = NULL;
-
-	/* The server needs a moment to create its endpoint. */
-	for (int i = 0; i < 100; i++) {
-		if (dafs_session_open(url, NULL, &s) == 0)
-			return s;
-		usleep(50000);
-	}
-	return NULL;
-}
+static struct server_fixture fx;
 
 static ssize_t finish_first_status(struct dafs_req *req, struct dafs_reply *rep)
 {
@@ -91,7 +56,7 @@ static void test_exactly_once(struct dafs_session *s)
 	CHECK_EQ(replay_last(s), 3, "the replayed append reports its 3 bytes");
 	CHECK_EQ(dafs_stat(s, "/log", &st, 0), 0, "stat");
 	CHECK_EQ(st.st_size, 3, "the append ran once: 3 bytes, not 6");
-	snprintf(path, sizeof(path), "%s/log", export_dir);
+	snprintf(path, sizeof(path), "%s/log", fx.export_dir);
 	CHECK(stat(path, &st) == 0 && st.st_size == 3, "the exported file has 3 bytes");
 	CHECK_EQ(dafs_close(f), 0, "close");
 	CHECK_EQ(dafs_unlink(s, "/log"), 0, "unlink");
@@ -160,22 +125,18 @@ static void test_async(struct dafs_session *s)
 int main(void)
 {
 	struct dafs_session *s;
-	int status = 0;
+	int status;
 
 	alarm(60);
-	start_server();
-	s = connect_retrying();
-	CHECK(s != NULL, "session opened on %s", url);
+	CHECK_EQ(fixture_start(&fx, "replay"), 0, "server started");
+	s = fixture_connect(&fx);
+	CHECK(s != NULL, "session opened on %s", fx.url);
 	if (s) {
 		test_exactly_once(s);
 		test_async(s);
 		CHECK_EQ(dafs_session_close(s), 0, "session closed");
 	}
-	kill(server_pid, SIGTERM);
-	waitpid(server_pid, &status, 0);
+	status = fixture_stop(&fx);
 	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "server exits 0 on SIGTERM");
-	if (fork() == 0)
-		execlp("rm", "rm", "-rf", export_dir, (char *)NULL);
-	wait(NULL);
 	return check_done();
 }

@@ -1,0 +1,140 @@
+/* test_hostile.c — a real dafs-server under hostile input: malformed frames,
+ * random bytes, forged sessions, handles and slots, RMA descriptors that
+ * point nowhere, and requests over every limit. The server must answer each
+ * with an error (or drop it), keep serving, and leave the export intact. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "check.h"
+#include "client.h"
+#include "server_fixture.h"
+
+static struct server_fixture fx;
+
+static ssize_t finish_first(struct dafs_req *req, struct dafs_reply *rep)
+{
+	if (!rep)
+		return req->result;
+	return rep->nres ? -rep->res[0].status : -EPROTO;
+}
+
+/* Runs one hand-built request through the normal slot machinery. */
+static ssize_t run_raw_request(struct dafs_session *s, struct dafs_request *rq)
+{
+	struct dafs_req *req = NULL;
+
+	if (!req_new(s, NULL, NULL, &req, finish_first))
+		return -ENOMEM;
+	return req_run(req, rq);
+}
+
+static struct dafs_request *one_op(uint16_t opcode)
+{
+	struct dafs_request *rq = request_alloc();
+
+	rq->nops = 1;
+	rq->ops[0].opcode = opcode;
+	return rq;
+}
+
+static bool still_serving(struct dafs_session *s)
+{
+	struct stat st;
+
+	return dafs_stat(s, "/", &st, 0) == 0 && S_ISDIR(st.st_mode);
+}
+
+static void test_garbage_frames(struct dafs_session *s)
+{
+	uint8_t frame[4096];
+	unsigned seed = 1234;
+
+	/* Random bytes, and random bytes behind a valid-looking header for our
+	 * session and for sessions that do not exist. */
+	for (int i = 0; i < 2000; i++) {
+		size_t len = (size_t)(rand_r(&seed) % sizeof(frame));
+		for (size_t j = 0; j < len; j++)
+			frame[j] = (uint8_t)rand_r(&seed);
+		if (i % 2 && len >= DAFS_HDR_SIZE) {
+			struct dafs_hdr h = { .magic = DAFS_MAGIC, .version = DAFS_VERSION,
+					      .slot = (uint16_t)rand_r(&seed),
+					      .seq = (uint32_t)rand_r(&seed),
+					      .body_len = (uint32_t)(len - DAFS_HDR_SIZE),
+					      .session = i % 4 == 1 ? s->id : (uint64_t)rand_r(&seed) };
+			memcpy(frame, &h, sizeof(h));   /* little-endian host: the wire layout */
+		}
+		if (client_send_raw(s, frame, len) != 0)
+			break;
+	}
+	CHECK(still_serving(s), "the server still serves after 2,000 garbage frames");
+}
+
+static void test_forged_fields(struct dafs_session *s)
+{
+	struct dafs_request *rq;
+	static char buf[1 << 20];
+
+	rq = one_op(DAFS_OP_READ);
+	rq->ops[0].a.io = (struct dafs_args_io){ .fh = 0x1234500000007ull, .len = 16 };
+	CHECK_EQ(run_raw_request(s, rq), -EBADF, "a forged handle is EBADF");
+
+	rq = one_op(DAFS_OP_CLOSE);
+	rq->ops[0].a.fh.fh = DAFS_FH_CURRENT;
+	CHECK_EQ(run_raw_request(s, rq), -EBADF, "CURRENT with nothing current is EBADF");
+
+	rq = one_op(DAFS_OP_SESSION_OPEN);
+	rq->ops[0].a.session_open.name = "again";
+	rq->nops = 2;
+	rq->ops[1].opcode = DAFS_OP_NULL;
+	CHECK_EQ(run_raw_request(s, rq), -EINVAL, "SESSION_OPEN inside a compound is refused");
+
+	/* A direct read whose segment names memory the client never registered
+	 * with the server is refused before any RDMA is tried. */
+	struct dafs_file *f;
+	CHECK_EQ(dafs_open(s, "/data", O_RDWR | O_CREAT, 0644, &f), 0, "open /data");
+	CHECK_EQ(dafs_pwrite(f, buf, sizeof(buf), 0), (ssize_t)sizeof(buf), "write 1 MiB");
+	rq = one_op(DAFS_OP_READ);
+	rq->ops[0].a.io = (struct dafs_args_io){ .fh = f->fh, .len = 65536, .nsegs = 1,
+		.segs = { { .addr = 0x10, .key = 0x5eed, .len = 65536 } } };
+	CHECK_EQ(run_raw_request(s, rq), -EFAULT, "a read into unregistered client memory is EFAULT");
+	rq = one_op(DAFS_OP_WRITE);
+	rq->ops[0].a.io = (struct dafs_args_io){ .fh = f->fh, .len = 65536, .nsegs = 1,
+		.segs = { { .addr = 0x10, .key = 0x5eed, .len = 65536 } } };
+	CHECK_EQ(run_raw_request(s, rq), -EFAULT, "a write from unregistered client memory is EFAULT");
+	struct stat st;
+	CHECK(dafs_fstat(f, &st) == 0 && st.st_size == (off_t)sizeof(buf),
+	      "the failed write left the file as it was");
+	dafs_close(f);
+
+	rq = one_op(DAFS_OP_READDIR);
+	rq->ops[0].a.readdir = (struct dafs_args_readdir){ .fh = DAFS_FH_ROOT };
+	CHECK_EQ(run_raw_request(s, rq), -ENOTDIR, "readdir wants an opened directory handle");
+
+	rq = one_op(DAFS_OP_OPEN);
+	rq->ops[0].a.open = (struct dafs_args_open){ .path = "../../etc/passwd" };
+	CHECK_EQ(run_raw_request(s, rq), -EACCES, "a path climbing out is refused");
+	CHECK(still_serving(s), "the server still serves after forged requests");
+}
+
+int main(void)
+{
+	struct dafs_session *s;
+	int status;
+
+	alarm(120);
+	CHECK_EQ(fixture_start(&fx, "hostile"), 0, "server started");
+	s = fixture_connect(&fx);
+	CHECK(s != NULL, "session opened");
+	if (s) {
+		test_garbage_frames(s);
+		test_forged_fields(s);
+		CHECK(fixture_alive(&fx), "the server process is alive");
+		dafs_session_close(s);
+	}
+	status = fixture_stop(&fx);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "server exits 0 on SIGTERM");
+	return check_done();
+}
