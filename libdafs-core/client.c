@@ -438,11 +438,54 @@ ssize_t req_run(struct dafs_req *req, struct dafs_request *rq)
 	return dafs_req_wait(req, -1);
 }
 
-static ssize_t finish_status_only(struct dafs_req *req, struct dafs_reply *rep)
+ssize_t client_finish_status(struct dafs_req *req, struct dafs_reply *rep)
 {
 	if (!rep)
 		return req->result;
-	return rep->nres ? -rep->res[rep->nres - 1].status : -EPROTO;
+	/* The last operation that ran decides (a compound of unlocks + close). */
+	return client_errno_of(rep, rep->nres ? rep->nres - 1u : 0);
+}
+
+ssize_t client_finish_attr(struct dafs_req *req, struct dafs_reply *rep)
+{
+	int rc;
+
+	if (!rep)
+		return req->result;
+	rc = client_errno_of(rep, 0);
+	if (rc == 0 && req->out.st)
+		client_stat_from_attr(req->out.st, &rep->res[0].r.attr.attr);
+	return rc;
+}
+
+int client_submit_one(struct dafs_session *s, const struct dafs_op *op, req_finish_fn finish,
+		      void *out, size_t out_len, struct dafs_cg *cg, void *user,
+		      struct dafs_req **req_out)
+{
+	struct dafs_request *rq = request_alloc();
+	struct dafs_req *req = rq ? req_new(s, cg, user, req_out, finish) : NULL;
+	int rc;
+
+	if (!req) {
+		free(rq);
+		return rq ? -EINVAL : -ENOMEM;
+	}
+	req->out.st = out;
+	req->out_len = out_len;
+	rq->nops = 1;
+	rq->ops[0] = *op;
+	rc = req_submit(req, rq);
+	free(rq);
+	return rc;
+}
+
+ssize_t client_run_one(struct dafs_session *s, const struct dafs_op *op, req_finish_fn finish,
+		       void *out, size_t out_len)
+{
+	struct dafs_req *req;
+	int rc = client_submit_one(s, op, finish, out, out_len, NULL, NULL, &req);
+
+	return rc ? rc : dafs_req_wait(req, -1);
 }
 
 /* ---- Completion groups ------------------------------------------------- */
@@ -527,17 +570,10 @@ int dafs_cg_wait_any(struct dafs_cg *cg, int timeout_ms, struct dafs_event *ev)
  * registered region: it refuses segments outside the regions it was told. */
 static int region_op(struct dafs_session *s, uint16_t opcode, const struct dafs_mr *mr)
 {
-	struct dafs_request *rq = request_alloc();
-	struct dafs_req *req = NULL;
+	struct dafs_op op = { .opcode = opcode,
+			      .a.region = { mr->remote_base, mr->len, mr->key } };
 
-	if (!rq || !req_new(s, NULL, NULL, &req, finish_status_only)) {
-		free(rq);
-		return -ENOMEM;
-	}
-	rq->nops = 1;
-	rq->ops[0].opcode = opcode;
-	rq->ops[0].a.region = (struct dafs_args_region){ mr->remote_base, mr->len, mr->key };
-	return (int)req_run(req, rq);
+	return (int)client_run_one(s, &op, client_finish_status, NULL, 0);
 }
 
 int dafs_mem_register(struct dafs_session *s, void *buf, size_t len, struct dafs_mem **out)

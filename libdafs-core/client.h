@@ -165,6 +165,18 @@ void client_copy_chunks(struct dafs_req *req, unsigned first, void *dst, size_t 
 /* A request struct, zeroed, with room for DAFS_COMPOUND_MAX operations. */
 struct dafs_request *request_alloc(void);
 
+/* One operation: submit (async) or run (submit and wait); `out` and
+ * `out_len` are what `finish` fills in. */
+int client_submit_one(struct dafs_session *s, const struct dafs_op *op, req_finish_fn finish,
+		      void *out, size_t out_len, struct dafs_cg *cg, void *user,
+		      struct dafs_req **req_out);
+ssize_t client_run_one(struct dafs_session *s, const struct dafs_op *op, req_finish_fn finish,
+		       void *out, size_t out_len);
+/* Finishers shared by many operations: the status of the last op that ran;
+ * that and the attributes of the first into req->out.st. */
+ssize_t client_finish_status(struct dafs_req *req, struct dafs_reply *rep);
+ssize_t client_finish_attr(struct dafs_req *req, struct dafs_reply *rep);
+
 /* file.c, names.c */
 int client_times(struct dafs_args_setattr *a, const struct timespec times[2]);
 int client_errno_of(struct dafs_reply *rep, unsigned i);

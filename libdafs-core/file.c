@@ -99,14 +99,6 @@ int dafs_open(struct dafs_session *s, const char *path, int flags, mode_t mode,
 	return (int)req_run(req, rq);
 }
 
-static ssize_t finish_status(struct dafs_req *req, struct dafs_reply *rep)
-{
-	if (!rep)
-		return req->result;
-	/* The last operation that ran decides (a batch of unlock + close). */
-	return client_errno_of(rep, rep->nres ? rep->nres - 1u : 0);
-}
-
 int dafs_close(struct dafs_file *f)
 {
 	struct dafs_request *rq = request_alloc();
@@ -114,7 +106,7 @@ int dafs_close(struct dafs_file *f)
 	unsigned n = 0;
 	int rc;
 
-	if (!rq || !req_new(f->s, NULL, NULL, &req, finish_status)) {
+	if (!rq || !req_new(f->s, NULL, NULL, &req, client_finish_status)) {
 		free(rq);
 		return -ENOMEM;
 	}
@@ -284,53 +276,13 @@ ssize_t dafs_append(struct dafs_file *f, const void *buf, size_t len, off_t *whe
 
 /* ---- Other operations on an open file ------------------------------------ */
 
-static ssize_t finish_attr(struct dafs_req *req, struct dafs_reply *rep)
-{
-	int rc;
-
-	if (!rep)
-		return req->result;
-	rc = client_errno_of(rep, 0);
-	if (rc == 0 && req->out.st)
-		client_stat_from_attr(req->out.st, &rep->res[0].r.attr.attr);
-	return rc;
-}
-
-/* One operation, synchronously, with `finish` reading its result. */
-static ssize_t run_one(struct dafs_session *s, struct dafs_op *op, req_finish_fn finish,
-		       void *out)
-{
-	struct dafs_request *rq = request_alloc();
-	struct dafs_req *req = NULL;
-
-	if (!rq || !req_new(s, NULL, NULL, &req, finish)) {
-		free(rq);
-		return -ENOMEM;
-	}
-	req->out.st = out;
-	rq->nops = 1;
-	rq->ops[0] = *op;
-	return req_run(req, rq);
-}
-
 int dafs_fsync_async(struct dafs_file *f, int datasync,
 		     struct dafs_cg *cg, void *user, struct dafs_req **req_out)
 {
-	struct dafs_request *rq = request_alloc();
-	struct dafs_req *req = rq ? req_new(f->s, cg, user, req_out, finish_status) : NULL;
-	int rc;
+	struct dafs_op op = { .opcode = DAFS_OP_COMMIT, .a.commit = {
+		.fh = f->fh, .flags = datasync ? DAFS_COMMIT_DATASYNC : 0 } };
 
-	if (!req) {
-		free(rq);
-		return rq ? -EINVAL : -ENOMEM;
-	}
-	rq->nops = 1;
-	rq->ops[0].opcode = DAFS_OP_COMMIT;
-	rq->ops[0].a.commit = (struct dafs_args_commit){
-		.fh = f->fh, .flags = datasync ? DAFS_COMMIT_DATASYNC : 0 };
-	rc = req_submit(req, rq);
-	free(rq);
-	return rc;
+	return client_submit_one(f->s, &op, client_finish_status, NULL, 0, cg, user, req_out);
 }
 
 int dafs_fsync(struct dafs_file *f, int datasync)
@@ -346,7 +298,7 @@ int dafs_fstat(struct dafs_file *f, struct stat *st)
 	struct dafs_op op = { .opcode = DAFS_OP_GETATTR,
 			      .a.open = { .dir = f->fh, .path = "" } };
 
-	return (int)run_one(f->s, &op, finish_attr, st);
+	return (int)client_run_one(f->s, &op, client_finish_attr, st, 0);
 }
 
 static int fsetattr(struct dafs_file *f, struct dafs_args_setattr *a)
@@ -356,7 +308,7 @@ static int fsetattr(struct dafs_file *f, struct dafs_args_setattr *a)
 	a->fh = f->fh;
 	a->path = "";
 	op.a.setattr = *a;
-	return (int)run_one(f->s, &op, finish_attr, NULL);
+	return (int)client_run_one(f->s, &op, client_finish_attr, NULL, 0);
 }
 
 int dafs_ftruncate(struct dafs_file *f, off_t size)
@@ -427,14 +379,14 @@ int dafs_fstatvfs(struct dafs_file *f, struct statvfs *sv)
 {
 	struct dafs_op op = { .opcode = DAFS_OP_STATFS, .a.fh.fh = f->fh };
 
-	return (int)run_one(f->s, &op, finish_statfs, sv);
+	return (int)client_run_one(f->s, &op, finish_statfs, sv, 0);
 }
 
 int dafs_statvfs(struct dafs_session *s, struct statvfs *sv)
 {
 	struct dafs_op op = { .opcode = DAFS_OP_STATFS, .a.fh.fh = DAFS_FH_ROOT };
 
-	return (int)run_one(s, &op, finish_statfs, sv);
+	return (int)client_run_one(s, &op, finish_statfs, sv, 0);
 }
 
 int dafs_fadvise(struct dafs_file *f, off_t off, off_t len, int advice)
@@ -452,7 +404,7 @@ int dafs_fadvise(struct dafs_file *f, off_t off, off_t len, int advice)
 	if (advice < 0 || advice >= (int)(sizeof(map) / sizeof(map[0])) || !map[advice])
 		return -EINVAL;
 	op.a.hint = (struct dafs_args_hint){ f->fh, (uint64_t)off, (uint64_t)len, map[advice] };
-	return (int)run_one(f->s, &op, finish_status, NULL);
+	return (int)client_run_one(f->s, &op, client_finish_status, NULL, 0);
 }
 
 /* ---- Batch I/O and chaining ------------------------------------------------ */

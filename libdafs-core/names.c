@@ -10,56 +10,6 @@
 
 #include "client.h"
 
-static ssize_t finish_status(struct dafs_req *req, struct dafs_reply *rep)
-{
-	if (!rep)
-		return req->result;
-	return client_errno_of(rep, rep->nres ? rep->nres - 1u : 0);
-}
-
-static ssize_t finish_attr(struct dafs_req *req, struct dafs_reply *rep)
-{
-	int rc;
-
-	if (!rep)
-		return req->result;
-	rc = client_errno_of(rep, 0);
-	if (rc == 0 && req->out.st)
-		client_stat_from_attr(req->out.st, &rep->res[0].r.attr.attr);
-	return rc;
-}
-
-/* Submits one operation; `out` is what `finish` fills in. */
-static int submit_one(struct dafs_session *s, const struct dafs_op *op, req_finish_fn finish,
-		      void *out, size_t out_len, struct dafs_cg *cg, void *user,
-		      struct dafs_req **req_out)
-{
-	struct dafs_request *rq = request_alloc();
-	struct dafs_req *req = rq ? req_new(s, cg, user, req_out, finish) : NULL;
-	int rc;
-
-	if (!req) {
-		free(rq);
-		return rq ? -EINVAL : -ENOMEM;
-	}
-	req->out.st = out;
-	req->out_len = out_len;
-	rq->nops = 1;
-	rq->ops[0] = *op;
-	rc = req_submit(req, rq);
-	free(rq);
-	return rc;
-}
-
-static ssize_t run_one(struct dafs_session *s, const struct dafs_op *op, req_finish_fn finish,
-		       void *out, size_t out_len)
-{
-	struct dafs_req *req;
-	int rc = submit_one(s, op, finish, out, out_len, NULL, NULL, &req);
-
-	return rc ? rc : dafs_req_wait(req, -1);
-}
-
 /* ---- Names -------------------------------------------------------------- */
 
 int dafs_stat_async(struct dafs_session *s, const char *path, struct stat *st, int flags,
@@ -72,7 +22,7 @@ int dafs_stat_async(struct dafs_session *s, const char *path, struct stat *st, i
 	/* "" means the root here, as the export's own attributes. */
 	if (!path[0])
 		op.a.open.path = "/";
-	return submit_one(s, &op, finish_attr, st, 0, cg, user, req_out);
+	return client_submit_one(s, &op, client_finish_attr, st, 0, cg, user, req_out);
 }
 
 int dafs_stat(struct dafs_session *s, const char *path, struct stat *st, int flags)
@@ -90,7 +40,7 @@ static int setattr_path(struct dafs_session *s, const char *path, struct dafs_ar
 	a->fh = DAFS_FH_ROOT;
 	a->path = path[0] ? path : "/";
 	op.a.setattr = *a;
-	return (int)run_one(s, &op, finish_attr, NULL, 0);
+	return (int)client_run_one(s, &op, client_finish_attr, NULL, 0);
 }
 
 int dafs_truncate(struct dafs_session *s, const char *path, off_t size)
@@ -124,7 +74,7 @@ static int path_op_async(struct dafs_session *s, uint16_t opcode, const char *pa
 	struct dafs_op op = { .opcode = opcode, .a.path = {
 		.dir = DAFS_FH_ROOT, .path = path, .mode = (uint32_t)(mode & 07777) } };
 
-	return submit_one(s, &op, opcode == DAFS_OP_MKDIR ? finish_attr : finish_status,
+	return client_submit_one(s, &op, opcode == DAFS_OP_MKDIR ? client_finish_attr : client_finish_status,
 			  NULL, 0, cg, user, req_out);
 }
 
@@ -177,7 +127,7 @@ static int two_paths_async(struct dafs_session *s, uint16_t opcode, const char *
 		.dir1 = DAFS_FH_ROOT, .path1 = p1, .dir2 = DAFS_FH_ROOT, .path2 = p2,
 		.flags = flags } };
 
-	return submit_one(s, &op, finish_status, NULL, 0, cg, user, req_out);
+	return client_submit_one(s, &op, client_finish_status, NULL, 0, cg, user, req_out);
 }
 
 static int two_paths(struct dafs_session *s, uint16_t opcode, const char *p1, const char *p2,
@@ -247,7 +197,7 @@ ssize_t dafs_readlink(struct dafs_session *s, const char *path, char *buf, size_
 	struct dafs_op op = { .opcode = DAFS_OP_READLINK,
 			      .a.path = { .dir = DAFS_FH_ROOT, .path = path } };
 
-	return run_one(s, &op, finish_readlink, buf, size);
+	return client_run_one(s, &op, finish_readlink, buf, size);
 }
 
 /* ---- Directories --------------------------------------------------------- */
@@ -306,7 +256,7 @@ int dafs_readdir(struct dafs_dir *d, struct dafs_dirent_info *ent)
 			return 0;
 		struct dafs_op op = { .opcode = DAFS_OP_READDIR, .a.readdir = {
 			.fh = d->file->fh, .cookie = d->cookie, .max_bytes = 32768 } };
-		ssize_t n = run_one(d->file->s, &op, finish_readdir, d, 0);
+		ssize_t n = client_run_one(d->file->s, &op, finish_readdir, d, 0);
 		if (n < 0)
 			return (int)n;
 		if (n == 0 && !d->eof)
@@ -428,20 +378,20 @@ int dafs_lock(struct dafs_file *f, int cmd, struct flock *fl, uint64_t owner)
 		if (fl->l_type == F_UNLCK)
 			return -EINVAL;
 		op.opcode = DAFS_OP_LOCKT;
-		return (int)run_one(f->s, &op, finish_lock, fl, 0);
+		return (int)client_run_one(f->s, &op, finish_lock, fl, 0);
 	}
 	if (cmd != F_SETLK && cmd != F_SETLKW)
 		return -EINVAL;
 	if (fl->l_type == F_UNLCK) {
 		op.opcode = DAFS_OP_UNLOCK;
-		return (int)run_one(f->s, &op, finish_status, NULL, 0);
+		return (int)client_run_one(f->s, &op, client_finish_status, NULL, 0);
 	}
 	if (!owner_room(f, owner))
 		return -ENOLCK;
 	/* The server never holds a request for a lock: a waiting lock polls,
 	 * backing off up to 100 ms, as NFSv4 clients do. */
 	for (;;) {
-		rc = (int)run_one(f->s, &op, finish_lock, NULL, 0);
+		rc = (int)client_run_one(f->s, &op, finish_lock, NULL, 0);
 		if (rc != -EAGAIN || cmd == F_SETLK)
 			break;
 		usleep(delay_ms * 1000);
