@@ -117,6 +117,13 @@ int main(int argc, char **argv)
 		return 1;
 	for (unsigned i = 0; i < srv.nworkers; i++) {
 		rc = worker_init(&srv.workers[i], &srv, i, i == 0);
+		if (rc == -ENODATA) {
+			/* fi_getinfo found no provider for the scheme. */
+			fprintf(stderr, "dafs-server: cannot listen on %s: libfabric has no usable "
+				"%s provider here%s\n", listen_url, srv.url.scheme,
+				strcmp(srv.url.scheme, "verbs") == 0 ? " (no RDMA device?)" : "");
+			return 1;
+		}
 		if (rc) {
 			fprintf(stderr, "dafs-server: cannot listen on %s: %s\n", listen_url,
 				strerror(-rc));
