@@ -106,6 +106,7 @@ struct dafs_req {
 		struct flock *fl;
 		char *link;
 		struct dafs_batch_item *items;
+		struct dafs_file *locked_file;
 	} out;
 	size_t out_len;
 	void *user_buf;                /* read: where inline or bounced data go */
@@ -176,6 +177,14 @@ ssize_t client_run_one(struct dafs_session *s, const struct dafs_op *op, req_fin
  * that and the attributes of the first into req->out.st. */
 ssize_t client_finish_status(struct dafs_req *req, struct dafs_reply *rep);
 ssize_t client_finish_attr(struct dafs_req *req, struct dafs_reply *rep);
+
+/* The synchronous form of an _async call whose last arguments are
+ * (cg, user, req_out): submit with no group, then wait for the result. */
+#define CLIENT_SYNC(async_fn, ...) ({                                         \
+	struct dafs_req *sync_req_;                                           \
+	int sync_rc_ = async_fn(__VA_ARGS__, NULL, NULL, &sync_req_);         \
+	sync_rc_ ? (ssize_t)sync_rc_ : dafs_req_wait(sync_req_, -1);          \
+})
 
 /* file.c, names.c */
 int client_times(struct dafs_args_setattr *a, const struct timespec times[2]);

@@ -104,6 +104,27 @@ int dafs_fstatvfs(struct dafs_file *f, struct statvfs *sv);
 /* POSIX advice (POSIX_FADV_*), passed to the server's cache. */
 int dafs_fadvise(struct dafs_file *f, off_t off, off_t len, int advice);
 
+/* The asynchronous forms: same arguments, then (cg, user, req_out); the
+ * event's result is what the synchronous form returns, and outputs (the file,
+ * the stat...) are filled in when the request completes. */
+int dafs_open_async(struct dafs_session *s, const char *path, int flags, mode_t mode,
+		    struct dafs_file **out, struct dafs_cg *cg, void *user,
+		    struct dafs_req **req_out);
+/* The file is released when the request completes (or fails to submit). */
+int dafs_close_async(struct dafs_file *f, struct dafs_cg *cg, void *user,
+		     struct dafs_req **req_out);
+int dafs_fstat_async(struct dafs_file *f, struct stat *st,
+		     struct dafs_cg *cg, void *user, struct dafs_req **req_out);
+int dafs_ftruncate_async(struct dafs_file *f, off_t size,
+			 struct dafs_cg *cg, void *user, struct dafs_req **req_out);
+int dafs_fchmod_async(struct dafs_file *f, mode_t mode,
+		      struct dafs_cg *cg, void *user, struct dafs_req **req_out);
+int dafs_futimens_async(struct dafs_file *f, const struct timespec times[2],
+			struct dafs_cg *cg, void *user, struct dafs_req **req_out);
+int dafs_fstatvfs_async(struct dafs_file *f, struct statvfs *sv,
+			struct dafs_cg *cg, void *user, struct dafs_req **req_out);
+int dafs_fadvise_async(struct dafs_file *f, off_t off, off_t len, int advice,
+		       struct dafs_cg *cg, void *user, struct dafs_req **req_out);
 int dafs_read_async(struct dafs_file *f, void *buf, size_t len, off_t off,
 		    struct dafs_cg *cg, void *user, struct dafs_req **req_out);
 int dafs_write_async(struct dafs_file *f, const void *buf, size_t len, off_t off,
@@ -132,6 +153,10 @@ ssize_t dafs_batch(struct dafs_session *s, struct dafs_batch_item *items, unsign
  * return value the byte count. */
 ssize_t dafs_open_read(struct dafs_session *s, const char *path, void *buf, size_t len,
 		       off_t off, struct dafs_file **out);
+
+/* F_SETLK and F_GETLK only (a waiting lock is a loop: dafs_lock). */
+int dafs_lock_async(struct dafs_file *f, int cmd, struct flock *fl, uint64_t owner,
+		    struct dafs_cg *cg, void *user, struct dafs_req **req_out);
 
 /* ---- Locks (POSIX byte-range, released when the owner closes the file or
  * the session ends) ------------------------------------------------------ */
@@ -170,6 +195,20 @@ int dafs_rmdir_async(struct dafs_session *s, const char *path,
 		     struct dafs_cg *cg, void *user, struct dafs_req **req_out);
 int dafs_rename_async(struct dafs_session *s, const char *from, const char *to,
 		      unsigned flags, struct dafs_cg *cg, void *user, struct dafs_req **req_out);
+int dafs_truncate_async(struct dafs_session *s, const char *path, off_t size,
+			struct dafs_cg *cg, void *user, struct dafs_req **req_out);
+int dafs_chmod_async(struct dafs_session *s, const char *path, mode_t mode,
+		     struct dafs_cg *cg, void *user, struct dafs_req **req_out);
+int dafs_utimens_async(struct dafs_session *s, const char *path, const struct timespec times[2],
+		       int flags, struct dafs_cg *cg, void *user, struct dafs_req **req_out);
+int dafs_link_async(struct dafs_session *s, const char *existing, const char *newpath,
+		    struct dafs_cg *cg, void *user, struct dafs_req **req_out);
+int dafs_symlink_async(struct dafs_session *s, const char *target, const char *linkpath,
+		       struct dafs_cg *cg, void *user, struct dafs_req **req_out);
+int dafs_readlink_async(struct dafs_session *s, const char *path, char *buf, size_t size,
+			struct dafs_cg *cg, void *user, struct dafs_req **req_out);
+int dafs_statvfs_async(struct dafs_session *s, struct statvfs *sv,
+		       struct dafs_cg *cg, void *user, struct dafs_req **req_out);
 
 /* ---- Directories ------------------------------------------------------ */
 
@@ -183,6 +222,10 @@ struct dafs_dirent_info {
 int dafs_opendir(struct dafs_session *s, const char *path, struct dafs_dir **out);
 /* 1 with *ent filled, 0 at the end, negative errno. "." and ".." included. */
 int dafs_readdir(struct dafs_dir *d, struct dafs_dirent_info *ent);
+/* Fetches the next entries ahead, so that dafs_readdir returns them without
+ * a round trip; -EBUSY while fetched entries remain unread. */
+int dafs_readdir_async(struct dafs_dir *d, struct dafs_cg *cg, void *user,
+		       struct dafs_req **req_out);
 void dafs_rewinddir(struct dafs_dir *d);
 void dafs_seekdir(struct dafs_dir *d, off_t cookie);
 off_t dafs_telldir(struct dafs_dir *d);

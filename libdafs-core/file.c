@@ -82,34 +82,44 @@ static void fill_open(struct dafs_session *s, struct dafs_op *op, const char *pa
 	};
 }
 
+int dafs_open_async(struct dafs_session *s, const char *path, int flags, mode_t mode,
+		    struct dafs_file **out, struct dafs_cg *cg, void *user,
+		    struct dafs_req **req_out)
+{
+	struct dafs_op op;
+
+	fill_open(s, &op, path, flags, mode);
+	return client_submit_one(s, &op, finish_open, out, (size_t)flags, cg, user, req_out);
+}
+
 int dafs_open(struct dafs_session *s, const char *path, int flags, mode_t mode,
 	      struct dafs_file **out)
 {
-	struct dafs_request *rq = request_alloc();
-	struct dafs_req *req = NULL;
-
-	if (!rq || !req_new(s, NULL, NULL, &req, finish_open)) {
-		free(rq);
-		return -ENOMEM;
-	}
-	req->out.file = out;
-	req->out_len = (size_t)flags;
-	rq->nops = 1;
-	fill_open(s, &rq->ops[0], path, flags, mode);
-	return (int)req_run(req, rq);
+	return (int)CLIENT_SYNC(dafs_open_async, s, path, flags, mode, out);
 }
 
-int dafs_close(struct dafs_file *f)
+static ssize_t finish_close(struct dafs_req *req, struct dafs_reply *rep)
+{
+	ssize_t rc = client_finish_status(req, rep);
+
+	free(req->file);
+	return rc;
+}
+
+/* Like close(2), the file is gone afterwards whatever the outcome. */
+int dafs_close_async(struct dafs_file *f, struct dafs_cg *cg, void *user,
+		     struct dafs_req **req_out)
 {
 	struct dafs_request *rq = request_alloc();
-	struct dafs_req *req = NULL;
+	struct dafs_req *req = rq ? req_new(f->s, cg, user, req_out, finish_close) : NULL;
 	unsigned n = 0;
-	int rc;
 
-	if (!rq || !req_new(f->s, NULL, NULL, &req, client_finish_status)) {
+	if (!req) {
 		free(rq);
-		return -ENOMEM;
+		free(f);
+		return rq ? -EINVAL : -ENOMEM;
 	}
+	req->file = f;
 	/* POSIX: closing a file releases its owners' locks on it. */
 	for (unsigned i = 0; i < f->nlock_owners; i++) {
 		rq->ops[n].opcode = DAFS_OP_UNLOCK;
@@ -121,9 +131,16 @@ int dafs_close(struct dafs_file *f)
 	rq->ops[n++].a.fh.fh = f->fh;
 	rq->nops = (uint16_t)n;
 	rq->hdr.flags = DAFS_HF_CONTINUE;
-	rc = (int)req_run(req, rq);
-	free(f);
+	int rc = req_submit(req, rq);
+	free(rq);
+	if (rc)
+		free(f);
 	return rc;
+}
+
+int dafs_close(struct dafs_file *f)
+{
+	return (int)CLIENT_SYNC(dafs_close_async, f);
 }
 
 /* ---- Reads and writes ---------------------------------------------------- */
@@ -287,44 +304,60 @@ int dafs_fsync_async(struct dafs_file *f, int datasync,
 
 int dafs_fsync(struct dafs_file *f, int datasync)
 {
-	struct dafs_req *req;
-	int rc = dafs_fsync_async(f, datasync, NULL, NULL, &req);
-
-	return rc ? rc : (int)dafs_req_wait(req, -1);
+	return (int)CLIENT_SYNC(dafs_fsync_async, f, datasync);
 }
 
-int dafs_fstat(struct dafs_file *f, struct stat *st)
+int dafs_fstat_async(struct dafs_file *f, struct stat *st,
+		     struct dafs_cg *cg, void *user, struct dafs_req **req_out)
 {
 	struct dafs_op op = { .opcode = DAFS_OP_GETATTR,
 			      .a.open = { .dir = f->fh, .path = "" } };
 
-	return (int)client_run_one(f->s, &op, client_finish_attr, st, 0);
+	return client_submit_one(f->s, &op, client_finish_attr, st, 0, cg, user, req_out);
 }
 
-static int fsetattr(struct dafs_file *f, struct dafs_args_setattr *a)
+int dafs_fstat(struct dafs_file *f, struct stat *st)
+{
+	return (int)CLIENT_SYNC(dafs_fstat_async, f, st);
+}
+
+static int fsetattr_async(struct dafs_file *f, struct dafs_args_setattr *a,
+			  struct dafs_cg *cg, void *user, struct dafs_req **req_out)
 {
 	struct dafs_op op = { .opcode = DAFS_OP_SETATTR };
 
 	a->fh = f->fh;
 	a->path = "";
 	op.a.setattr = *a;
-	return (int)client_run_one(f->s, &op, client_finish_attr, NULL, 0);
+	return client_submit_one(f->s, &op, client_finish_attr, NULL, 0, cg, user, req_out);
 }
 
-int dafs_ftruncate(struct dafs_file *f, off_t size)
+int dafs_ftruncate_async(struct dafs_file *f, off_t size,
+			 struct dafs_cg *cg, void *user, struct dafs_req **req_out)
 {
 	struct dafs_args_setattr a = { .mask = DAFS_SET_SIZE, .size = (uint64_t)size };
 
 	if (size < 0)
 		return -EINVAL;
-	return fsetattr(f, &a);
+	return fsetattr_async(f, &a, cg, user, req_out);
+}
+
+int dafs_ftruncate(struct dafs_file *f, off_t size)
+{
+	return (int)CLIENT_SYNC(dafs_ftruncate_async, f, size);
+}
+
+int dafs_fchmod_async(struct dafs_file *f, mode_t mode,
+		      struct dafs_cg *cg, void *user, struct dafs_req **req_out)
+{
+	struct dafs_args_setattr a = { .mask = DAFS_SET_MODE, .mode = mode & 07777 };
+
+	return fsetattr_async(f, &a, cg, user, req_out);
 }
 
 int dafs_fchmod(struct dafs_file *f, mode_t mode)
 {
-	struct dafs_args_setattr a = { .mask = DAFS_SET_MODE, .mode = mode & 07777 };
-
-	return fsetattr(f, &a);
+	return (int)CLIENT_SYNC(dafs_fchmod_async, f, mode);
 }
 
 /* utimensat's times into setattr's mask; -EINVAL for a bad nanosecond value. */
@@ -348,12 +381,18 @@ int client_times(struct dafs_args_setattr *a, const struct timespec times[2])
 	return 0;
 }
 
-int dafs_futimens(struct dafs_file *f, const struct timespec times[2])
+int dafs_futimens_async(struct dafs_file *f, const struct timespec times[2],
+			struct dafs_cg *cg, void *user, struct dafs_req **req_out)
 {
 	struct dafs_args_setattr a = { 0 };
 	int rc = client_times(&a, times);
 
-	return rc ? rc : fsetattr(f, &a);
+	return rc ? rc : fsetattr_async(f, &a, cg, user, req_out);
+}
+
+int dafs_futimens(struct dafs_file *f, const struct timespec times[2])
+{
+	return (int)CLIENT_SYNC(dafs_futimens_async, f, times);
 }
 
 static ssize_t finish_statfs(struct dafs_req *req, struct dafs_reply *rep)
@@ -375,21 +414,34 @@ static ssize_t finish_statfs(struct dafs_req *req, struct dafs_reply *rep)
 	return 0;
 }
 
-int dafs_fstatvfs(struct dafs_file *f, struct statvfs *sv)
+int dafs_fstatvfs_async(struct dafs_file *f, struct statvfs *sv,
+			struct dafs_cg *cg, void *user, struct dafs_req **req_out)
 {
 	struct dafs_op op = { .opcode = DAFS_OP_STATFS, .a.fh.fh = f->fh };
 
-	return (int)client_run_one(f->s, &op, finish_statfs, sv, 0);
+	return client_submit_one(f->s, &op, finish_statfs, sv, 0, cg, user, req_out);
+}
+
+int dafs_fstatvfs(struct dafs_file *f, struct statvfs *sv)
+{
+	return (int)CLIENT_SYNC(dafs_fstatvfs_async, f, sv);
+}
+
+int dafs_statvfs_async(struct dafs_session *s, struct statvfs *sv,
+		       struct dafs_cg *cg, void *user, struct dafs_req **req_out)
+{
+	struct dafs_op op = { .opcode = DAFS_OP_STATFS, .a.fh.fh = DAFS_FH_ROOT };
+
+	return client_submit_one(s, &op, finish_statfs, sv, 0, cg, user, req_out);
 }
 
 int dafs_statvfs(struct dafs_session *s, struct statvfs *sv)
 {
-	struct dafs_op op = { .opcode = DAFS_OP_STATFS, .a.fh.fh = DAFS_FH_ROOT };
-
-	return (int)client_run_one(s, &op, finish_statfs, sv, 0);
+	return (int)CLIENT_SYNC(dafs_statvfs_async, s, sv);
 }
 
-int dafs_fadvise(struct dafs_file *f, off_t off, off_t len, int advice)
+int dafs_fadvise_async(struct dafs_file *f, off_t off, off_t len, int advice,
+		       struct dafs_cg *cg, void *user, struct dafs_req **req_out)
 {
 	static const uint32_t map[] = {
 		[POSIX_FADV_WILLNEED] = DAFS_HINT_WILLNEED, [POSIX_FADV_DONTNEED] = DAFS_HINT_DONTNEED,
@@ -399,12 +451,20 @@ int dafs_fadvise(struct dafs_file *f, off_t off, off_t len, int advice)
 
 	if (off < 0 || len < 0)
 		return -EINVAL;
+	/* NORMAL and NOREUSE ask nothing of the server: a NULL op completes
+	 * them in order with the rest. */
 	if (advice == POSIX_FADV_NORMAL || advice == POSIX_FADV_NOREUSE)
-		return 0;
-	if (advice < 0 || advice >= (int)(sizeof(map) / sizeof(map[0])) || !map[advice])
+		op.opcode = DAFS_OP_NULL;
+	else if (advice < 0 || advice >= (int)(sizeof(map) / sizeof(map[0])) || !map[advice])
 		return -EINVAL;
-	op.a.hint = (struct dafs_args_hint){ f->fh, (uint64_t)off, (uint64_t)len, map[advice] };
-	return (int)client_run_one(f->s, &op, client_finish_status, NULL, 0);
+	else
+		op.a.hint = (struct dafs_args_hint){ f->fh, (uint64_t)off, (uint64_t)len, map[advice] };
+	return client_submit_one(f->s, &op, client_finish_status, NULL, 0, cg, user, req_out);
+}
+
+int dafs_fadvise(struct dafs_file *f, off_t off, off_t len, int advice)
+{
+	return (int)CLIENT_SYNC(dafs_fadvise_async, f, off, len, advice);
 }
 
 /* ---- Batch I/O and chaining ------------------------------------------------ */

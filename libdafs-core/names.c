@@ -27,45 +27,62 @@ int dafs_stat_async(struct dafs_session *s, const char *path, struct stat *st, i
 
 int dafs_stat(struct dafs_session *s, const char *path, struct stat *st, int flags)
 {
-	struct dafs_req *req;
-	int rc = dafs_stat_async(s, path, st, flags, NULL, NULL, &req);
-
-	return rc ? rc : (int)dafs_req_wait(req, -1);
+	return (int)CLIENT_SYNC(dafs_stat_async, s, path, st, flags);
 }
 
-static int setattr_path(struct dafs_session *s, const char *path, struct dafs_args_setattr *a)
+static int setattr_path_async(struct dafs_session *s, const char *path,
+			      struct dafs_args_setattr *a, struct dafs_cg *cg, void *user,
+			      struct dafs_req **req_out)
 {
 	struct dafs_op op = { .opcode = DAFS_OP_SETATTR };
 
 	a->fh = DAFS_FH_ROOT;
 	a->path = path[0] ? path : "/";
 	op.a.setattr = *a;
-	return (int)client_run_one(s, &op, client_finish_attr, NULL, 0);
+	return client_submit_one(s, &op, client_finish_attr, NULL, 0, cg, user, req_out);
 }
 
-int dafs_truncate(struct dafs_session *s, const char *path, off_t size)
+int dafs_truncate_async(struct dafs_session *s, const char *path, off_t size,
+			struct dafs_cg *cg, void *user, struct dafs_req **req_out)
 {
 	struct dafs_args_setattr a = { .mask = DAFS_SET_SIZE, .size = (uint64_t)size };
 
 	if (size < 0)
 		return -EINVAL;
-	return setattr_path(s, path, &a);
+	return setattr_path_async(s, path, &a, cg, user, req_out);
+}
+
+int dafs_truncate(struct dafs_session *s, const char *path, off_t size)
+{
+	return (int)CLIENT_SYNC(dafs_truncate_async, s, path, size);
+}
+
+int dafs_chmod_async(struct dafs_session *s, const char *path, mode_t mode,
+		     struct dafs_cg *cg, void *user, struct dafs_req **req_out)
+{
+	struct dafs_args_setattr a = { .mask = DAFS_SET_MODE, .mode = mode & 07777 };
+
+	return setattr_path_async(s, path, &a, cg, user, req_out);
 }
 
 int dafs_chmod(struct dafs_session *s, const char *path, mode_t mode)
 {
-	struct dafs_args_setattr a = { .mask = DAFS_SET_MODE, .mode = mode & 07777 };
+	return (int)CLIENT_SYNC(dafs_chmod_async, s, path, mode);
+}
 
-	return setattr_path(s, path, &a);
+int dafs_utimens_async(struct dafs_session *s, const char *path, const struct timespec times[2],
+		       int flags, struct dafs_cg *cg, void *user, struct dafs_req **req_out)
+{
+	struct dafs_args_setattr a = { .flags = flags & AT_SYMLINK_NOFOLLOW ? DAFS_L_NOFOLLOW : 0 };
+	int rc = client_times(&a, times);
+
+	return rc ? rc : setattr_path_async(s, path, &a, cg, user, req_out);
 }
 
 int dafs_utimens(struct dafs_session *s, const char *path, const struct timespec times[2],
 		 int flags)
 {
-	struct dafs_args_setattr a = { .flags = flags & AT_SYMLINK_NOFOLLOW ? DAFS_L_NOFOLLOW : 0 };
-	int rc = client_times(&a, times);
-
-	return rc ? rc : setattr_path(s, path, &a);
+	return (int)CLIENT_SYNC(dafs_utimens_async, s, path, times, flags);
 }
 
 static int path_op_async(struct dafs_session *s, uint16_t opcode, const char *path,
@@ -74,16 +91,8 @@ static int path_op_async(struct dafs_session *s, uint16_t opcode, const char *pa
 	struct dafs_op op = { .opcode = opcode, .a.path = {
 		.dir = DAFS_FH_ROOT, .path = path, .mode = (uint32_t)(mode & 07777) } };
 
-	return client_submit_one(s, &op, opcode == DAFS_OP_MKDIR ? client_finish_attr : client_finish_status,
-			  NULL, 0, cg, user, req_out);
-}
-
-static int path_op(struct dafs_session *s, uint16_t opcode, const char *path, mode_t mode)
-{
-	struct dafs_req *req;
-	int rc = path_op_async(s, opcode, path, mode, NULL, NULL, &req);
-
-	return rc ? rc : (int)dafs_req_wait(req, -1);
+	return client_submit_one(s, &op, opcode == DAFS_OP_MKDIR ? client_finish_attr :
+				 client_finish_status, NULL, 0, cg, user, req_out);
 }
 
 int dafs_mkdir_async(struct dafs_session *s, const char *path, mode_t mode,
@@ -106,17 +115,17 @@ int dafs_rmdir_async(struct dafs_session *s, const char *path,
 
 int dafs_mkdir(struct dafs_session *s, const char *path, mode_t mode)
 {
-	return path_op(s, DAFS_OP_MKDIR, path, mode & ~s->umask);
+	return (int)CLIENT_SYNC(dafs_mkdir_async, s, path, mode);
 }
 
 int dafs_rmdir(struct dafs_session *s, const char *path)
 {
-	return path_op(s, DAFS_OP_RMDIR, path, 0);
+	return (int)CLIENT_SYNC(dafs_rmdir_async, s, path);
 }
 
 int dafs_unlink(struct dafs_session *s, const char *path)
 {
-	return path_op(s, DAFS_OP_REMOVE, path, 0);
+	return (int)CLIENT_SYNC(dafs_unlink_async, s, path);
 }
 
 static int two_paths_async(struct dafs_session *s, uint16_t opcode, const char *p1,
@@ -130,49 +139,42 @@ static int two_paths_async(struct dafs_session *s, uint16_t opcode, const char *
 	return client_submit_one(s, &op, client_finish_status, NULL, 0, cg, user, req_out);
 }
 
-static int two_paths(struct dafs_session *s, uint16_t opcode, const char *p1, const char *p2,
-		     unsigned flags)
-{
-	struct dafs_req *req;
-	int rc = two_paths_async(s, opcode, p1, p2, flags, NULL, NULL, &req);
-
-	return rc ? rc : (int)dafs_req_wait(req, -1);
-}
-
-static int rename_flags(unsigned flags, unsigned *wire)
-{
-	if (flags & ~(unsigned)(RENAME_NOREPLACE | RENAME_EXCHANGE))
-		return -EINVAL;
-	*wire = (flags & RENAME_NOREPLACE ? DAFS_RENAME_NOREPLACE : 0) |
-		(flags & RENAME_EXCHANGE ? DAFS_RENAME_EXCHANGE : 0);
-	return 0;
-}
-
 int dafs_rename_async(struct dafs_session *s, const char *from, const char *to,
 		      unsigned flags, struct dafs_cg *cg, void *user, struct dafs_req **req_out)
 {
-	unsigned wire;
-	int rc = rename_flags(flags, &wire);
-
-	return rc ? rc : two_paths_async(s, DAFS_OP_RENAME, from, to, wire, cg, user, req_out);
+	if (flags & ~(unsigned)(RENAME_NOREPLACE | RENAME_EXCHANGE))
+		return -EINVAL;
+	return two_paths_async(s, DAFS_OP_RENAME, from, to,
+			       (flags & RENAME_NOREPLACE ? DAFS_RENAME_NOREPLACE : 0) |
+			       (flags & RENAME_EXCHANGE ? DAFS_RENAME_EXCHANGE : 0),
+			       cg, user, req_out);
 }
 
 int dafs_rename(struct dafs_session *s, const char *from, const char *to, unsigned flags)
 {
-	unsigned wire;
-	int rc = rename_flags(flags, &wire);
+	return (int)CLIENT_SYNC(dafs_rename_async, s, from, to, flags);
+}
 
-	return rc ? rc : two_paths(s, DAFS_OP_RENAME, from, to, wire);
+int dafs_link_async(struct dafs_session *s, const char *existing, const char *newpath,
+		    struct dafs_cg *cg, void *user, struct dafs_req **req_out)
+{
+	return two_paths_async(s, DAFS_OP_LINK, existing, newpath, 0, cg, user, req_out);
 }
 
 int dafs_link(struct dafs_session *s, const char *existing, const char *newpath)
 {
-	return two_paths(s, DAFS_OP_LINK, existing, newpath, 0);
+	return (int)CLIENT_SYNC(dafs_link_async, s, existing, newpath);
+}
+
+int dafs_symlink_async(struct dafs_session *s, const char *target, const char *linkpath,
+		       struct dafs_cg *cg, void *user, struct dafs_req **req_out)
+{
+	return two_paths_async(s, DAFS_OP_SYMLINK, target, linkpath, 0, cg, user, req_out);
 }
 
 int dafs_symlink(struct dafs_session *s, const char *target, const char *linkpath)
 {
-	return two_paths(s, DAFS_OP_SYMLINK, target, linkpath, 0);
+	return (int)CLIENT_SYNC(dafs_symlink_async, s, target, linkpath);
 }
 
 static ssize_t finish_readlink(struct dafs_req *req, struct dafs_reply *rep)
@@ -192,12 +194,18 @@ static ssize_t finish_readlink(struct dafs_req *req, struct dafs_reply *rep)
 	return (ssize_t)n;
 }
 
-ssize_t dafs_readlink(struct dafs_session *s, const char *path, char *buf, size_t size)
+int dafs_readlink_async(struct dafs_session *s, const char *path, char *buf, size_t size,
+			struct dafs_cg *cg, void *user, struct dafs_req **req_out)
 {
 	struct dafs_op op = { .opcode = DAFS_OP_READLINK,
 			      .a.path = { .dir = DAFS_FH_ROOT, .path = path } };
 
-	return client_run_one(s, &op, finish_readlink, buf, size);
+	return client_submit_one(s, &op, finish_readlink, buf, size, cg, user, req_out);
+}
+
+ssize_t dafs_readlink(struct dafs_session *s, const char *path, char *buf, size_t size)
+{
+	return CLIENT_SYNC(dafs_readlink_async, s, path, buf, size);
 }
 
 /* ---- Directories --------------------------------------------------------- */
@@ -241,6 +249,19 @@ static ssize_t finish_readdir(struct dafs_req *req, struct dafs_reply *rep)
 	return r->count;
 }
 
+/* Fetches the directory's next entries into d, so that dafs_readdir hands
+ * them out without a round trip. -EBUSY while fetched entries remain. */
+int dafs_readdir_async(struct dafs_dir *d, struct dafs_cg *cg, void *user,
+		       struct dafs_req **req_out)
+{
+	struct dafs_op op = { .opcode = DAFS_OP_READDIR, .a.readdir = {
+		.fh = d->file->fh, .cookie = d->cookie, .max_bytes = 32768 } };
+
+	if (d->buf && d->pos < d->len)
+		return -EBUSY;
+	return client_submit_one(d->file->s, &op, finish_readdir, d, 0, cg, user, req_out);
+}
+
 int dafs_readdir(struct dafs_dir *d, struct dafs_dirent_info *ent)
 {
 	struct dafs_dirent e;
@@ -254,9 +275,7 @@ int dafs_readdir(struct dafs_dir *d, struct dafs_dirent_info *ent)
 			break;
 		if (d->eof)
 			return 0;
-		struct dafs_op op = { .opcode = DAFS_OP_READDIR, .a.readdir = {
-			.fh = d->file->fh, .cookie = d->cookie, .max_bytes = 32768 } };
-		ssize_t n = client_run_one(d->file->s, &op, finish_readdir, d, 0);
+		ssize_t n = CLIENT_SYNC(dafs_readdir_async, d);
 		if (n < 0)
 			return (int)n;
 		if (n == 0 && !d->eof)
@@ -344,13 +363,27 @@ static void remember_owner(struct dafs_file *f, uint64_t owner)
 	f->lock_owners[f->nlock_owners++] = owner;
 }
 
-int dafs_lock(struct dafs_file *f, int cmd, struct flock *fl, uint64_t owner)
+/* A granted lock: remember its owner so close() can release it. */
+static ssize_t finish_lock_taken(struct dafs_req *req, struct dafs_reply *rep)
+{
+	ssize_t rc = client_finish_status(req, rep);
+
+	if (rc == 0 && rep)
+		remember_owner(req->out.locked_file, (uint64_t)req->out_len);
+	return rc;
+}
+
+int dafs_lock_async(struct dafs_file *f, int cmd, struct flock *fl, uint64_t owner,
+		    struct dafs_cg *cg, void *user, struct dafs_req **req_out)
 {
 	struct dafs_op op = { .opcode = DAFS_OP_LOCK };
 	int64_t start = fl->l_start, len = fl->l_len;
-	unsigned delay_ms = 2;
 	int rc;
 
+	if (cmd != F_GETLK && cmd != F_SETLK)
+		return -EINVAL;
+	if (fl->l_type != F_RDLCK && fl->l_type != F_WRLCK && fl->l_type != F_UNLCK)
+		return -EINVAL;
 	if (fl->l_whence == SEEK_END) {
 		struct stat st;
 		rc = dafs_fstat(f, &st);
@@ -367,8 +400,6 @@ int dafs_lock(struct dafs_file *f, int cmd, struct flock *fl, uint64_t owner)
 	}
 	if (start < 0)
 		return -EINVAL;
-	if (fl->l_type != F_RDLCK && fl->l_type != F_WRLCK && fl->l_type != F_UNLCK)
-		return -EINVAL;
 	op.a.lock = (struct dafs_args_lock){
 		.fh = f->fh, .owner = owner, .start = (uint64_t)start, .len = (uint64_t)len,
 		.pid = (uint32_t)getpid(),
@@ -378,27 +409,31 @@ int dafs_lock(struct dafs_file *f, int cmd, struct flock *fl, uint64_t owner)
 		if (fl->l_type == F_UNLCK)
 			return -EINVAL;
 		op.opcode = DAFS_OP_LOCKT;
-		return (int)client_run_one(f->s, &op, finish_lock, fl, 0);
+		return client_submit_one(f->s, &op, finish_lock, fl, 0, cg, user, req_out);
 	}
-	if (cmd != F_SETLK && cmd != F_SETLKW)
-		return -EINVAL;
 	if (fl->l_type == F_UNLCK) {
 		op.opcode = DAFS_OP_UNLOCK;
-		return (int)client_run_one(f->s, &op, client_finish_status, NULL, 0);
+		return client_submit_one(f->s, &op, client_finish_status, NULL, 0, cg, user, req_out);
 	}
 	if (!owner_room(f, owner))
 		return -ENOLCK;
+	return client_submit_one(f->s, &op, finish_lock_taken, f, (size_t)owner, cg, user,
+				 req_out);
+}
+
+int dafs_lock(struct dafs_file *f, int cmd, struct flock *fl, uint64_t owner)
+{
+	unsigned delay_ms = 2;
+	int rc;
+
+	if (cmd != F_SETLKW)
+		return (int)CLIENT_SYNC(dafs_lock_async, f, cmd, fl, owner);
 	/* The server never holds a request for a lock: a waiting lock polls,
 	 * backing off up to 100 ms, as NFSv4 clients do. */
-	for (;;) {
-		rc = (int)client_run_one(f->s, &op, finish_lock, NULL, 0);
-		if (rc != -EAGAIN || cmd == F_SETLK)
-			break;
+	while ((rc = (int)CLIENT_SYNC(dafs_lock_async, f, F_SETLK, fl, owner)) == -EAGAIN) {
 		usleep(delay_ms * 1000);
 		if (delay_ms < 100)
 			delay_ms *= 2;
 	}
-	if (rc == 0)
-		remember_owner(f, owner);
 	return rc;
 }

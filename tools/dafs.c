@@ -190,7 +190,7 @@ struct slot {
 
 /* What cat, get and put share: one completion group and one registered
  * area cut into slots, set up once per command rather than once per file
- * (registration pins memory and costs a round trip to the NIC). */
+ * (registration pins the pages and costs system calls). */
 struct xfer {
 	struct dafs_cg *cg;
 	struct dafs_mem *mem;   /* NULL: not registered, bounce buffers are used */
@@ -221,12 +221,14 @@ static int xfer_open(struct dafs_session *s, struct xfer *x)
 
 static void xfer_close(struct xfer *x)
 {
+	/* -EBUSY means a failed drain left requests behind that may still
+	 * move data into the area: then it stays registered and allocated,
+	 * and the session close reclaims the requests. */
+	if (dafs_cg_destroy(x->cg) < 0)
+		return;
 	if (x->mem)
 		dafs_mem_deregister(x->mem);
-	/* -EBUSY here means a failed drain left requests behind: the session
-	 * close reclaims them, and the buffer must then outlive them. */
-	if (dafs_cg_destroy(x->cg) == 0)
-		free(x->area);
+	free(x->area);
 }
 
 /* Waits for the next completion. dafs.h gives no "wait forever" value, so
@@ -516,10 +518,11 @@ static int get_one(struct dafs_session *s, struct xfer *x, const char *remote,
 static int cmd_get(struct dafs_session *s, const struct flags *fl, int argc, char **argv)
 {
 	const char *local = argv[argc - 1];
-	bool into_dir = strcmp(local, "-") && local_is_dir(local);
-	if (argc > 2 && !into_dir) {
-		fprintf(stderr, "dafs: get: %s: %s\n", local, strerror(ENOTDIR));
-		return 1;
+	bool to_stdout = !strcmp(local, "-");
+	bool into_dir = !to_stdout && local_is_dir(local);
+	if (argc > 2 && !into_dir && !to_stdout) {
+		errno = ENOTDIR;
+		return report_local(local);
 	}
 
 	struct xfer x;
@@ -679,7 +682,8 @@ static int read_dir(struct dafs_session *s, const char *dir, struct listing *l)
 		listing_free(l);
 		return rc;
 	}
-	qsort(l->ent, l->n, sizeof(*l->ent), by_name);
+	if (l->n > 1)           /* an empty listing has no array to sort */
+		qsort(l->ent, l->n, sizeof(*l->ent), by_name);
 	return 0;
 }
 
@@ -805,8 +809,11 @@ static int list_dir(struct dafs_session *s, const char *dir, bool long_format)
 
 /* ls PATH: a directory lists its entries, anything else itself. With -l,
  * a symlink is shown as itself (as ls -l does); without, it is followed,
- * except when dangling. */
-static int ls_one(struct dafs_session *s, const char *path, bool long_format, bool header)
+ * except when dangling. With several paths each directory gets a header,
+ * and listings are set apart by a blank line (*printed: whether anything
+ * came before). */
+static int ls_one(struct dafs_session *s, const char *path, bool long_format, bool header,
+		  bool *printed)
 {
 	struct stat st;
 	int rc = dafs_stat(s, path, &st, long_format ? AT_SYMLINK_NOFOLLOW : 0);
@@ -816,6 +823,7 @@ static int ls_one(struct dafs_session *s, const char *path, bool long_format, bo
 		return report(path, rc);
 
 	if (!S_ISDIR(st.st_mode)) {
+		*printed = true;
 		if (!long_format) {
 			printf("%s\n", path);
 			return 0;
@@ -823,20 +831,19 @@ static int ls_one(struct dafs_session *s, const char *path, bool long_format, bo
 		return print_long(s, path, path, &st, 1);
 	}
 	if (header)
-		printf("%s:\n", path);
+		printf("%s%s:\n", *printed ? "\n" : "", path);
+	*printed = true;
 	return list_dir(s, path, long_format);
 }
 
 static int cmd_ls(struct dafs_session *s, const struct flags *fl, int argc, char **argv)
 {
+	bool printed = false;
 	if (argc == 0)
-		return ls_one(s, "/", fl->long_format, false);
+		return ls_one(s, "/", fl->long_format, false, &printed);
 	int status = 0;
-	for (int i = 0; i < argc; i++) {
-		if (i > 0)
-			printf("\n");
-		status |= ls_one(s, argv[i], fl->long_format, argc > 1);
-	}
+	for (int i = 0; i < argc; i++)
+		status |= ls_one(s, argv[i], fl->long_format, argc > 1, &printed);
 	return status;
 }
 

@@ -122,6 +122,46 @@ static void test_async(struct dafs_session *s)
 	dafs_close(f);
 }
 
+/* Every kind of operation can go asynchronously through one group. */
+static void test_async_names(struct dafs_session *s)
+{
+	struct dafs_cg *cg;
+	struct dafs_event ev[8];
+	struct dafs_file *f = NULL;
+	struct stat st, lst;
+	struct statvfs sv;
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	char link[64];
+	int n, ok;
+
+	CHECK_EQ(dafs_cg_create(s, &cg), 0, "group");
+	CHECK_EQ(dafs_open_async(s, "/an", O_RDWR | O_CREAT, 0600, &f, cg, NULL, NULL), 0,
+		 "open async");
+	CHECK_EQ(dafs_cg_wait_any(cg, 5000, &ev[0]), 1, "open completes");
+	CHECK(ev[0].result == 0 && f != NULL, "open async made a file");
+	dafs_fstat_async(f, &st, cg, (void *)1, NULL);
+	dafs_ftruncate_async(f, 12345, cg, (void *)2, NULL);
+	dafs_symlink_async(s, "an", "/an.link", cg, (void *)3, NULL);
+	dafs_statvfs_async(s, &sv, cg, (void *)4, NULL);
+	dafs_lock_async(f, F_SETLK, &fl, 77, cg, (void *)5, NULL);
+	n = dafs_cg_wait_n(cg, 5, ev, 8, 5000);
+	ok = 0;
+	for (int i = 0; i < n; i++)
+		ok += ev[i].result == 0;
+	CHECK(n == 5 && ok == 5, "five different async operations completed (%d, %d ok)", n, ok);
+	CHECK(S_ISREG(st.st_mode) && sv.f_bsize > 0, "their outputs were filled in");
+	CHECK_EQ(f->nlock_owners, 1, "the async lock's owner is remembered for close");
+	dafs_readlink_async(s, "/an.link", link, sizeof(link), cg, NULL, NULL);
+	dafs_stat_async(s, "/an.link", &lst, AT_SYMLINK_NOFOLLOW, cg, NULL, NULL);
+	n = dafs_cg_wait_n(cg, 2, ev, 8, 5000);
+	CHECK(n == 2 && S_ISLNK(lst.st_mode), "readlink and lstat async");
+	CHECK(dafs_stat(s, "/an", &st, 0) == 0 && st.st_size == 12345, "async truncate took effect");
+	CHECK_EQ(dafs_close_async(f, cg, NULL, NULL), 0, "close async");
+	CHECK_EQ(dafs_cg_wait_any(cg, 5000, &ev[0]), 1, "close completes");
+	CHECK_EQ(ev[0].result, 0, "close succeeded");
+	CHECK_EQ(dafs_cg_destroy(cg), 0, "group destroyed");
+}
+
 int main(void)
 {
 	struct dafs_session *s;
@@ -134,6 +174,7 @@ int main(void)
 	if (s) {
 		test_exactly_once(s);
 		test_async(s);
+		test_async_names(s);
 		CHECK_EQ(dafs_session_close(s), 0, "session closed");
 	}
 	status = fixture_stop(&fx);

@@ -1,0 +1,443 @@
+#!/usr/bin/env bats
+# core.bats — end-to-end tests of dafs-server, libdafs-core and the dafs
+# command. Each case is written once, as a function taking no arguments, and
+# run by one @test per transport (shm, tcp) at the bottom of this file; the
+# @test starts the server, teardown (helpers.bash) stops it.
+
+load helpers
+
+setup() {
+  LOCAL=$BATS_TEST_TMPDIR/local
+  mkdir -p "$LOCAL"
+}
+
+# ---- data -------------------------------------------------------------------
+
+case_big_file_round_trip() {
+  head -c 64M /dev/urandom >"$LOCAL/big"
+  chmod 640 "$LOCAL/big"
+  local want
+  want=$(sha "$LOCAL/big")
+
+  run dafs put "$LOCAL/big" /big
+  assert_success
+  assert_output ""
+  assert_equal "$(sha "$EXPORT/big")" "$want"
+  assert_equal "$(stat -c %a "$EXPORT/big")" 640
+
+  run dafs get /big "$LOCAL/big.back"
+  assert_success
+  assert_equal "$(sha "$LOCAL/big.back")" "$want"
+
+  # cat writes to a pipe, so the pipelined reads must come out in order.
+  assert_equal "$(dafs cat /big | sha256sum | cut -d' ' -f1)" "$want"
+}
+
+case_many_small_files() {
+  mkdir "$LOCAL/small" "$LOCAL/back"
+  local i
+  for i in $(seq -w 1 1000); do
+    echo "file $i" >"$LOCAL/small/f$i"
+  done
+
+  run dafs mkdir /small
+  assert_success
+  run dafs put "$LOCAL"/small/* /small
+  assert_success
+  assert_equal "$(find "$EXPORT/small" -type f | wc -l)" 1000
+
+  run dafs ls /small
+  assert_success
+  assert_equal "${#lines[@]}" 1000
+  assert_line --index 0 f0001
+  assert_line --index 999 f1000
+
+  run dafs cat /small/f0001 /small/f0500 /small/f1000
+  assert_success
+  assert_output $'file 0001\nfile 0500\nfile 1000'
+
+  run dafs get /small/f0002 /small/f0777 /small/f0999 "$LOCAL/back"
+  assert_success
+  for i in 0002 0777 0999; do
+    cmp "$LOCAL/small/f$i" "$LOCAL/back/f$i"
+  done
+}
+
+case_two_concurrent_writers() {
+  head -c 16M /dev/urandom >"$LOCAL/one"
+  head -c 16M /dev/urandom >"$LOCAL/two"
+
+  spawn "$BATS_TEST_TMPDIR/one.out" "$DAFS_BIN" put "$LOCAL/one" /one
+  local first=$SPAWNED_PID
+  spawn "$BATS_TEST_TMPDIR/two.out" "$DAFS_BIN" put "$LOCAL/two" /two
+  local second=$SPAWNED_PID
+  wait_bounded "$first" 60 || fail "first writer failed: $(cat "$BATS_TEST_TMPDIR/one.out")"
+  wait_bounded "$second" 60 || fail "second writer failed: $(cat "$BATS_TEST_TMPDIR/two.out")"
+
+  assert_equal "$(sha "$EXPORT/one")" "$(sha "$LOCAL/one")"
+  assert_equal "$(sha "$EXPORT/two")" "$(sha "$LOCAL/two")"
+  mkdir "$LOCAL/back"
+  run dafs get /one /two "$LOCAL/back"
+  assert_success
+  assert_equal "$(sha "$LOCAL/back/one")" "$(sha "$LOCAL/one")"
+  assert_equal "$(sha "$LOCAL/back/two")" "$(sha "$LOCAL/two")"
+}
+
+# ---- names ------------------------------------------------------------------
+
+case_nested_directories() {
+  run dafs mkdir -p /a/b/c/d
+  assert_success
+  [ -d "$EXPORT/a/b/c/d" ]
+  run dafs mkdir -p /a/b/c/d
+  assert_success
+
+  echo leaf >"$LOCAL/leaf"
+  run dafs put "$LOCAL/leaf" /a/b/c/d/leaf
+  assert_success
+
+  run dafs ls /a/b/c
+  assert_success
+  assert_output d
+  run dafs ls -l /a/b/c/d
+  assert_success
+  assert_output --regexp '^-rw.* 5 .* leaf$'
+
+  run dafs rm /a
+  assert_failure 1
+  assert_output "dafs: rm: /a: Is a directory"
+
+  run dafs rm -r /a
+  assert_success
+  [ ! -e "$EXPORT/a" ]
+  run dafs ls /
+  assert_success
+  assert_output ""
+}
+
+case_rename_and_remove() {
+  echo payload >"$LOCAL/f"
+  run dafs put "$LOCAL/f" /f
+  assert_success
+
+  run dafs mv /f /g
+  assert_success
+  [ ! -e "$EXPORT/f" ]
+  run dafs cat /g
+  assert_output payload
+
+  run dafs mkdir /dir
+  assert_success
+  run dafs mv /g /dir
+  assert_success
+  [ -f "$EXPORT/dir/g" ]
+
+  run dafs rm /dir/g
+  assert_success
+  [ ! -e "$EXPORT/dir/g" ]
+  run dafs rm /dir/g
+  assert_failure 1
+  assert_output "dafs: rm: /dir/g: No such file or directory"
+  run dafs rmdir /dir
+  assert_success
+  [ ! -e "$EXPORT/dir" ]
+}
+
+case_links() {
+  echo linked >"$LOCAL/f"
+  run dafs put "$LOCAL/f" /f
+  assert_success
+
+  run dafs ln /f /hard
+  assert_success
+  assert_equal "$(stat -c %i "$EXPORT/hard")" "$(stat -c %i "$EXPORT/f")"
+  run dafs stat /hard
+  assert_success
+  assert_line --regexp 'Type: regular file'
+  assert_line --regexp 'Links: 2'
+
+  run dafs ln -s f /soft
+  assert_success
+  assert_equal "$(readlink "$EXPORT/soft")" f
+  run dafs stat /soft
+  assert_success
+  assert_line --regexp '^ *File: /soft -> f$'
+  assert_line --regexp 'Type: symbolic link'
+  run dafs ls -l /soft
+  assert_output --regexp '^l.* /soft -> f$'
+  run dafs cat /soft
+  assert_output linked
+}
+
+# ---- errors -----------------------------------------------------------------
+
+case_error_messages() {
+  echo x >"$LOCAL/f"
+  run dafs mkdir /dir /full
+  assert_success
+  run dafs put "$LOCAL/f" /file
+  assert_success
+  run dafs put "$LOCAL/f" /full/x
+  assert_success
+
+  run dafs cat /missing
+  assert_failure 1
+  assert_output "dafs: cat: /missing: No such file or directory"
+
+  run dafs mkdir /dir
+  assert_failure 1
+  assert_output "dafs: mkdir: /dir: File exists"
+
+  run dafs rmdir /full
+  assert_failure 1
+  assert_output "dafs: rmdir: /full: Directory not empty"
+
+  run dafs cat /dir
+  assert_failure 1
+  assert_output "dafs: cat: /dir: Is a directory"
+
+  run dafs ls /file/x
+  assert_failure 1
+  assert_output "dafs: ls: /file/x: Not a directory"
+
+  run dafs put "$LOCAL/f" /file/x
+  assert_failure 1
+  assert_output "dafs: put: /file/x: Not a directory"
+
+  # One bad argument does not stop the others.
+  run dafs cat /missing /file
+  assert_failure 1
+  assert_output $'dafs: cat: /missing: No such file or directory\nx'
+
+  # Usage errors: status 2, before any connection.
+  run dafs frobnicate
+  assert_failure 2
+  run dafs ls -z
+  assert_failure 2
+  DAFS_SERVER='' run dafs ls /
+  assert_failure 2
+}
+
+# Everything beside the export (and the test's own directory above it) as
+# names, types, sizes, modes, mtimes and inodes, plus the sentinel's bytes.
+outside_snapshot() {
+  (cd "$BATS_TEST_TMPDIR" &&
+    find . \( -path ./root/export -o -path ./local -o -path ./server.log \) -prune -o \
+      -printf '%p %y %s %m %T@ %i\n' | sort)
+  sha "$EXPORT_PARENT/sentinel"
+  sha /etc/passwd
+}
+
+outside_unchanged() {
+  assert_equal "$(outside_snapshot)" "$SNAPSHOT" || fail "$1 changed something outside the export"
+}
+
+# refused DAFS-ARGS...: the command fails (not as a usage error) and nothing
+# outside the export changed.
+refused() {
+  run dafs "$@"
+  assert_failure 1
+  assert_output --regexp '^dafs: '
+  outside_unchanged "dafs $*"
+}
+
+# refused_all COMMAND PATH...: as refused, for a command that goes on after a
+# failed argument: one error per path, so each path is refused on its own.
+# COMMAND may carry options ("rm -r"), hence unquoted.
+refused_all() {
+  local cmd=$1 i=0 path
+  shift
+  run dafs $cmd "$@"
+  assert_failure 1
+  assert_equal "${#lines[@]}" "$#"
+  for path in "$@"; do
+    assert_line --index "$i" --partial "dafs: ${cmd%% *}: $path: "
+    i=$((i + 1))
+  done
+  outside_unchanged "dafs $cmd $*"
+}
+
+case_path_escapes() {
+  # The sentinels sit where "../" and "../../" from the export's root lead.
+  echo "do not touch" >"$EXPORT_PARENT/sentinel"
+  echo "do not touch either" >"$BATS_TEST_TMPDIR/sentinel2"
+  mkdir "$EXPORT_PARENT/emptydir"
+  echo evil >"$LOCAL/f"
+  mkdir "$EXPORT/a"
+  echo inside >"$EXPORT/inside"
+  ln -s /etc "$EXPORT/etc_link"
+  ln -s .. "$EXPORT/up1"
+  ln -s ../.. "$EXPORT/up2"
+  SNAPSHOT=$(outside_snapshot)
+  local t
+  t=$(basename "$BATS_TEST_TMPDIR")
+
+  # Reading out.
+  refused_all cat ../sentinel /../sentinel /../../etc/passwd a/../../sentinel \
+    /etc_link/passwd /up1/sentinel /up2/sentinel2 "/up2/../$t/sentinel2"
+  refused_all ls /etc_link /up1 /up2
+  refused_all stat /etc_link/passwd /up1/sentinel /up2/sentinel2
+  refused get /../sentinel "$LOCAL/stolen"
+  refused get /up1/sentinel "$LOCAL/stolen"
+  [ ! -e "$LOCAL/stolen" ]
+
+  # Writing, creating and removing out.
+  refused put "$LOCAL/f" ../x
+  refused put "$LOCAL/f" /../sentinel
+  refused put "$LOCAL/f" a/../../sentinel
+  refused put "$LOCAL/f" /up1/sentinel
+  refused put "$LOCAL/f" /up2/newfile
+  refused_all mkdir ../newdir /up1/newdir
+  refused_all "mkdir -p" /../../newdir /up2/x/y
+  refused_all rm ../sentinel /up1/sentinel
+  refused_all "rm -r" /up1/emptydir /../sentinel
+  refused_all rmdir ../emptydir /up1/emptydir
+  refused mv /up1/sentinel /stolen
+  refused mv ../sentinel /stolen
+  refused mv /inside /up1/moved
+  refused ln /up1/sentinel /hard
+  refused ln /inside /up1/hard
+
+  # Removing a symlink removes the link, never what it points to.
+  run dafs rm -r /up1
+  assert_success
+  [ ! -L "$EXPORT/up1" ]
+  outside_unchanged "dafs rm -r /up1"
+  [ -f "$EXPORT/inside" ]
+}
+
+# ---- failures and the server's life -----------------------------------------
+
+# Waits until a file being written by a transfer passes 8 MiB, kills the
+# server and checks the client gives up with a message, in time.
+kill_server_mid_transfer() {
+  local client=$1 growing=$2 out=$3 what=$4
+  wait_until 30 eval '[ "$(file_size "$growing")" -gt $((8 << 20)) ]' ||
+    fail "the transfer never got going: $(cat "$out")"
+  kill_server
+  local killed_at status=0
+  killed_at=$(now_ms)
+  wait_bounded "$client" 20 || status=$?
+  local elapsed=$(($(now_ms) - killed_at))
+
+  [ "$status" -ne 0 ] || fail "the client succeeded although the server died"
+  [ "$status" -ne 124 ] || fail "the client still ran 20 s after the server died"
+  [ "$elapsed" -lt 15000 ] || fail "the client took ${elapsed} ms to give up"
+  run cat "$out"
+  assert_output --regexp "^dafs: $what: .+"
+}
+
+case_server_killed_during_put() {
+  # Sparse: costs no disk locally; the server is killed long before the end.
+  truncate -s 64G "$LOCAL/huge"
+  DAFS_TIMEOUT_MS=2000 spawn "$BATS_TEST_TMPDIR/client.out" "$DAFS_BIN" put "$LOCAL/huge" /huge
+  kill_server_mid_transfer "$SPAWNED_PID" "$EXPORT/huge" "$BATS_TEST_TMPDIR/client.out" "put: /huge"
+}
+
+case_server_killed_during_get() {
+  truncate -s 64G "$EXPORT/huge"
+  DAFS_TIMEOUT_MS=2000 spawn "$BATS_TEST_TMPDIR/client.out" "$DAFS_BIN" get /huge "$LOCAL/huge"
+  kill_server_mid_transfer "$SPAWNED_PID" "$LOCAL/huge" "$BATS_TEST_TMPDIR/client.out" "get: /huge"
+}
+
+sessions_balanced() {
+  [ "$(sessions_opened)" -eq "$(sessions_closed)" ]
+}
+
+case_session_log_and_sigterm() {
+  # start_server's probes open sessions too: count from a quiet log.
+  wait_until 10 sessions_balanced || fail "sessions left open: $(cat "$SERVER_LOG")"
+  local opened closed
+  opened=$(sessions_opened)
+  closed=$(sessions_closed)
+
+  run dafs ls /
+  assert_success
+  run dafs mkdir /d
+  assert_success
+  run dafs stat /d
+  assert_success
+
+  wait_until 10 eval '[ "$(sessions_closed)" -ge $((closed + 3)) ]' ||
+    fail "expected 3 more closed sessions; log: $(cat "$SERVER_LOG")"
+  assert_equal "$(sessions_opened)" $((opened + 3))
+  assert_equal "$(sessions_closed)" $((closed + 3))
+
+  stop_server
+  assert_equal "$SERVER_STATUS" 0
+}
+
+# ---- locks ------------------------------------------------------------------
+
+# Starts a holder of /lockfile for `seconds` and waits until it holds.
+start_holder() {
+  [ -x "$LOCKTEST_BIN" ] || fail "$LOCKTEST_BIN is missing: the Makefile must build tools/dafs-locktest.c"
+  spawn "$BATS_TEST_TMPDIR/holder.out" "$LOCKTEST_BIN" "$DAFS_SERVER" /lockfile hold "$1"
+  HOLDER_PID=$SPAWNED_PID
+  wait_until 15 grep -q '^locked$' "$BATS_TEST_TMPDIR/holder.out" ||
+    fail "the holder never got the lock: $(cat "$BATS_TEST_TMPDIR/holder.out")"
+}
+
+case_lock_conflict() {
+  start_holder 30
+  run locktest /lockfile try
+  assert_failure 1
+  assert_output busy
+}
+
+case_lock_wait_for_release() {
+  start_holder 3
+  run locktest /lockfile wait
+  assert_success
+  assert_output --regexp '^acquired after [0-9]+ ms$'
+  local waited=${output//[^0-9]/}
+  [ "$waited" -ge 500 ] || fail "acquired after only $waited ms while the holder held"
+  wait_bounded "$HOLDER_PID" 15 || fail "the holder failed: $(cat "$BATS_TEST_TMPDIR/holder.out")"
+  run locktest /lockfile try
+  assert_success
+  assert_output acquired
+}
+
+case_lock_holder_killed() {
+  start_holder 60
+  kill -KILL "$HOLDER_PID"
+  wait "$HOLDER_PID" 2>/dev/null || true
+  # --lease 2: the dead holder's session, and its lock, end within seconds.
+  local start
+  start=$(now_ms)
+  run locktest /lockfile wait
+  assert_success
+  assert_output --regexp '^acquired after [0-9]+ ms$'
+  [ $(($(now_ms) - start)) -lt 10000 ] || fail "the lock outlived its dead holder by 10 s"
+}
+
+# ---- the tests, per transport -----------------------------------------------
+
+@test "shm: 64 MiB put/get/cat byte-identical" { start_server shm; case_big_file_round_trip; }
+@test "tcp: 64 MiB put/get/cat byte-identical" { start_server tcp; case_big_file_round_trip; }
+@test "shm: 1000 small files" { start_server shm; case_many_small_files; }
+@test "tcp: 1000 small files" { start_server tcp; case_many_small_files; }
+@test "shm: two concurrent 16 MiB writers" { start_server shm; case_two_concurrent_writers; }
+@test "tcp: two concurrent 16 MiB writers" { start_server tcp; case_two_concurrent_writers; }
+@test "shm: nested directories, ls, rm -r" { start_server shm; case_nested_directories; }
+@test "tcp: nested directories, ls, rm -r" { start_server tcp; case_nested_directories; }
+@test "shm: mv and rm" { start_server shm; case_rename_and_remove; }
+@test "tcp: mv and rm" { start_server tcp; case_rename_and_remove; }
+@test "shm: hard and symbolic links" { start_server shm; case_links; }
+@test "tcp: hard and symbolic links" { start_server tcp; case_links; }
+@test "shm: error messages and exit status" { start_server shm; case_error_messages; }
+@test "tcp: error messages and exit status" { start_server tcp; case_error_messages; }
+@test "shm: path escapes refused, nothing outside touched" { start_server shm; case_path_escapes; }
+@test "tcp: path escapes refused, nothing outside touched" { start_server tcp; case_path_escapes; }
+@test "shm: server killed during put: client fails fast" { start_server shm; case_server_killed_during_put; }
+@test "tcp: server killed during put: client fails fast" { start_server tcp; case_server_killed_during_put; }
+@test "shm: server killed during get: client fails fast" { start_server shm; case_server_killed_during_get; }
+@test "tcp: server killed during get: client fails fast" { start_server tcp; case_server_killed_during_get; }
+@test "shm: one log line per session; SIGTERM exits 0" { start_server shm; case_session_log_and_sigterm; }
+@test "tcp: one log line per session; SIGTERM exits 0" { start_server tcp; case_session_log_and_sigterm; }
+@test "shm: lock conflict is busy" { start_server shm; case_lock_conflict; }
+@test "tcp: lock conflict is busy" { start_server tcp; case_lock_conflict; }
+@test "shm: F_SETLKW waits for the holder" { start_server shm; case_lock_wait_for_release; }
+@test "tcp: F_SETLKW waits for the holder" { start_server tcp; case_lock_wait_for_release; }
+@test "shm: a killed holder's lock ends with its lease" { start_server shm --lease 2; case_lock_holder_killed; }
+@test "tcp: a killed holder's lock ends with its lease" { start_server tcp --lease 2; case_lock_holder_killed; }

@@ -1,0 +1,234 @@
+# helpers.bash — what every BATS suite of dafs shares: bats-support and
+# bats-assert, the binaries under test, and a dafs-server per test.
+#
+#   DAFS_BUILD      build directory, relative to the repository (default build;
+#                   scripts/run-tests also runs the suites with build-asan)
+#   start_server shm|tcp [dafs-server args...]
+#                   starts a server exporting a fresh $EXPORT and waits until
+#                   it answers; exports DAFS_SERVER, EXPORT, SERVER_PID, SERVER_LOG
+#   stop_server     SIGTERM, bounded wait, SIGKILL; sets SERVER_STATUS
+#   dafs ARGS...    the dafs command, bounded by $DAFS_CMD_TIMEOUT seconds
+#   spawn OUT CMD   a background process (CMD an executable, so that $! is its
+#                   own pid), killed by teardown if still running
+#   wait_bounded PID SECONDS
+#                   its exit status, or 124 after killing it when it took longer
+#
+# Every wait here is bounded: a hung server or client fails its test, never
+# the whole run.
+
+for lib in bats-support bats-assert; do
+  if [ ! -f "/usr/lib/bats/$lib/load.bash" ]; then
+    echo "helpers.bash: /usr/lib/bats/$lib/load.bash is missing (Debian package $lib)" >&2
+    return 1
+  fi
+  load "/usr/lib/bats/$lib/load.bash"
+done
+
+DAFS_ROOT=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
+DAFS_BUILD=${DAFS_BUILD:-build}
+case $DAFS_BUILD in
+  /*) BUILD_DIR=$DAFS_BUILD ;;
+  *) BUILD_DIR=$DAFS_ROOT/$DAFS_BUILD ;;
+esac
+DAFS_BIN=$BUILD_DIR/dafs
+SERVER_BIN=$BUILD_DIR/dafs-server
+LOCKTEST_BIN=$BUILD_DIR/dafs-locktest
+
+DAFS_CMD_TIMEOUT=${DAFS_CMD_TIMEOUT:-60}   # seconds, any one client command
+SERVER_START_TIMEOUT=10                    # seconds until a new server must answer
+SERVER_STOP_TIMEOUT=10                     # seconds between SIGTERM and SIGKILL
+
+# How the server's log names session events. It logs one line per session
+# opened and one per session closed; these only need to tell the two apart.
+SESSION_OPEN_RE=${SESSION_OPEN_RE:-'session.*open'}
+SESSION_CLOSE_RE=${SESSION_CLOSE_RE:-'session.*clos'}
+
+SERVER_PID=
+BG_PIDS=()
+
+# ---- small tools ------------------------------------------------------------
+
+dafs() {
+  timeout "$DAFS_CMD_TIMEOUT" "$DAFS_BIN" "$@"
+}
+
+locktest() {
+  [ -x "$LOCKTEST_BIN" ] || fail "$LOCKTEST_BIN is missing: the Makefile must build tools/dafs-locktest.c"
+  timeout "$DAFS_CMD_TIMEOUT" "$LOCKTEST_BIN" "$DAFS_SERVER" "$@"
+}
+
+sha() {
+  sha256sum <"$1" | cut -d' ' -f1
+}
+
+file_size() {
+  stat -c %s "$1" 2>/dev/null || echo 0
+}
+
+# Milliseconds since the epoch.
+now_ms() {
+  local t=${EPOCHREALTIME/./}
+  echo $((t / 1000))
+}
+
+# wait_until SECONDS CMD...: polls CMD every 0.1 s; fails after SECONDS.
+wait_until() {
+  local deadline=$(($(now_ms) + $1 * 1000))
+  shift
+  until "$@"; do
+    [ "$(now_ms)" -lt "$deadline" ] || return 1
+    sleep 0.1
+  done
+}
+
+# A TCP port nobody listens on right now (start_server retries if another
+# process takes it before the server binds).
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' \
+    2>/dev/null || echo $((20000 + RANDOM % 40000))
+}
+
+# spawn OUTFILE CMD...: runs CMD in the background with stdout and stderr in
+# OUTFILE; sets SPAWNED_PID. CMD must be an executable, not a function, so
+# the pid is CMD's own (a test may SIGKILL it) and nothing outlives teardown.
+# fd 3 is closed because bats waits for every holder of it before finishing.
+spawn() {
+  local out=$1
+  shift
+  "$@" >"$out" 2>&1 3>&- &
+  SPAWNED_PID=$!
+  BG_PIDS+=("$SPAWNED_PID")
+}
+
+# True while the process runs; a zombie (exited, not yet reaped) has ended.
+running() {
+  local state
+  state=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
+  [[ $state != Z* ]]
+}
+
+# wait_bounded PID SECONDS: the exit status of a spawned process, or 124
+# (as timeout(1) says it) after killing it when it ran longer.
+wait_bounded() {
+  local pid=$1 status=0
+  if ! wait_until "$2" eval '! running "$pid"'; then
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    return 124
+  fi
+  wait "$pid" 2>/dev/null || status=$?
+  return "$status"
+}
+
+# ---- the server -------------------------------------------------------------
+
+server_answers() {
+  timeout 3 "$DAFS_BIN" --server "$1" ls / >/dev/null 2>"$BATS_TEST_TMPDIR/probe.err"
+}
+
+# Why a server did not come up: the last probe's complaint and the log's end.
+startup_report() {
+  echo "last probe said: $(cat "$BATS_TEST_TMPDIR/probe.err" 2>/dev/null)"
+  echo "server log (last lines):"
+  tail -n 20 "$SERVER_LOG"
+}
+
+# Starts the server and waits until it answers or exits. Returns 0, 1 when it
+# did not answer in time, 2 when it exited (its status in SERVER_STATUS).
+launch_server() {
+  local url=$1
+  shift
+  "$SERVER_BIN" --export "$EXPORT" --listen "$url" "$@" 2>>"$SERVER_LOG" 3>&- &
+  SERVER_PID=$!
+  local deadline=$(($(now_ms) + SERVER_START_TIMEOUT * 1000))
+  while [ "$(now_ms)" -lt "$deadline" ]; do
+    if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+      SERVER_STATUS=0
+      wait "$SERVER_PID" 2>/dev/null || SERVER_STATUS=$?
+      SERVER_PID=
+      return 2
+    fi
+    server_answers "$url" && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+start_server() {
+  local transport=$1
+  shift
+  [ -x "$SERVER_BIN" ] || fail "$SERVER_BIN is missing: build it first"
+  [ -x "$DAFS_BIN" ] || fail "$DAFS_BIN is missing: build it first"
+
+  # The export lives one level down, in $EXPORT_PARENT, so that a test can
+  # see whether anything ever appears beside it ("../x" from its root).
+  EXPORT_PARENT=$BATS_TEST_TMPDIR/root
+  EXPORT=$EXPORT_PARENT/export
+  SERVER_LOG=$BATS_TEST_TMPDIR/server.log
+  mkdir -p "$EXPORT"
+  : >"$SERVER_LOG"
+
+  local url rc attempt
+  for attempt in 1 2 3; do
+    case $transport in
+      shm) url=shm://dafs-bats-$$-${BATS_TEST_NUMBER}-$RANDOM ;;
+      tcp) url=tcp://127.0.0.1:$(free_port) ;;
+      *) fail "start_server: unknown transport '$transport' (shm or tcp)" ;;
+    esac
+    rc=0
+    launch_server "$url" "$@" || rc=$?
+    [ "$rc" -eq 0 ] && break
+    [ "$rc" -eq 1 ] && fail "dafs-server on $url did not answer within ${SERVER_START_TIMEOUT} s; $(startup_report)"
+    # Exited: for tcp most likely the port was taken meanwhile; try another.
+    [ "$transport" = tcp ] || break
+  done
+  [ "$rc" -eq 0 ] || fail "dafs-server on $url exited with $SERVER_STATUS at startup; $(startup_report)"
+  export DAFS_SERVER=$url EXPORT EXPORT_PARENT SERVER_PID SERVER_LOG
+}
+
+stop_server() {
+  SERVER_STATUS=
+  [ -n "$SERVER_PID" ] || return 0
+  kill -TERM "$SERVER_PID" 2>/dev/null || true
+  wait_until "$SERVER_STOP_TIMEOUT" eval '! kill -0 "$SERVER_PID" 2>/dev/null' ||
+    kill -KILL "$SERVER_PID" 2>/dev/null || true
+  SERVER_STATUS=0
+  wait "$SERVER_PID" 2>/dev/null || SERVER_STATUS=$?
+  SERVER_PID=
+}
+
+# The way a crash looks to clients: no goodbye at all.
+kill_server() {
+  [ -n "$SERVER_PID" ] || return 0
+  kill -KILL "$SERVER_PID" 2>/dev/null || true
+  wait "$SERVER_PID" 2>/dev/null || true    # no "Killed" notice in the TAP output
+  SERVER_PID=
+}
+
+# Session lines in the server's log; a "closed" line never counts as "opened"
+# even when it mentions the opening.
+sessions_opened() {
+  grep -iE "$SESSION_OPEN_RE" "$SERVER_LOG" | grep -vicE "$SESSION_CLOSE_RE" || true
+}
+
+sessions_closed() {
+  grep -ciE "$SESSION_CLOSE_RE" "$SERVER_LOG" || true
+}
+
+# ---- per test ---------------------------------------------------------------
+
+teardown() {
+  local pid
+  for pid in "${BG_PIDS[@]}"; do
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  BG_PIDS=()
+  stop_server
+  # A sanitizer build reports server-side bugs only in the server's log.
+  if [ -n "${SERVER_LOG:-}" ] && grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$SERVER_LOG"; then
+    echo "sanitizer report in the server log:" >&2
+    cat "$SERVER_LOG" >&2
+    return 1
+  fi
+}
