@@ -32,14 +32,17 @@ SERVER_LIB_OBJ := $(filter-out $(B)/server/main.o,$(SERVER_OBJ))
 CORE_TESTS  := $(patsubst libdafs-core/tests/%.c,$(B)/tests/core_%,$(wildcard libdafs-core/tests/test_*.c))
 SERVER_TESTS := $(patsubst server/tests/%.c,$(B)/tests/server_%,$(wildcard server/tests/test_*.c))
 TOOLS       := $(B)/dafs $(B)/dafs-locktest
+SHIM_SRC    := $(wildcard shim/*.c)
+SHIM_OBJ    := $(SHIM_SRC:%.c=$(B)/%.o)
+SHIM        := $(if $(SHIM_SRC),$(B)/libdafsshim.so)
 
 .PHONY: all deps run test unit bench fuzz clean
-all: $(B)/libdafs-core.so $(B)/dafs-server $(TOOLS) $(B)/dafs-core.pc
+all: $(B)/libdafs-core.so $(B)/dafs-server $(TOOLS) $(B)/dafs-core.pc $(SHIM)
 
 deps:
 	@scripts/install-deps
 
-$(B)/%.o: %.c $(wildcard libdafs-core/*.h server/*.h)
+$(B)/%.o: %.c $(wildcard libdafs-core/*.h server/*.h shim/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -c $< -o $@
 
@@ -55,6 +58,11 @@ $(B)/dafs-server: $(SERVER_OBJ) $(CORE_OBJ)
 
 $(B)/dafs: $(B)/tools/dafs.o $(B)/libdafs-core.so
 	$(CC) $(LDFLAGS_ALL) -o $@ $< -L$(B) -l:libdafs-core.so -Wl,-rpath,'$$ORIGIN' $(CORE_LIBS)
+
+# The shim loads libdafs-core (and so libfabric) only when a program first
+# touches the mount prefix: it links against libc and libdl alone.
+$(B)/libdafsshim.so: $(SHIM_OBJ)
+	$(CC) -shared $(LDFLAGS_ALL) -o $@ $^ -ldl -lpthread
 
 $(B)/dafs-locktest: $(B)/tools/dafs-locktest.o $(B)/libdafs-core.so
 	$(CC) $(LDFLAGS_ALL) -o $@ $< -L$(B) -l:libdafs-core.so -Wl,-rpath,'$$ORIGIN' $(CORE_LIBS)

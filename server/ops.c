@@ -762,5 +762,8 @@ int op_run(struct job *job, struct dafs_op *op, struct dafs_result *res)
 void op_release_session(struct worker *w, struct session *s)
 {
 	locks_release_session(w->srv->locks, s->id);
+	/* Address vectors are finite (shm's holds 256 peers): a session's peer
+	 * leaves with it, or the server stops accepting clients. */
+	dafs_fabric_av_remove(w->fab, s->peer);
 	session_destroy(s);
 }

@@ -162,6 +162,23 @@ static void test_async_names(struct dafs_session *s)
 	CHECK_EQ(dafs_cg_destroy(cg), 0, "group destroyed");
 }
 
+/* The server forgets a session's peer when the session ends: shm's address
+ * vector holds 256 peers, and a long-lived server sees far more clients. */
+static void test_many_sessions(void)
+{
+	int opened = 0;
+
+	for (int i = 0; i < 300; i++) {
+		struct dafs_session *s = NULL;
+		struct stat st;
+		if (dafs_session_open(fx.url, NULL, &s) != 0)
+			break;
+		opened += dafs_stat(s, "/", &st, 0) == 0;
+		dafs_session_close(s);
+	}
+	CHECK_EQ(opened, 300, "300 sessions one after another all served");
+}
+
 int main(void)
 {
 	struct dafs_session *s;
@@ -176,6 +193,7 @@ int main(void)
 		test_async(s);
 		test_async_names(s);
 		CHECK_EQ(dafs_session_close(s), 0, "session closed");
+		test_many_sessions();
 	}
 	status = fixture_stop(&fx);
 	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "server exits 0 on SIGTERM");
