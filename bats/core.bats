@@ -83,6 +83,14 @@ case_two_concurrent_writers() {
   assert_equal "$(sha "$LOCAL/back/two")" "$(sha "$LOCAL/two")"
 }
 
+# With --threads 2, consecutive clients are served by different workers,
+# each on its own endpoint, and concurrent transfers stay intact.
+case_two_workers() {
+  case_two_concurrent_writers
+  grep -q "worker 0" "$SERVER_LOG" || fail "no session on worker 0: $(cat "$SERVER_LOG")"
+  grep -q "worker 1" "$SERVER_LOG" || fail "no session on worker 1: $(cat "$SERVER_LOG")"
+}
+
 # ---- names ------------------------------------------------------------------
 
 case_nested_directories() {
@@ -428,6 +436,8 @@ case_lock_holder_killed() {
 @test "tcp: 1000 small files" { start_server tcp; case_many_small_files; }
 @test "shm: two concurrent 16 MiB writers" { start_server shm; case_two_concurrent_writers; }
 @test "tcp: two concurrent 16 MiB writers" { start_server tcp; case_two_concurrent_writers; }
+@test "shm: two workers serve concurrent writers" { start_server shm --threads 2; case_two_workers; }
+@test "tcp: two workers serve concurrent writers" { start_server tcp --threads 2; case_two_workers; }
 @test "shm: nested directories, ls, rm -r" { start_server shm; case_nested_directories; }
 @test "tcp: nested directories, ls, rm -r" { start_server tcp; case_nested_directories; }
 @test "shm: mv and rm" { start_server shm; case_rename_and_remove; }
