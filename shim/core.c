@@ -1,0 +1,218 @@
+/* core.c — start-up of the shim and the lazily opened DAFS session.
+ *
+ * A program that never touches the mount prefix pays for nothing here: the
+ * constructor reads three environment variables. The first access to a DAFS
+ * path dlopen()s libdafs-core.so.0 from the shim's own directory (and with
+ * it libfabric, whose start-up costs about 0.3 s), resolves the dafs_*
+ * calls into `core`, and opens one session on $DAFS_SERVER for the process.
+ * A forked child gets a session of its own on its first DAFS access.
+ */
+#include <dlfcn.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "shim.h"
+
+struct shim_core core;
+_Atomic unsigned shim_generation = 1;
+int shim_debug;
+int shim_ready;
+
+static pthread_mutex_t session_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct dafs_session *_Atomic session;
+static int session_err;          /* why the last start failed (negative errno) */
+static int core_loaded;
+static int hooks_registered;
+
+void shim_log(const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+	int n = snprintf(line, sizeof(line), "dafs-shim[%d]: ", (int)getpid());
+
+	va_start(ap, fmt);
+	n += vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
+	va_end(ap);
+	if (n > (int)sizeof(line) - 2)
+		n = (int)sizeof(line) - 2;
+	line[n++] = '\n';
+	/* A diagnostic that cannot be written has nowhere else to go. */
+	(void)!REAL(write)(2, line, (size_t)n);
+}
+
+int shim_unsupported(const char *call, int fd, int err)
+{
+	if (shim_debug)
+		shim_log("%s on DAFS descriptor %d is not supported (%s)", call, fd,
+			 strerror(err));
+	errno = err;
+	return -1;
+}
+
+void shim_init(void)
+{
+	const char *m, *dbg, *fds;
+	size_t len;
+
+	if (shim_ready)
+		return;
+	shim_resolve_real();
+	m = getenv("DAFS_MOUNT");
+	if (!m || !*m)
+		m = "/dafs";
+	len = strlen(m);
+	while (len > 1 && m[len - 1] == '/')
+		len--;
+	/* The prefix must be an absolute path below "/": "/" itself would
+	 * send every file of the system to the server. */
+	if (m[0] == '/' && len > 1 && len < sizeof(shim_prefix)) {
+		memcpy(shim_prefix, m, len);
+		shim_prefix[len] = '\0';
+		shim_prefix_len = len;
+	}
+	dbg = getenv("DAFS_DEBUG");
+	shim_debug = dbg && *dbg && strcmp(dbg, "0") != 0;
+	shim_ready = 1;
+	m = getenv("DAFS_SHIM_CWD");
+	if (m && *m)
+		shim_cwd_adopt(m);
+	fds = getenv("DAFS_SHIM_FDS");
+	if (fds && *fds)
+		shim_fd_adopt(fds);
+}
+
+/* The library next to the shim: build/libdafsshim.so uses
+ * build/libdafs-core.so.0, build-asan/ its own. */
+static int load_core(void)
+{
+	Dl_info info;
+	char path[PATH_MAX];
+	const char *slash;
+	void *h;
+
+	if (!dladdr((void *)&shim_session, &info) || !info.dli_fname)
+		return -ELIBACC;
+	slash = strrchr(info.dli_fname, '/');
+	if (slash)
+		snprintf(path, sizeof(path), "%.*s/libdafs-core.so.0",
+			 (int)(slash - info.dli_fname), info.dli_fname);
+	else
+		snprintf(path, sizeof(path), "libdafs-core.so.0");
+	h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	if (!h) {
+		shim_log("cannot load %s: %s", path, dlerror());
+		return -ELIBACC;
+	}
+#define SHIM_CORE_RESOLVE(name)                                              \
+	if (!(*(void **)&core.name = dlsym(h, #name))) {                     \
+		shim_log("%s has no %s", path, #name);                       \
+		return -ELIBBAD;                                             \
+	}
+	FOREACH_CORE_CALL(SHIM_CORE_RESOLVE)
+#undef SHIM_CORE_RESOLVE
+	return 0;
+}
+
+/* The child must not touch the parent's fabric objects: it forgets the
+ * session (leaking its memory; closing it would talk on the parent's
+ * endpoint) and every handle of the old generation is reopened by path. */
+static void after_fork_child(void)
+{
+	pthread_mutex_init(&session_lock, NULL);
+	atomic_store(&session, NULL);
+	session_err = 0;
+	atomic_fetch_add(&shim_generation, 1);
+}
+
+void shim_session_end(int final)
+{
+	struct dafs_session *s;
+
+	pthread_mutex_lock(&session_lock);
+	s = atomic_exchange(&session, NULL);
+	if (final)
+		session_err = -ESHUTDOWN;
+	/* Handles of the closed session must be neither used nor closed later
+	 * (by an exit handler such as close_stdout, or after a failed exec):
+	 * make them all stale; they reopen by path if used again. */
+	if (s)
+		atomic_fetch_add(&shim_generation, 1);
+	pthread_mutex_unlock(&session_lock);
+	if (s)
+		core.dafs_session_close(s);
+}
+
+/* Streams built on DAFS descriptors are flushed before the session goes,
+ * since libc flushes the rest only after the exit handlers ran. */
+static void at_exit(void)
+{
+	fflush(NULL);
+	shim_session_end(1);
+}
+
+struct dafs_session *shim_session(int *err)
+{
+	struct dafs_session *s = atomic_load(&session);
+	const char *url;
+	int rc;
+
+	if (s)
+		return s;
+	pthread_mutex_lock(&session_lock);
+	s = atomic_load(&session);
+	if (s || session_err) {
+		rc = session_err;
+		goto out;
+	}
+	url = getenv("DAFS_SERVER");
+	if (!url || !*url) {
+		shim_log("DAFS_SERVER is not set: files under %s are unreachable", shim_prefix);
+		rc = session_err = -ENXIO;
+		goto out;
+	}
+	shim_in_core = 1;
+	rc = core_loaded ? 0 : load_core();
+	if (rc == 0) {
+		core_loaded = 1;
+		rc = core.dafs_session_open(url, NULL, &s);
+		/* On shm the provider names a client endpoint "pid:uid:index",
+		 * the index counting from 0 in each process image, and the
+		 * server cannot map a name again once it dropped it (libfabric
+		 * 1.17 shm keeps it in its process-wide list). A program exec'ed
+		 * by one that had a session (same pid) makes the old name again
+		 * and is refused: the next attempt gets the next index. A name
+		 * used by an earlier image is not refused but never answered, so
+		 * each exec level that opens a session again costs one
+		 * DAFS_TIMEOUT_MS more. The cure belongs in the core: a client
+		 * name unique per session. */
+		for (int i = 0; i < 3 && (rc == -ECONNREFUSED || rc == -EBUSY); i++) {
+			if (shim_debug)
+				shim_log("session on %s: %s; trying again", url, strerror(-rc));
+			rc = core.dafs_session_open(url, NULL, &s);
+		}
+		if (rc < 0)
+			shim_log("cannot open a session on %s: %s", url, strerror(-rc));
+	}
+	shim_in_core = 0;
+	if (rc < 0) {
+		session_err = rc;
+		s = NULL;
+		goto out;
+	}
+	if (!hooks_registered) {
+		hooks_registered = 1;
+		/* Neither can fail but for lack of memory, and then the cost is
+		 * only a missing flush or a child using a fresh generation late. */
+		(void)!pthread_atfork(NULL, NULL, after_fork_child);
+		(void)!atexit(at_exit);
+	}
+	atomic_store(&session, s);
+out:
+	pthread_mutex_unlock(&session_lock);
+	if (!s)
+		*err = rc;
+	return s;
+}

@@ -1,0 +1,200 @@
+/* intercept.h — the one list of libc calls libdafsshim.so wraps.
+ *
+ * Each call appears once as X(return type, name, (parameters)). real.c
+ * generates from it a pointer to the next definition (libc's) per call and
+ * resolves them all with dlsym(RTLD_NEXT) in a constructor; the wrappers
+ * (wrap_*.c) are the only other place a name appears. The prototypes must
+ * match glibc's headers exactly where glibc declares the call; the ones it
+ * no longer declares (__xstat...) get theirs from this table.
+ *
+ * x86_64 only: there struct stat == struct stat64, off_t == off64_t and
+ * struct dirent == struct dirent64, so the 64-bit names share one body.
+ */
+#ifndef SHIM_INTERCEPT_H
+#define SHIM_INTERCEPT_H
+
+#include <dirent.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#define FOREACH_INTERCEPT(X)                                                         \
+	/* opening and closing */                                                    \
+	X(int, open, (const char *path, int flags, ...))                             \
+	X(int, open64, (const char *path, int flags, ...))                           \
+	X(int, __open_2, (const char *path, int flags))                              \
+	X(int, __open64_2, (const char *path, int flags))                            \
+	X(int, openat, (int dirfd, const char *path, int flags, ...))                \
+	X(int, openat64, (int dirfd, const char *path, int flags, ...))              \
+	X(int, __openat_2, (int dirfd, const char *path, int flags))                 \
+	X(int, __openat64_2, (int dirfd, const char *path, int flags))               \
+	X(int, creat, (const char *path, mode_t mode))                               \
+	X(int, creat64, (const char *path, mode_t mode))                             \
+	X(int, close, (int fd))                                                      \
+	/* data */                                                                   \
+	X(ssize_t, read, (int fd, void *buf, size_t n))                              \
+	X(ssize_t, __read_chk, (int fd, void *buf, size_t n, size_t buflen))         \
+	X(ssize_t, write, (int fd, const void *buf, size_t n))                       \
+	X(ssize_t, pread, (int fd, void *buf, size_t n, off_t off))                  \
+	X(ssize_t, pread64, (int fd, void *buf, size_t n, off64_t off))              \
+	X(ssize_t, __pread_chk, (int fd, void *buf, size_t n, off_t off, size_t bl)) \
+	X(ssize_t, __pread64_chk, (int fd, void *buf, size_t n, off64_t off,         \
+				   size_t bl))                                       \
+	X(ssize_t, pwrite, (int fd, const void *buf, size_t n, off_t off))           \
+	X(ssize_t, pwrite64, (int fd, const void *buf, size_t n, off64_t off))       \
+	X(ssize_t, readv, (int fd, const struct iovec *iov, int cnt))                \
+	X(ssize_t, writev, (int fd, const struct iovec *iov, int cnt))               \
+	X(off_t, lseek, (int fd, off_t off, int whence))                             \
+	X(off64_t, lseek64, (int fd, off64_t off, int whence))                       \
+	X(int, ftruncate, (int fd, off_t len))                                       \
+	X(int, ftruncate64, (int fd, off64_t len))                                   \
+	X(int, fsync, (int fd))                                                      \
+	X(int, fdatasync, (int fd))                                                  \
+	X(int, posix_fadvise, (int fd, off_t off, off_t len, int advice))            \
+	X(int, posix_fadvise64, (int fd, off64_t off, off64_t len, int advice))      \
+	/* descriptors */                                                            \
+	X(int, dup, (int fd))                                                        \
+	X(int, dup2, (int fd, int fd2))                                              \
+	X(int, dup3, (int fd, int fd2, int flags))                                   \
+	X(int, fcntl, (int fd, int cmd, ...))                                        \
+	X(int, fcntl64, (int fd, int cmd, ...))                                      \
+	/* calls a DAFS descriptor does not support (ENOTSUP and friends) */         \
+	X(ssize_t, copy_file_range, (int in, off64_t *inoff, int out,                \
+				     off64_t *outoff, size_t len, unsigned flags))   \
+	X(ssize_t, sendfile, (int out, int in, off_t *off, size_t n))                \
+	X(ssize_t, sendfile64, (int out, int in, off64_t *off, size_t n))            \
+	X(ssize_t, splice, (int in, off64_t *inoff, int out, off64_t *outoff,        \
+			    size_t len, unsigned flags))                             \
+	X(void *, mmap, (void *addr, size_t len, int prot, int flags, int fd,        \
+			 off_t off))                                                 \
+	X(void *, mmap64, (void *addr, size_t len, int prot, int flags, int fd,      \
+			   off64_t off))                                             \
+	X(int, fallocate, (int fd, int mode, off_t off, off_t len))                  \
+	X(int, fallocate64, (int fd, int mode, off64_t off, off64_t len))            \
+	X(int, ioctl, (int fd, unsigned long req, ...))                              \
+	X(int, flock, (int fd, int op))                                              \
+	X(ssize_t, getdents64, (int fd, void *buf, size_t n))                        \
+	X(ssize_t, fgetxattr, (int fd, const char *name, void *v, size_t n))         \
+	X(ssize_t, getxattr, (const char *path, const char *name, void *v,           \
+			      size_t n))                                             \
+	X(ssize_t, lgetxattr, (const char *path, const char *name, void *v,          \
+			       size_t n))                                            \
+	X(ssize_t, flistxattr, (int fd, char *list, size_t n))                       \
+	X(ssize_t, listxattr, (const char *path, char *list, size_t n))              \
+	X(ssize_t, llistxattr, (const char *path, char *list, size_t n))             \
+	/* attributes */                                                             \
+	X(int, fstat, (int fd, struct stat *st))                                     \
+	X(int, fstat64, (int fd, struct stat64 *st))                                 \
+	X(int, stat, (const char *path, struct stat *st))                            \
+	X(int, stat64, (const char *path, struct stat64 *st))                        \
+	X(int, lstat, (const char *path, struct stat *st))                           \
+	X(int, lstat64, (const char *path, struct stat64 *st))                       \
+	X(int, fstatat, (int dirfd, const char *path, struct stat *st, int flags))   \
+	X(int, fstatat64, (int dirfd, const char *path, struct stat64 *st,           \
+			   int flags))                                               \
+	X(int, __xstat, (int ver, const char *path, struct stat *st))                \
+	X(int, __xstat64, (int ver, const char *path, struct stat64 *st))            \
+	X(int, __lxstat, (int ver, const char *path, struct stat *st))               \
+	X(int, __lxstat64, (int ver, const char *path, struct stat64 *st))           \
+	X(int, __fxstat, (int ver, int fd, struct stat *st))                         \
+	X(int, __fxstat64, (int ver, int fd, struct stat64 *st))                     \
+	X(int, __fxstatat, (int ver, int dirfd, const char *path, struct stat *st,   \
+			    int flags))                                              \
+	X(int, __fxstatat64, (int ver, int dirfd, const char *path,                  \
+			      struct stat64 *st, int flags))                         \
+	X(int, statx, (int dirfd, const char *path, int flags, unsigned mask,        \
+		       struct statx *stx))                                           \
+	X(int, fstatfs, (int fd, struct statfs *sf))                                 \
+	X(int, fstatfs64, (int fd, struct statfs64 *sf))                             \
+	X(int, statfs, (const char *path, struct statfs *sf))                        \
+	X(int, statfs64, (const char *path, struct statfs64 *sf))                    \
+	X(int, fstatvfs, (int fd, struct statvfs *sv))                               \
+	X(int, statvfs, (const char *path, struct statvfs *sv))                      \
+	X(int, access, (const char *path, int mode))                                 \
+	X(int, faccessat, (int dirfd, const char *path, int mode, int flags))        \
+	X(int, euidaccess, (const char *path, int mode))                             \
+	X(int, eaccess, (const char *path, int mode))                                \
+	X(int, chmod, (const char *path, mode_t mode))                               \
+	X(int, fchmod, (int fd, mode_t mode))                                        \
+	X(int, fchmodat, (int dirfd, const char *path, mode_t mode, int flags))      \
+	X(int, chown, (const char *path, uid_t uid, gid_t gid))                      \
+	X(int, lchown, (const char *path, uid_t uid, gid_t gid))                     \
+	X(int, fchown, (int fd, uid_t uid, gid_t gid))                               \
+	X(int, fchownat, (int dirfd, const char *path, uid_t uid, gid_t gid,         \
+			  int flags))                                                \
+	X(int, utimensat, (int dirfd, const char *path,                              \
+			   const struct timespec times[2], int flags))               \
+	X(int, futimens, (int fd, const struct timespec times[2]))                   \
+	X(int, truncate, (const char *path, off_t len))                              \
+	X(int, truncate64, (const char *path, off64_t len))                          \
+	/* names */                                                                  \
+	X(int, unlink, (const char *path))                                           \
+	X(int, unlinkat, (int dirfd, const char *path, int flags))                   \
+	X(int, mkdir, (const char *path, mode_t mode))                               \
+	X(int, mkdirat, (int dirfd, const char *path, mode_t mode))                  \
+	X(int, rmdir, (const char *path))                                            \
+	X(int, rename, (const char *from, const char *to))                           \
+	X(int, renameat, (int fromfd, const char *from, int tofd, const char *to))   \
+	X(int, renameat2, (int fromfd, const char *from, int tofd, const char *to,   \
+			   unsigned flags))                                          \
+	X(int, link, (const char *from, const char *to))                             \
+	X(int, linkat, (int fromfd, const char *from, int tofd, const char *to,      \
+			int flags))                                                  \
+	X(int, symlink, (const char *target, const char *path))                      \
+	X(int, symlinkat, (const char *target, int dirfd, const char *path))         \
+	X(ssize_t, readlink, (const char *path, char *buf, size_t n))                \
+	X(ssize_t, readlinkat, (int dirfd, const char *path, char *buf, size_t n))   \
+	X(ssize_t, __readlink_chk, (const char *path, char *buf, size_t n,           \
+				    size_t bl))                                      \
+	X(ssize_t, __readlinkat_chk, (int dirfd, const char *path, char *buf,        \
+				      size_t n, size_t bl))                          \
+	X(char *, realpath, (const char *path, char *resolved))                      \
+	X(char *, canonicalize_file_name, (const char *path))                        \
+	/* directories and the working directory */                                  \
+	X(DIR *, opendir, (const char *path))                                        \
+	X(DIR *, fdopendir, (int fd))                                                \
+	X(struct dirent *, readdir, (DIR *d))                                        \
+	X(struct dirent64 *, readdir64, (DIR *d))                                    \
+	X(int, closedir, (DIR *d))                                                   \
+	X(void, rewinddir, (DIR *d))                                                 \
+	X(long, telldir, (DIR *d))                                                   \
+	X(void, seekdir, (DIR *d, long pos))                                         \
+	X(int, dirfd, (DIR *d))                                                      \
+	X(int, chdir, (const char *path))                                            \
+	X(int, fchdir, (int fd))                                                     \
+	X(char *, getcwd, (char *buf, size_t size))                                  \
+	X(char *, __getcwd_chk, (char *buf, size_t size, size_t bl))                 \
+	/* stdio */                                                                  \
+	X(FILE *, fopen, (const char *path, const char *mode))                       \
+	X(FILE *, fopen64, (const char *path, const char *mode))                     \
+	X(FILE *, fdopen, (int fd, const char *mode))                                \
+	/* exec: DAFS descriptors a new program inherits are named to its shim */    \
+	X(int, execve, (const char *path, char *const argv[], char *const envp[]))   \
+	X(int, execv, (const char *path, char *const argv[]))                        \
+	X(int, execvp, (const char *file, char *const argv[]))                       \
+	X(int, execvpe, (const char *file, char *const argv[],                       \
+			 char *const envp[]))
+
+/* Pointers to the next definition of each call (libc's), never NULL after
+ * shim_resolve_real(): a missing symbol aborts with a message. */
+#define SHIM_DECLARE_REAL(ret, name, params) extern ret(*real_##name) params;
+FOREACH_INTERCEPT(SHIM_DECLARE_REAL)
+#undef SHIM_DECLARE_REAL
+
+/* Prototypes of the wrappers, for the names glibc's headers no longer
+ * declare (and harmlessly again for the others). */
+#define SHIM_DECLARE_WRAPPER(ret, name, params) ret name params;
+FOREACH_INTERCEPT(SHIM_DECLARE_WRAPPER)
+#undef SHIM_DECLARE_WRAPPER
+
+void shim_resolve_real(void);
+
+/* REAL(open)(...): libc's open, resolved first if a wrapper runs before the
+ * shim's constructor (another library's constructor can call us that early). */
+#define REAL(name) (__builtin_expect(real_##name != NULL, 1) ? real_##name : \
+		    (shim_resolve_real(), real_##name))
+
+#endif

@@ -1,0 +1,263 @@
+/* path.c — which calls go to DAFS, and the DAFS working directory.
+ *
+ * An absolute path under the prefix ("/dafs/a/b") is DAFS path "/a/b". A
+ * relative one is DAFS when the working directory is (after chdir into the
+ * prefix, which the kernel never sees: /dafs need not exist locally) or when
+ * it is relative to a DAFS directory descriptor. "." and ".." are resolved
+ * lexically within the DAFS namespace; ".." at its root stays there.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "shim.h"
+
+char shim_prefix[PATH_MAX];
+size_t shim_prefix_len;
+_Atomic int shim_cwd_is_dafs;
+__thread int shim_in_core __attribute__((tls_model("initial-exec")));
+
+static pthread_mutex_t cwd_lock = PTHREAD_MUTEX_INITIALIZER;
+static char cwd[PATH_MAX] = "/";         /* DAFS path, valid if shim_cwd_is_dafs */
+
+int shim_path_join(const char *base, const char *rel, char out[PATH_MAX])
+{
+	size_t len = 0;
+	const char *p;
+	int pass;
+
+	out[0] = '\0';
+	/* Pass 0 walks base (unless rel is absolute), pass 1 walks rel. */
+	for (pass = rel[0] == '/' ? 1 : 0; pass < 2; pass++) {
+		p = pass ? rel : base;
+		while (*p) {
+			const char *e;
+			size_t n;
+
+			while (*p == '/')
+				p++;
+			e = p;
+			while (*e && *e != '/')
+				e++;
+			n = (size_t)(e - p);
+			if (n == 0 || (n == 1 && p[0] == '.')) {
+				/* nothing */
+			} else if (n == 2 && p[0] == '.' && p[1] == '.') {
+				while (len > 0 && out[len - 1] != '/')
+					len--;
+				if (len > 0)
+					len--;          /* the '/' before it */
+			} else {
+				if (len + 1 + n >= PATH_MAX)
+					return -ENAMETOOLONG;
+				out[len++] = '/';
+				memcpy(out + len, p, n);
+				len += n;
+			}
+			p = e;
+		}
+	}
+	if (len == 0)
+		out[len++] = '/';
+	out[len] = '\0';
+	return 1;
+}
+
+int shim_route_slow(int dirfd, const char *path, char out[PATH_MAX])
+{
+	char base[PATH_MAX];
+	struct dfile *d;
+
+	if (path[0] == '/') {
+		if (strncmp(path, shim_prefix, shim_prefix_len) != 0 ||
+		    (path[shim_prefix_len] != '/' && path[shim_prefix_len] != '\0'))
+			return 0;
+		return shim_path_join("/", path + shim_prefix_len, out);
+	}
+	/* libfabric's and the core's own relative paths are theirs. */
+	if (shim_in_core)
+		return 0;
+	if (dirfd == AT_FDCWD) {
+		pthread_mutex_lock(&cwd_lock);
+		if (!shim_cwd_is_dafs) {
+			pthread_mutex_unlock(&cwd_lock);
+			return 0;
+		}
+		memcpy(base, cwd, sizeof(base));
+		pthread_mutex_unlock(&cwd_lock);
+	} else {
+		if (!shim_fd_maybe(dirfd) || !(d = shim_fd_get(dirfd)))
+			return 0;
+		snprintf(base, sizeof(base), "%s", d->path);
+		shim_dfile_put(d);
+	}
+	if (path[0] == '\0')
+		return -ENOENT;
+	return shim_path_join(base, path, out);
+}
+
+int shim_path_local(const char *dpath, char *buf, size_t size)
+{
+	int n = snprintf(buf, size, "%s%s", shim_prefix, strcmp(dpath, "/") ? dpath : "");
+
+	return n < 0 || (size_t)n >= size ? -ERANGE : n;
+}
+
+/* ---- the working directory ---------------------------------------------- */
+
+/* After exec: the previous program's DAFS working directory (trusted, it
+ * was checked when it was entered). */
+void shim_cwd_adopt(const char *dpath)
+{
+	if (dpath[0] != '/' || strlen(dpath) >= sizeof(cwd))
+		return;
+	pthread_mutex_lock(&cwd_lock);
+	snprintf(cwd, sizeof(cwd), "%s", dpath);
+	atomic_store(&shim_cwd_is_dafs, 1);
+	pthread_mutex_unlock(&cwd_lock);
+}
+
+int shim_cwd_get(char buf[PATH_MAX])
+{
+	int dafs;
+
+	pthread_mutex_lock(&cwd_lock);
+	dafs = shim_cwd_is_dafs;
+	if (dafs)
+		memcpy(buf, cwd, PATH_MAX);
+	pthread_mutex_unlock(&cwd_lock);
+	return dafs;
+}
+
+static int set_dafs_cwd(const char *dpath)
+{
+	struct dafs_session *s;
+	struct stat st;
+	int rc;
+
+	if (!(s = shim_session(&rc)))
+		return shim_err(rc);
+	rc = core.dafs_stat(s, dpath, &st, 0);
+	if (rc < 0)
+		return shim_err(rc);
+	if (!S_ISDIR(st.st_mode))
+		return shim_err(-ENOTDIR);
+	pthread_mutex_lock(&cwd_lock);
+	snprintf(cwd, sizeof(cwd), "%s", dpath);
+	atomic_store(&shim_cwd_is_dafs, 1);
+	pthread_mutex_unlock(&cwd_lock);
+	return 0;
+}
+
+int chdir(const char *path)
+{
+	char dp[PATH_MAX];
+	int r = shim_route(AT_FDCWD, path, dp), rc;
+
+	if (r < 0)
+		return shim_err(r);
+	if (r > 0)
+		return set_dafs_cwd(dp);
+	rc = REAL(chdir)(path);
+	if (rc == 0)
+		atomic_store(&shim_cwd_is_dafs, 0);
+	return rc;
+}
+
+int fchdir(int fd)
+{
+	struct dfile *d;
+	int rc;
+
+	if (shim_fd_maybe(fd) && (d = shim_fd_get(fd))) {
+		rc = set_dafs_cwd(d->path);
+		shim_dfile_put(d);
+		return rc;
+	}
+	rc = REAL(fchdir)(fd);
+	if (rc == 0)
+		atomic_store(&shim_cwd_is_dafs, 0);
+	return rc;
+}
+
+char *getcwd(char *buf, size_t size)
+{
+	char local[PATH_MAX];
+	int n;
+
+	if (!atomic_load(&shim_cwd_is_dafs))
+		return REAL(getcwd)(buf, size);
+	pthread_mutex_lock(&cwd_lock);
+	n = shim_path_local(cwd, local, sizeof(local));
+	pthread_mutex_unlock(&cwd_lock);
+	if (n < 0) {
+		errno = ENAMETOOLONG;
+		return NULL;
+	}
+	if (!buf) {
+		/* glibc's extension: size 0 means as large as needed. */
+		size_t want = size ? size : (size_t)n + 1;
+		if (want < (size_t)n + 1) {
+			errno = ERANGE;
+			return NULL;
+		}
+		if (!(buf = malloc(want)))
+			return NULL;
+	} else if (size < (size_t)n + 1) {
+		errno = size ? ERANGE : EINVAL;
+		return NULL;
+	}
+	memcpy(buf, local, (size_t)n + 1);
+	return buf;
+}
+
+char *__getcwd_chk(char *buf, size_t size, size_t bl)
+{
+	if (!atomic_load(&shim_cwd_is_dafs))
+		return REAL(__getcwd_chk)(buf, size, bl);
+	if (size > bl)
+		abort();   /* what glibc's __chk_fail amounts to */
+	return getcwd(buf, size);
+}
+
+/* realpath: lexical within DAFS, after checking that the name exists. */
+static char *dafs_realpath(const char *dp, char *resolved)
+{
+	struct dafs_session *s;
+	struct stat st;
+	char local[PATH_MAX];
+	int rc;
+
+	if (!(s = shim_session(&rc)) || (rc = core.dafs_stat(s, dp, &st, 0)) < 0) {
+		errno = -rc;
+		return NULL;
+	}
+	if (shim_path_local(dp, local, sizeof(local)) < 0) {
+		errno = ENAMETOOLONG;
+		return NULL;
+	}
+	if (resolved) {
+		memcpy(resolved, local, strlen(local) + 1);
+		return resolved;
+	}
+	return strdup(local);
+}
+
+char *realpath(const char *path, char *resolved)
+{
+	char dp[PATH_MAX];
+	int r = shim_route(AT_FDCWD, path, dp);
+
+	if (r == 0)
+		return REAL(realpath)(path, resolved);
+	if (r < 0) {
+		errno = -r;
+		return NULL;
+	}
+	return dafs_realpath(dp, resolved);
+}
+
+char *canonicalize_file_name(const char *path)
+{
+	return realpath(path, NULL);
+}

@@ -1,0 +1,716 @@
+/* wrap_io.c — opening, closing, reading and writing DAFS descriptors.
+ *
+ * Each wrapper routes and nothing more: a descriptor in the DAFS table (or a
+ * path under the prefix) goes to libdafs-core, anything else to libc. The
+ * file offset lives in the placeholder (fdtable.c), so reads and writes
+ * through dup'ed descriptors and forked children move one shared offset.
+ */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "shim.h"
+
+/* The umask is the client's business: the server creates with what it is
+ * given. Read it the only way POSIX offers (a thread racing umask(2) here
+ * is the caller's own race). */
+static mode_t client_umask(void)
+{
+	mode_t m = umask(022);
+
+	umask(m);
+	return m;
+}
+
+int shim_open_dafs(const char *dpath, int flags, mode_t mode)
+{
+	struct dafs_session *s;
+	struct dafs_file *f;
+	int rc;
+
+	if (!(s = shim_session(&rc)))
+		return rc;
+	if ((flags & O_TMPFILE) == O_TMPFILE)
+		return -EOPNOTSUPP;
+	if (flags & O_PATH)
+		flags = (flags & ~(O_PATH | O_ACCMODE)) | O_RDONLY;
+	rc = core.dafs_open(s, dpath, flags, mode & ~client_umask(), &f);
+	if (rc < 0)
+		return rc;
+	return shim_fd_install(f, dpath, flags);
+}
+
+/* The mode argument of open: present only when the flags ask for one. */
+#define OPEN_MODE(flags, mode)                                \
+	do {                                                  \
+		if (__OPEN_NEEDS_MODE(flags)) {               \
+			va_list ap_;                          \
+			va_start(ap_, flags);                 \
+			mode = (mode_t)va_arg(ap_, int);      \
+			va_end(ap_);                          \
+		}                                             \
+	} while (0)
+
+/* Routes an open; a descriptor libc returns may reuse the number of a DAFS
+ * descriptor closed behind the shim's back (close_range, a raw syscall), so
+ * its stale entry is dropped. */
+#define ROUTE_OPEN(dirfd, path, flags, mode, real_call)                   \
+	do {                                                              \
+		char dp_[PATH_MAX];                                       \
+		int r_ = shim_route(dirfd, path, dp_), fd_;               \
+		if (r_ < 0)                                               \
+			return shim_err(r_);                              \
+		if (r_ > 0) {                                             \
+			fd_ = shim_open_dafs(dp_, flags, mode);           \
+			return fd_ < 0 ? shim_err(fd_) : fd_;             \
+		}                                                         \
+		fd_ = real_call;                                          \
+		if (fd_ >= 0)                                             \
+			shim_fd_forget(fd_);                              \
+		return fd_;                                               \
+	} while (0)
+
+int open(const char *path, int flags, ...)
+{
+	mode_t mode = 0;
+
+	OPEN_MODE(flags, mode);
+	ROUTE_OPEN(AT_FDCWD, path, flags, mode, REAL(open)(path, flags, mode));
+}
+
+int open64(const char *path, int flags, ...)
+{
+	mode_t mode = 0;
+
+	OPEN_MODE(flags, mode);
+	ROUTE_OPEN(AT_FDCWD, path, flags, mode, REAL(open64)(path, flags, mode));
+}
+
+int __open_2(const char *path, int flags)
+{
+	ROUTE_OPEN(AT_FDCWD, path, flags, 0, REAL(__open_2)(path, flags));
+}
+
+int __open64_2(const char *path, int flags)
+{
+	ROUTE_OPEN(AT_FDCWD, path, flags, 0, REAL(__open64_2)(path, flags));
+}
+
+int openat(int dirfd, const char *path, int flags, ...)
+{
+	mode_t mode = 0;
+
+	OPEN_MODE(flags, mode);
+	ROUTE_OPEN(dirfd, path, flags, mode, REAL(openat)(dirfd, path, flags, mode));
+}
+
+int openat64(int dirfd, const char *path, int flags, ...)
+{
+	mode_t mode = 0;
+
+	OPEN_MODE(flags, mode);
+	ROUTE_OPEN(dirfd, path, flags, mode, REAL(openat64)(dirfd, path, flags, mode));
+}
+
+int __openat_2(int dirfd, const char *path, int flags)
+{
+	ROUTE_OPEN(dirfd, path, flags, 0, REAL(__openat_2)(dirfd, path, flags));
+}
+
+int __openat64_2(int dirfd, const char *path, int flags)
+{
+	ROUTE_OPEN(dirfd, path, flags, 0, REAL(__openat64_2)(dirfd, path, flags));
+}
+
+int creat(const char *path, mode_t mode)
+{
+	ROUTE_OPEN(AT_FDCWD, path, O_WRONLY | O_CREAT | O_TRUNC, mode, REAL(creat)(path, mode));
+}
+
+int creat64(const char *path, mode_t mode)
+{
+	ROUTE_OPEN(AT_FDCWD, path, O_WRONLY | O_CREAT | O_TRUNC, mode, REAL(creat64)(path, mode));
+}
+
+int close(int fd)
+{
+	/* Forget before closing: once the kernel frees the number, another
+	 * thread's open may take it and install its own entry. */
+	if (fd <= 2)
+		shim_std_flush(fd);
+	shim_fd_forget(fd);
+	return REAL(close)(fd);
+}
+
+/* ---- data ---------------------------------------------------------------- */
+
+/* d for a DAFS descriptor (with a reference), or return real_call. */
+#define DFILE_OR_REAL(d, fd, real_call)                            \
+	struct dfile *d;                                           \
+	if (!shim_fd_maybe(fd) || !(d = shim_fd_get(fd)))          \
+		return real_call
+
+static long done(struct dfile *d, long r)
+{
+	shim_dfile_put(d);
+	return r < 0 ? shim_err((int)r) : r;
+}
+
+ssize_t shim_fd_read(struct dfile *d, void *buf, size_t n)
+{
+	struct dafs_file *f;
+	ssize_t r;
+	off_t off;
+	int rc = shim_dfile_handle(d, &f);
+
+	if (rc < 0)
+		return rc;
+	/* The lock stands in for the kernel's f_pos lock: concurrent reads of
+	 * one description do not return the same bytes twice. */
+	pthread_mutex_lock(&d->lock);
+	off = atomic_load(&d->ph->offset);
+	r = core.dafs_pread(f, buf, n, off);
+	if (r > 0)
+		atomic_store(&d->ph->offset, off + r);
+	pthread_mutex_unlock(&d->lock);
+	return r;
+}
+
+ssize_t shim_fd_write(struct dfile *d, const void *buf, size_t n)
+{
+	struct dafs_file *f;
+	struct stat st;
+	ssize_t r;
+	off_t off;
+	int rc = shim_dfile_handle(d, &f);
+
+	if (rc < 0)
+		return rc;
+	pthread_mutex_lock(&d->lock);
+	if ((d->flags & O_APPEND) && (d->fflags & O_APPEND)) {
+		r = core.dafs_append(f, buf, n, &off);
+	} else if (d->flags & O_APPEND) {
+		/* O_APPEND set by F_SETFL on a file opened without it: the
+		 * server does not append for this handle, so this is not atomic
+		 * against other writers. */
+		r = core.dafs_fstat(f, &st);
+		off = st.st_size;
+		if (r == 0)
+			r = core.dafs_pwrite(f, buf, n, off);
+	} else {
+		off = atomic_load(&d->ph->offset);
+		r = core.dafs_pwrite(f, buf, n, off);
+	}
+	if (r > 0)
+		atomic_store(&d->ph->offset, off + r);
+	pthread_mutex_unlock(&d->lock);
+	return r;
+}
+
+int shim_fd_stat(struct dfile *d, struct stat *st)
+{
+	struct dafs_file *f;
+	int rc = shim_dfile_handle(d, &f);
+
+	return rc < 0 ? rc : core.dafs_fstat(f, st);
+}
+
+off_t shim_fd_seek(struct dfile *d, off_t off, int whence)
+{
+	struct stat st;
+	off_t pos, size = 0;
+	int rc;
+
+	if (whence == SEEK_END || whence == SEEK_DATA || whence == SEEK_HOLE) {
+		if ((rc = shim_fd_stat(d, &st)) < 0)
+			return rc;
+		size = st.st_size;
+	}
+	pthread_mutex_lock(&d->lock);
+	switch (whence) {
+	case SEEK_SET: pos = off; break;
+	case SEEK_CUR: pos = atomic_load(&d->ph->offset) + off; break;
+	case SEEK_END: pos = size + off; break;
+	/* No holes are visible through DAFS: all data, one hole at the end. */
+	case SEEK_DATA: pos = off < size ? off : -ENXIO; break;
+	case SEEK_HOLE: pos = off < size ? size : -ENXIO; break;
+	default: pos = -EINVAL; break;
+	}
+	if (pos >= 0 || whence == SEEK_SET || whence == SEEK_CUR || whence == SEEK_END) {
+		if (pos < 0 && pos != -ENXIO)
+			pos = -EINVAL;
+		if (pos >= 0)
+			atomic_store(&d->ph->offset, pos);
+	}
+	pthread_mutex_unlock(&d->lock);
+	return pos;
+}
+
+static ssize_t fd_pread(struct dfile *d, void *buf, size_t n, off_t off)
+{
+	struct dafs_file *f;
+	int rc = shim_dfile_handle(d, &f);
+
+	if (rc < 0)
+		return rc;
+	return off < 0 ? -EINVAL : core.dafs_pread(f, buf, n, off);
+}
+
+static ssize_t fd_pwrite(struct dfile *d, const void *buf, size_t n, off_t off)
+{
+	struct dafs_file *f;
+	int rc = shim_dfile_handle(d, &f);
+
+	if (rc < 0)
+		return rc;
+	return off < 0 ? -EINVAL : core.dafs_pwrite(f, buf, n, off);
+}
+
+ssize_t read(int fd, void *buf, size_t n)
+{
+	DFILE_OR_REAL(d, fd, REAL(read)(fd, buf, n));
+	return done(d, shim_fd_read(d, buf, n));
+}
+
+ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen)
+{
+	DFILE_OR_REAL(d, fd, REAL(__read_chk)(fd, buf, n, buflen));
+	if (n > buflen)
+		abort();   /* what glibc's __chk_fail amounts to */
+	return done(d, shim_fd_read(d, buf, n));
+}
+
+ssize_t write(int fd, const void *buf, size_t n)
+{
+	DFILE_OR_REAL(d, fd, REAL(write)(fd, buf, n));
+	return done(d, shim_fd_write(d, buf, n));
+}
+
+ssize_t pread(int fd, void *buf, size_t n, off_t off)
+{
+	DFILE_OR_REAL(d, fd, REAL(pread)(fd, buf, n, off));
+	return done(d, fd_pread(d, buf, n, off));
+}
+
+ssize_t pread64(int fd, void *buf, size_t n, off64_t off)
+{
+	DFILE_OR_REAL(d, fd, REAL(pread64)(fd, buf, n, off));
+	return done(d, fd_pread(d, buf, n, off));
+}
+
+ssize_t __pread_chk(int fd, void *buf, size_t n, off_t off, size_t bl)
+{
+	DFILE_OR_REAL(d, fd, REAL(__pread_chk)(fd, buf, n, off, bl));
+	if (n > bl)
+		abort();
+	return done(d, fd_pread(d, buf, n, off));
+}
+
+ssize_t __pread64_chk(int fd, void *buf, size_t n, off64_t off, size_t bl)
+{
+	DFILE_OR_REAL(d, fd, REAL(__pread64_chk)(fd, buf, n, off, bl));
+	if (n > bl)
+		abort();
+	return done(d, fd_pread(d, buf, n, off));
+}
+
+ssize_t pwrite(int fd, const void *buf, size_t n, off_t off)
+{
+	DFILE_OR_REAL(d, fd, REAL(pwrite)(fd, buf, n, off));
+	return done(d, fd_pwrite(d, buf, n, off));
+}
+
+ssize_t pwrite64(int fd, const void *buf, size_t n, off64_t off)
+{
+	DFILE_OR_REAL(d, fd, REAL(pwrite64)(fd, buf, n, off));
+	return done(d, fd_pwrite(d, buf, n, off));
+}
+
+/* Vectors go one element at a time: not atomic as the kernel's are, but the
+ * bytes land where they would. */
+ssize_t readv(int fd, const struct iovec *iov, int cnt)
+{
+	ssize_t total = 0, r = 0;
+	int i;
+
+	DFILE_OR_REAL(d, fd, REAL(readv)(fd, iov, cnt));
+	if (cnt < 0 || cnt > IOV_MAX)
+		return done(d, -EINVAL);
+	for (i = 0; i < cnt; i++) {
+		r = shim_fd_read(d, iov[i].iov_base, iov[i].iov_len);
+		if (r < 0)
+			break;
+		total += r;
+		if ((size_t)r < iov[i].iov_len)
+			break;
+	}
+	return done(d, total > 0 || r >= 0 ? total : r);
+}
+
+ssize_t writev(int fd, const struct iovec *iov, int cnt)
+{
+	ssize_t total = 0, r = 0;
+	int i;
+
+	DFILE_OR_REAL(d, fd, REAL(writev)(fd, iov, cnt));
+	if (cnt < 0 || cnt > IOV_MAX)
+		return done(d, -EINVAL);
+	for (i = 0; i < cnt; i++) {
+		r = shim_fd_write(d, iov[i].iov_base, iov[i].iov_len);
+		if (r < 0)
+			break;
+		total += r;
+		if ((size_t)r < iov[i].iov_len)
+			break;
+	}
+	return done(d, total > 0 || r >= 0 ? total : r);
+}
+
+off_t lseek(int fd, off_t off, int whence)
+{
+	DFILE_OR_REAL(d, fd, REAL(lseek)(fd, off, whence));
+	return done(d, shim_fd_seek(d, off, whence));
+}
+
+off64_t lseek64(int fd, off64_t off, int whence)
+{
+	DFILE_OR_REAL(d, fd, REAL(lseek64)(fd, off, whence));
+	return done(d, shim_fd_seek(d, off, whence));
+}
+
+static int fd_truncate(struct dfile *d, off_t len)
+{
+	struct dafs_file *f;
+	int rc = shim_dfile_handle(d, &f);
+
+	if (rc < 0)
+		return rc;
+	return len < 0 ? -EINVAL : core.dafs_ftruncate(f, len);
+}
+
+int ftruncate(int fd, off_t len)
+{
+	DFILE_OR_REAL(d, fd, REAL(ftruncate)(fd, len));
+	return (int)done(d, fd_truncate(d, len));
+}
+
+int ftruncate64(int fd, off64_t len)
+{
+	DFILE_OR_REAL(d, fd, REAL(ftruncate64)(fd, len));
+	return (int)done(d, fd_truncate(d, len));
+}
+
+static int fd_sync(struct dfile *d, int datasync)
+{
+	struct dafs_file *f;
+	int rc = shim_dfile_handle(d, &f);
+
+	return rc < 0 ? rc : core.dafs_fsync(f, datasync);
+}
+
+int fsync(int fd)
+{
+	DFILE_OR_REAL(d, fd, REAL(fsync)(fd));
+	return (int)done(d, fd_sync(d, 0));
+}
+
+int fdatasync(int fd)
+{
+	DFILE_OR_REAL(d, fd, REAL(fdatasync)(fd));
+	return (int)done(d, fd_sync(d, 1));
+}
+
+/* posix_fadvise returns the error number instead of setting errno. */
+static int fd_fadvise(struct dfile *d, off_t off, off_t len, int advice)
+{
+	struct dafs_file *f;
+	int rc = shim_dfile_handle(d, &f);
+
+	if (rc == 0)
+		rc = core.dafs_fadvise(f, off, len, advice);
+	shim_dfile_put(d);
+	return -rc;
+}
+
+int posix_fadvise(int fd, off_t off, off_t len, int advice)
+{
+	DFILE_OR_REAL(d, fd, REAL(posix_fadvise)(fd, off, len, advice));
+	return fd_fadvise(d, off, len, advice);
+}
+
+int posix_fadvise64(int fd, off64_t off, off64_t len, int advice)
+{
+	DFILE_OR_REAL(d, fd, REAL(posix_fadvise64)(fd, off, len, advice));
+	return fd_fadvise(d, off, len, advice);
+}
+
+/* ---- descriptors ---------------------------------------------------------- */
+
+int dup(int fd)
+{
+	struct dfile *d = shim_fd_maybe(fd) ? shim_fd_get(fd) : NULL;
+	int nfd = REAL(dup)(fd);
+
+	if (nfd >= 0) {
+		if (d)
+			shim_fd_dup(d, nfd);
+		else
+			shim_fd_forget(nfd);
+	}
+	if (d)
+		shim_dfile_put(d);
+	return nfd;
+}
+
+/* After the kernel made fd2 a copy of fd: fd2 now means what fd means. */
+static int after_dup(int fd, int fd2, int rc)
+{
+	struct dfile *d;
+
+	if (rc < 0 || fd == fd2)
+		return rc;
+	if (shim_fd_maybe(fd) && (d = shim_fd_get(fd))) {
+		shim_fd_dup(d, fd2);
+		shim_dfile_put(d);
+	} else {
+		shim_fd_forget(fd2);
+	}
+	return rc;
+}
+
+int dup2(int fd, int fd2)
+{
+	if (fd2 <= 2 && fd != fd2)
+		shim_std_flush(fd2);
+	return after_dup(fd, fd2, REAL(dup2)(fd, fd2));
+}
+
+int dup3(int fd, int fd2, int flags)
+{
+	if (fd2 <= 2 && fd != fd2)
+		shim_std_flush(fd2);
+	return after_dup(fd, fd2, REAL(dup3)(fd, fd2, flags));
+}
+
+/* Byte-range locks: POSIX semantics, one owner per process. */
+static int fd_lock(struct dfile *d, int cmd, struct flock *fl)
+{
+	struct dafs_file *f;
+	struct flock l = *fl;
+	struct stat st;
+	int rc = shim_dfile_handle(d, &f);
+
+	if (rc < 0)
+		return rc;
+	if (l.l_whence == SEEK_CUR) {
+		l.l_start += atomic_load(&d->ph->offset);
+	} else if (l.l_whence == SEEK_END) {
+		if ((rc = core.dafs_fstat(f, &st)) < 0)
+			return rc;
+		l.l_start += st.st_size;
+	}
+	l.l_whence = SEEK_SET;
+	rc = core.dafs_lock(f, cmd, &l, (uint64_t)getpid());
+	if (rc == 0 && cmd == F_GETLK)
+		*fl = l;
+	return rc;
+}
+
+#define STATUS_FLAGS (O_APPEND | O_NONBLOCK)
+
+static int dafs_fcntl(struct dfile *d, int fd, int cmd, void *arg)
+{
+	int rc;
+
+	switch (cmd) {
+	case F_DUPFD:
+	case F_DUPFD_CLOEXEC:
+		rc = REAL(fcntl)(fd, cmd, arg);
+		if (rc >= 0)
+			shim_fd_dup(d, rc);
+		return rc < 0 ? -errno : rc;
+	case F_GETFD:
+	case F_SETFD:
+		rc = REAL(fcntl)(fd, cmd, arg);
+		return rc < 0 ? -errno : rc;
+	case F_GETFL:
+		return d->flags | O_LARGEFILE;
+	case F_SETFL:
+		pthread_mutex_lock(&d->lock);
+		d->flags = (d->flags & ~STATUS_FLAGS) | ((int)(intptr_t)arg & STATUS_FLAGS);
+		d->ph->flags = d->flags;
+		pthread_mutex_unlock(&d->lock);
+		return 0;
+	case F_GETLK:
+	case F_SETLK:
+	case F_SETLKW:
+		return arg ? fd_lock(d, cmd, arg) : -EFAULT;
+	default:
+		shim_unsupported("fcntl", fd, ENOTSUP);
+		return -ENOTSUP;
+	}
+}
+
+static int fcntl_common(int fd, int cmd, void *arg, int (*real)(int, int, ...))
+{
+	struct dfile *d;
+	int rc;
+
+	if (!shim_fd_maybe(fd) || !(d = shim_fd_get(fd))) {
+		rc = real(fd, cmd, arg);
+		if (rc >= 0 && (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC))
+			shim_fd_forget(rc);
+		return rc;
+	}
+	return (int)done(d, dafs_fcntl(d, fd, cmd, arg));
+}
+
+/* Like glibc's own fcntl, take the one optional argument as a pointer: on
+ * x86_64 an int passed there reads back intact. */
+int fcntl(int fd, int cmd, ...)
+{
+	va_list ap;
+	void *arg;
+
+	va_start(ap, cmd);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	return fcntl_common(fd, cmd, arg, REAL(fcntl));
+}
+
+int fcntl64(int fd, int cmd, ...)
+{
+	va_list ap;
+	void *arg;
+
+	va_start(ap, cmd);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	return fcntl_common(fd, cmd, arg, REAL(fcntl64));
+}
+
+int flock(int fd, int op)
+{
+	struct flock fl = { .l_whence = SEEK_SET };
+	struct dafs_file *f;
+	int rc;
+
+	DFILE_OR_REAL(d, fd, REAL(flock)(fd, op));
+	/* flock locks belong to the open file description: its address is
+	 * the owner. They conflict with fcntl locks here, unlike on Linux. */
+	switch (op & ~LOCK_NB) {
+	case LOCK_SH: fl.l_type = F_RDLCK; break;
+	case LOCK_EX: fl.l_type = F_WRLCK; break;
+	case LOCK_UN: fl.l_type = F_UNLCK; break;
+	default: return (int)done(d, -EINVAL);
+	}
+	rc = shim_dfile_handle(d, &f);
+	if (rc == 0)
+		rc = core.dafs_lock(f, op & LOCK_NB ? F_SETLK : F_SETLKW, &fl,
+				    (uint64_t)(uintptr_t)d | (1ULL << 63));
+	return (int)done(d, rc);
+}
+
+/* ---- what a DAFS descriptor does not do ------------------------------------ */
+
+/* The errno each caller takes as "use read and write instead": EXDEV for
+ * copy_file_range (cp falls back), EINVAL for sendfile and splice. */
+ssize_t copy_file_range(int in, off64_t *inoff, int out, off64_t *outoff, size_t len,
+			unsigned flags)
+{
+	if (shim_fd_maybe(in) || shim_fd_maybe(out))
+		return shim_unsupported("copy_file_range", shim_fd_maybe(in) ? in : out, EXDEV);
+	return REAL(copy_file_range)(in, inoff, out, outoff, len, flags);
+}
+
+ssize_t sendfile(int out, int in, off_t *off, size_t n)
+{
+	if (shim_fd_maybe(in) || shim_fd_maybe(out))
+		return shim_unsupported("sendfile", shim_fd_maybe(in) ? in : out, EINVAL);
+	return REAL(sendfile)(out, in, off, n);
+}
+
+ssize_t sendfile64(int out, int in, off64_t *off, size_t n)
+{
+	if (shim_fd_maybe(in) || shim_fd_maybe(out))
+		return shim_unsupported("sendfile64", shim_fd_maybe(in) ? in : out, EINVAL);
+	return REAL(sendfile64)(out, in, off, n);
+}
+
+ssize_t splice(int in, off64_t *inoff, int out, off64_t *outoff, size_t len, unsigned flags)
+{
+	if (shim_fd_maybe(in) || shim_fd_maybe(out))
+		return shim_unsupported("splice", shim_fd_maybe(in) ? in : out, EINVAL);
+	return REAL(splice)(in, inoff, out, outoff, len, flags);
+}
+
+/* Mapping a DAFS file would map the placeholder: refuse as a file system
+ * without mmap does. */
+void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+	if (!(flags & MAP_ANONYMOUS) && shim_fd_maybe(fd)) {
+		shim_unsupported("mmap", fd, ENODEV);
+		return MAP_FAILED;
+	}
+	return REAL(mmap)(addr, len, prot, flags, fd, off);
+}
+
+void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off64_t off)
+{
+	if (!(flags & MAP_ANONYMOUS) && shim_fd_maybe(fd)) {
+		shim_unsupported("mmap64", fd, ENODEV);
+		return MAP_FAILED;
+	}
+	return REAL(mmap64)(addr, len, prot, flags, fd, off);
+}
+
+int fallocate(int fd, int mode, off_t off, off_t len)
+{
+	if (shim_fd_maybe(fd))
+		return shim_unsupported("fallocate", fd, EOPNOTSUPP);
+	return REAL(fallocate)(fd, mode, off, len);
+}
+
+int fallocate64(int fd, int mode, off64_t off, off64_t len)
+{
+	if (shim_fd_maybe(fd))
+		return shim_unsupported("fallocate64", fd, EOPNOTSUPP);
+	return REAL(fallocate64)(fd, mode, off, len);
+}
+
+int ioctl(int fd, unsigned long req, ...)
+{
+	va_list ap;
+	void *arg;
+
+	va_start(ap, req);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	if (shim_fd_maybe(fd))
+		return shim_unsupported("ioctl", fd, ENOTTY);
+	return REAL(ioctl)(fd, req, arg);
+}
+
+ssize_t getdents64(int fd, void *buf, size_t n)
+{
+	if (shim_fd_maybe(fd))
+		return shim_unsupported("getdents64", fd, ENOTSUP);
+	return REAL(getdents64)(fd, buf, n);
+}
+
+ssize_t fgetxattr(int fd, const char *name, void *v, size_t n)
+{
+	if (shim_fd_maybe(fd))
+		return shim_unsupported("fgetxattr", fd, ENOTSUP);
+	return REAL(fgetxattr)(fd, name, v, n);
+}
+
+ssize_t flistxattr(int fd, char *list, size_t n)
+{
+	if (shim_fd_maybe(fd))
+		return shim_unsupported("flistxattr", fd, ENOTSUP);
+	return REAL(flistxattr)(fd, list, n);
+}
