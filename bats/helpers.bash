@@ -222,9 +222,15 @@ teardown() {
   for pid in "${BG_PIDS[@]}"; do
     kill -KILL "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
+    rm -f /dev/shm/dafs-"$pid"-*    # a killed client's shm region
   done
   BG_PIDS=()
   stop_server
+  # A SIGKILLed shm server or client leaves its region (and our name claim)
+  # in /dev/shm: the test's own names go with the test.
+  case ${DAFS_SERVER:-} in
+    shm://*) rm -f "/dev/shm/${DAFS_SERVER#shm://}" "/dev/shm/${DAFS_SERVER#shm://}.dafs-lock" ;;
+  esac
   # A sanitizer build reports server-side bugs only in the server's log.
   if [ -n "${SERVER_LOG:-}" ] && grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$SERVER_LOG"; then
     echo "sanitizer report in the server log:" >&2

@@ -27,6 +27,7 @@
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <stdatomic.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -68,7 +69,7 @@ struct dafs_fabric {
 	size_t max_msg;
 	size_t max_rma;
 	char prov_name[64];
-	char shm_name[DAFS_SHM_NAME_MAX + 1];  /* a listener's name, once its endpoint existed */
+	char shm_name[DAFS_SHM_NAME_MAX + 1];  /* our endpoint's name (shm) */
 };
 
 /* Names of the shm listeners this process has opened. shm 1.17 is unsafe
@@ -397,6 +398,19 @@ static void shm_release_name(struct dafs_fabric *f)
 	f->shm_lock_fd = -1;
 }
 
+/* "dafs-PID-TIME-N": the time tells apart two programs of one pid (exec,
+ * pid reuse), the counter two endpoints of one program. */
+static void shm_client_name(char *out, size_t len)
+{
+	static atomic_uint counter;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	snprintf(out, len, "dafs-%d-%llx-%u", (int)getpid(),
+		 (unsigned long long)ts.tv_sec * 1000000000ull + (unsigned long long)ts.tv_nsec,
+		 atomic_fetch_add(&counter, 1));
+}
+
 static int fabric_getinfo(struct dafs_fabric *f, const struct dafs_url *url, bool listen,
 			  struct fi_info *hints)
 {
@@ -414,9 +428,16 @@ static int fabric_getinfo(struct dafs_fabric *f, const struct dafs_url *url, boo
 			if (!hints->src_addr)
 				return -ENOMEM;
 			hints->src_addrlen = strlen(url->node) + 1;
+		} else {
+			/* A client names its endpoint itself, uniquely per endpoint
+			 * ever opened: the provider's own "pid:uid:index" comes back
+			 * after an exec (same pid, counter from 0), and a server that
+			 * saw the old endpoint keeps the stale mapping of that name. */
+			hints->src_addr = strdup(f->shm_name);
+			if (!hints->src_addr)
+				return -ENOMEM;
+			hints->src_addrlen = strlen(f->shm_name) + 1;
 		}
-		/* Otherwise the provider names the endpoint "fi_shm://pid:uid:index",
-		 * unique per process and per endpoint within one. */
 	} else if (listen) {
 		node = url->node;
 		service = url->service;
@@ -488,6 +509,8 @@ int dafs_fabric_open(const struct dafs_url *url, bool listen, struct dafs_fabric
 		shm_unlink(url->node);
 	}
 
+	if (scheme == SCHEME_SHM && !listen)
+		shm_client_name(f->shm_name, sizeof(f->shm_name));
 	hints = make_hints(scheme, prov);
 	if (!hints) {
 		ret = -ENOMEM;
@@ -537,8 +560,9 @@ int dafs_fabric_open(const struct dafs_url *url, bool listen, struct dafs_fabric
 	}
 	/* The region exists from fi_enable on; from then the provider holds on
 	 * to its name for the rest of the process. */
-	if (scheme == SCHEME_SHM && listen) {
-		memcpy(f->shm_name, url->node, strlen(url->node) + 1);  /* length checked in scheme_of */
+	if (scheme == SCHEME_SHM) {
+		if (listen)  /* length checked in scheme_of */
+			memcpy(f->shm_name, url->node, strlen(url->node) + 1);
 		note_local_shm_name(f->shm_name, false);
 	}
 	fi_freeinfo(hints);
