@@ -6,6 +6,7 @@
  * through dup'ed descriptors and forked children move one shared offset.
  */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -331,42 +332,34 @@ ssize_t pwrite64(int fd, const void *buf, size_t n, off64_t off)
 
 /* Vectors go one element at a time: not atomic as the kernel's are, but the
  * bytes land where they would. */
-ssize_t readv(int fd, const struct iovec *iov, int cnt)
+static ssize_t vector_io(struct dfile *d, const struct iovec *iov, int cnt, bool write)
 {
 	ssize_t total = 0, r = 0;
-	int i;
 
-	DFILE_OR_REAL(d, fd, REAL(readv)(fd, iov, cnt));
 	if (cnt < 0 || cnt > IOV_MAX)
-		return done(d, -EINVAL);
-	for (i = 0; i < cnt; i++) {
-		r = shim_fd_read(d, iov[i].iov_base, iov[i].iov_len);
+		return -EINVAL;
+	for (int i = 0; i < cnt; i++) {
+		r = write ? shim_fd_write(d, iov[i].iov_base, iov[i].iov_len) :
+			    shim_fd_read(d, iov[i].iov_base, iov[i].iov_len);
 		if (r < 0)
 			break;
 		total += r;
 		if ((size_t)r < iov[i].iov_len)
 			break;
 	}
-	return done(d, total > 0 || r >= 0 ? total : r);
+	return total > 0 || r >= 0 ? total : r;
+}
+
+ssize_t readv(int fd, const struct iovec *iov, int cnt)
+{
+	DFILE_OR_REAL(d, fd, REAL(readv)(fd, iov, cnt));
+	return done(d, vector_io(d, iov, cnt, false));
 }
 
 ssize_t writev(int fd, const struct iovec *iov, int cnt)
 {
-	ssize_t total = 0, r = 0;
-	int i;
-
 	DFILE_OR_REAL(d, fd, REAL(writev)(fd, iov, cnt));
-	if (cnt < 0 || cnt > IOV_MAX)
-		return done(d, -EINVAL);
-	for (i = 0; i < cnt; i++) {
-		r = shim_fd_write(d, iov[i].iov_base, iov[i].iov_len);
-		if (r < 0)
-			break;
-		total += r;
-		if ((size_t)r < iov[i].iov_len)
-			break;
-	}
-	return done(d, total > 0 || r >= 0 ? total : r);
+	return done(d, vector_io(d, iov, cnt, true));
 }
 
 off_t lseek(int fd, off_t off, int whence)

@@ -154,14 +154,16 @@ static FILE *dafs_fopen(const char *dp, const char *mode)
 	return fp;
 }
 
-FILE *fopen(const char *path, const char *mode)
+/* fopen and fopen64: DAFS paths get a cookie stream, others libc's. */
+static FILE *open_stream(const char *path, const char *mode,
+			 FILE *(*libc_open)(const char *, const char *))
 {
 	char dp[PATH_MAX];
 	int r = shim_route(AT_FDCWD, path, dp);
 	FILE *fp;
 
 	if (r == 0) {
-		fp = REAL(fopen)(path, mode);
+		fp = libc_open(path, mode);
 		if (fp)
 			shim_fd_forget(fileno(fp));
 		return fp;
@@ -173,23 +175,14 @@ FILE *fopen(const char *path, const char *mode)
 	return dafs_fopen(dp, mode);
 }
 
+FILE *fopen(const char *path, const char *mode)
+{
+	return open_stream(path, mode, REAL(fopen));
+}
+
 FILE *fopen64(const char *path, const char *mode)
 {
-	char dp[PATH_MAX];
-	int r = shim_route(AT_FDCWD, path, dp);
-	FILE *fp;
-
-	if (r == 0) {
-		fp = REAL(fopen64)(path, mode);
-		if (fp)
-			shim_fd_forget(fileno(fp));
-		return fp;
-	}
-	if (r < 0) {
-		errno = -r;
-		return NULL;
-	}
-	return dafs_fopen(dp, mode);
+	return open_stream(path, mode, REAL(fopen64));
 }
 
 FILE *fdopen(int fd, const char *mode)
