@@ -18,7 +18,7 @@ PKGS        = libfabric liburing jemalloc libunwind
 PKG_CFLAGS  = $(shell pkg-config --cflags $(PKGS))
 WARN        = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
               -Wno-unused-parameter
-CFLAGS_ALL  = -std=gnu11 -D_GNU_SOURCE -O2 -g -fPIC $(WARN) $(SANFLAGS) \
+CFLAGS_ALL  = -std=gnu11 -D_GNU_SOURCE -O2 -g -fPIC -MMD -MP $(WARN) $(SANFLAGS) \
               -Ilibdafs-core -Iserver $(PKG_CFLAGS) $(CFLAGS)
 LDFLAGS_ALL = $(SANFLAGS) $(LDFLAGS)
 CORE_LIBS   = $(shell pkg-config --libs libfabric) -lpthread
@@ -42,7 +42,10 @@ all: $(B)/libdafs-core.so $(B)/dafs-server $(TOOLS) $(B)/dafs-core.pc $(SHIM)
 deps:
 	@scripts/install-deps
 
-$(B)/%.o: %.c $(wildcard libdafs-core/*.h server/*.h shim/*.h)
+# Each object depends on the headers it includes (-MMD writes the list).
+-include $(shell find $(B) -name '*.d' 2>/dev/null)
+
+$(B)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -c $< -o $@
 
