@@ -863,69 +863,80 @@ static void init_hdr(struct dafs_hdr *h, uint16_t flags)
 	h->session = 0xabcdef0123456789ull;
 }
 
+/* What the round trip needs to know of a kind of frame. */
+struct frame_kind {
+	const char *name;
+	size_t size;
+	struct dafs_hdr *(*hdr)(void *msg);
+	int (*encode)(void *buf, size_t cap, void *msg);
+	int (*decode)(const void *buf, size_t len, void *msg);
+	bool (*eq)(const void *a, const void *b);
+	bool (*ptrs_ok)(const void *base, size_t len, const void *msg);
+};
+
+static struct dafs_hdr *req_hdr(void *m) { return &((struct dafs_request *)m)->hdr; }
+static struct dafs_hdr *rep_hdr(void *m) { return &((struct dafs_reply *)m)->hdr; }
+static int enc_req(void *b, size_t c, void *m) { return dafs_encode_request(b, c, m); }
+static int enc_rep(void *b, size_t c, void *m) { return dafs_encode_reply(b, c, m); }
+static int dec_req_any(const void *b, size_t l, void *m) { return dafs_decode_request(b, l, m); }
+static int dec_rep_any(const void *b, size_t l, void *m) { return dafs_decode_reply(b, l, m); }
+static bool eq_req_any(const void *a, const void *b) { return eq_req(a, b); }
+static bool eq_rep_any(const void *a, const void *b) { return eq_rep(a, b); }
+static bool req_ptrs_any(const void *f, size_t n, const void *m) { return req_ptrs_ok(f, n, m); }
+static bool rep_ptrs_any(const void *f, size_t n, const void *m) { return rep_ptrs_ok(f, n, m); }
+
+static const struct frame_kind request_kind = {
+	"request", sizeof(struct dafs_request), req_hdr, enc_req, dec_req_any, eq_req_any,
+	req_ptrs_any,
+};
+static const struct frame_kind reply_kind = {
+	"reply", sizeof(struct dafs_reply), rep_hdr, enc_rep, dec_rep_any, eq_rep_any,
+	rep_ptrs_any,
+};
+
 /* Encode, decode (from the end of a heap block), compare every field, check
  * the pointers, then re-encode what was decoded: the bytes must be the same.
  * One CHECK; returns the frame's length or the failing rc. */
-static int roundtrip_req(struct dafs_request *in, const char *what)
+static int roundtrip(const struct frame_kind *k, void *in, const char *what)
 {
-	static struct dafs_request out;
+	static union { struct dafs_request req; struct dafs_reply rep; } out;
 	const char *why = NULL;
 	int n, rc = 0, n2 = 0;
 
-	n = dafs_encode_request(enc, sizeof enc, in);
+	n = k->encode(enc, sizeof enc, in);
 	if (n < 0) {
 		why = "encode failed";
 	} else {
 		const uint8_t *f = at_tail(enc, (size_t)n);
-		memset(&out, 0xee, sizeof out);
-		rc = dafs_decode_request(f, (size_t)n, &out);
+		uint32_t body_len = k->hdr(in)->body_len;
+		memset(&out, 0xee, k->size);
+		rc = k->decode(f, (size_t)n, &out);
 		if (rc)
 			why = "decode failed";
-		else if (in->hdr.body_len != (uint32_t)n - DAFS_HDR_SIZE || get32(f + H_BODYLEN) != in->hdr.body_len)
+		else if (body_len != (uint32_t)n - DAFS_HDR_SIZE || get32(f + H_BODYLEN) != body_len)
 			why = "body_len wrong";
-		else if (!eq_req(in, &out))
+		else if (!k->eq(in, &out))
 			why = "fields differ";
-		else if (!req_ptrs_ok(f, (size_t)n, &out))
+		else if (!k->ptrs_ok(f, (size_t)n, &out))
 			why = "pointer outside the frame";
-		else if ((n2 = dafs_encode_request(enc2, sizeof enc2, &out)) != n ||
+		else if ((n2 = k->encode(enc2, sizeof enc2, &out)) != n ||
 			 memcmp(enc2, f, (size_t)n) != 0)
 			why = "re-encoding differs";
 	}
-	CHECK(why == NULL, "request round trip: %s (%d bytes)", what, n);
+	CHECK(why == NULL, "%s round trip: %s (%d bytes)", k->name, what, n);
 	if (why)
 		printf("#   %s: encode %d, decode %d, re-encode %d\n", why, n, rc, n2);
 	return why ? (n < 0 ? n : -1) : n;
 }
 
+static int roundtrip_req(struct dafs_request *in, const char *what)
+{
+	return roundtrip(&request_kind, in, what);
+}
+
 static int roundtrip_rep(struct dafs_reply *in, const char *what)
 {
-	static struct dafs_reply out;
-	const char *why = NULL;
-	int n, rc = 0, n2 = 0;
-
-	n = dafs_encode_reply(enc, sizeof enc, in);
-	if (n < 0) {
-		why = "encode failed";
-	} else {
-		const uint8_t *f = at_tail(enc, (size_t)n);
-		memset(&out, 0xee, sizeof out);
-		rc = dafs_decode_reply(f, (size_t)n, &out);
-		if (rc)
-			why = "decode failed";
-		else if (in->hdr.body_len != (uint32_t)n - DAFS_HDR_SIZE || get32(f + H_BODYLEN) != in->hdr.body_len)
-			why = "body_len wrong";
-		else if (!eq_rep(in, &out))
-			why = "fields differ";
-		else if (!rep_ptrs_ok(f, (size_t)n, &out))
-			why = "pointer outside the frame";
-		else if ((n2 = dafs_encode_reply(enc2, sizeof enc2, &out)) != n ||
-			 memcmp(enc2, f, (size_t)n) != 0)
-			why = "re-encoding differs";
-	}
-	CHECK(why == NULL, "reply round trip: %s (%d bytes)", what, n);
-	if (why)
-		printf("#   %s: encode %d, decode %d, re-encode %d\n", why, n, rc, n2);
-	return why ? (n < 0 ? n : -1) : n;
+	return roundtrip(&reply_kind, in, what);
 }
 
 static void build_dirents(void)
