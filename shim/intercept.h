@@ -13,6 +13,7 @@
 #ifndef SHIM_INTERCEPT_H
 #define SHIM_INTERCEPT_H
 
+#include <aio.h>
 #include <dirent.h>
 #include <stdio.h>
 #include <sys/stat.h>
@@ -20,6 +21,7 @@
 #include <sys/statvfs.h>
 #include <sys/types.h>
 #include <sys/uio.h>
+#include <spawn.h>
 
 #define FOREACH_INTERCEPT(X)                                                         \
 	/* opening and closing */                                                    \
@@ -55,13 +57,34 @@
 	X(int, fdatasync, (int fd))                                                  \
 	X(int, posix_fadvise, (int fd, off_t off, off_t len, int advice))            \
 	X(int, posix_fadvise64, (int fd, off64_t off, off64_t len, int advice))      \
+	/* POSIX aio (libc.so.6 since glibc 2.34): wrap_aio.c */                     \
+	X(int, aio_read, (struct aiocb *cb))                                         \
+	X(int, aio_read64, (struct aiocb64 *cb))                                     \
+	X(int, aio_write, (struct aiocb *cb))                                        \
+	X(int, aio_write64, (struct aiocb64 *cb))                                    \
+	X(int, aio_fsync, (int op, struct aiocb *cb))                                \
+	X(int, aio_fsync64, (int op, struct aiocb64 *cb))                            \
+	X(int, aio_error, (const struct aiocb *cb))                                  \
+	X(int, aio_error64, (const struct aiocb64 *cb))                              \
+	X(ssize_t, aio_return, (struct aiocb *cb))                                   \
+	X(ssize_t, aio_return64, (struct aiocb64 *cb))                               \
+	X(int, aio_suspend, (const struct aiocb *const list[], int n,                \
+			       const struct timespec *timeout))                      \
+	X(int, aio_suspend64, (const struct aiocb64 *const list[], int n,            \
+				 const struct timespec *timeout))                    \
+	X(int, aio_cancel, (int fd, struct aiocb *cb))                               \
+	X(int, aio_cancel64, (int fd, struct aiocb64 *cb))                           \
+	X(int, lio_listio, (int mode, struct aiocb *const list[], int n,             \
+			      struct sigevent *sev))                                 \
+	X(int, lio_listio64, (int mode, struct aiocb64 *const list[], int n,         \
+				struct sigevent *sev))                               \
 	/* descriptors */                                                            \
 	X(int, dup, (int fd))                                                        \
 	X(int, dup2, (int fd, int fd2))                                              \
 	X(int, dup3, (int fd, int fd2, int flags))                                   \
 	X(int, fcntl, (int fd, int cmd, ...))                                        \
 	X(int, fcntl64, (int fd, int cmd, ...))                                      \
-	/* calls a DAFS descriptor does not support (ENOTSUP and friends) */         \
+	/* copying (wrap_copy.c) and mapping (wrap_mmap.c) through the shim */     \
 	X(ssize_t, copy_file_range, (int in, off64_t *inoff, int out,                \
 				     off64_t *outoff, size_t len, unsigned flags))   \
 	X(ssize_t, sendfile, (int out, int in, off_t *off, size_t n))                \
@@ -72,6 +95,9 @@
 			 off_t off))                                                 \
 	X(void *, mmap64, (void *addr, size_t len, int prot, int flags, int fd,      \
 			   off64_t off))                                             \
+	X(int, munmap, (void *addr, size_t len))                                     \
+	X(int, msync, (void *addr, size_t len, int flags))                           \
+	/* calls a DAFS descriptor does not support (ENOTSUP and friends) */         \
 	X(int, fallocate, (int fd, int mode, off_t off, off_t len))                  \
 	X(int, fallocate64, (int fd, int mode, off64_t off, off64_t len))            \
 	X(int, ioctl, (int fd, unsigned long req, ...))                              \
@@ -171,12 +197,28 @@
 	X(FILE *, fopen, (const char *path, const char *mode))                       \
 	X(FILE *, fopen64, (const char *path, const char *mode))                     \
 	X(FILE *, fdopen, (int fd, const char *mode))                                \
+	X(FILE *, freopen, (const char *path, const char *mode, FILE *fp))           \
+	X(FILE *, freopen64, (const char *path, const char *mode, FILE *fp))         \
 	/* exec: DAFS descriptors a new program inherits are named to its shim */    \
 	X(int, execve, (const char *path, char *const argv[], char *const envp[]))   \
 	X(int, execv, (const char *path, char *const argv[]))                        \
 	X(int, execvp, (const char *file, char *const argv[]))                       \
 	X(int, execvpe, (const char *file, char *const argv[],                       \
-			 char *const envp[]))
+			 char *const envp[]))                                        \
+	X(int, execl, (const char *path, const char *arg, ...))                      \
+	X(int, execlp, (const char *file, const char *arg, ...))                     \
+	X(int, execle, (const char *path, const char *arg, ...))                     \
+	X(int, fexecve, (int fd, char *const argv[], char *const envp[]))            \
+	X(int, posix_spawn, (pid_t *pid, const char *path,                           \
+			     const posix_spawn_file_actions_t *fa,                   \
+			     const posix_spawnattr_t *attr, char *const argv[],      \
+			     char *const envp[]))                                    \
+	X(int, posix_spawnp, (pid_t *pid, const char *file,                          \
+			      const posix_spawn_file_actions_t *fa,                  \
+			      const posix_spawnattr_t *attr, char *const argv[],     \
+			      char *const envp[]))                                   \
+	X(int, system, (const char *cmd))                                            \
+	X(FILE *, popen, (const char *cmd, const char *mode))
 
 /* Pointers to the next definition of each call (libc's), never NULL after
  * shim_resolve_real(): a missing symbol aborts with a message. */

@@ -158,6 +158,12 @@ int shim_fd_stat(struct dfile *d, struct stat *st);
 void shim_std_sync(int fd, struct dfile *d);
 void shim_std_flush(int fd);
 
+/* ---- wrap_mmap.c: shared mappings of DAFS files ----------------------- */
+
+/* Writes what changed in every MAP_SHARED mapping of a DAFS file to the
+ * file: before exec (and at exit, registered by wrap_mmap.c itself). */
+void shim_mmap_flush_all(void);
+
 /* ---- errors ------------------------------------------------------------- */
 
 /* -1 with errno = -rc (rc a negative errno). */

@@ -609,56 +609,7 @@ int flock(int fd, int op)
 
 /* ---- what a DAFS descriptor does not do ------------------------------------ */
 
-/* The errno each caller takes as "use read and write instead": EXDEV for
- * copy_file_range (cp falls back), EINVAL for sendfile and splice. */
-ssize_t copy_file_range(int in, off64_t *inoff, int out, off64_t *outoff, size_t len,
-			unsigned flags)
-{
-	if (shim_fd_maybe(in) || shim_fd_maybe(out))
-		return shim_unsupported("copy_file_range", shim_fd_maybe(in) ? in : out, EXDEV);
-	return REAL(copy_file_range)(in, inoff, out, outoff, len, flags);
-}
-
-ssize_t sendfile(int out, int in, off_t *off, size_t n)
-{
-	if (shim_fd_maybe(in) || shim_fd_maybe(out))
-		return shim_unsupported("sendfile", shim_fd_maybe(in) ? in : out, EINVAL);
-	return REAL(sendfile)(out, in, off, n);
-}
-
-ssize_t sendfile64(int out, int in, off64_t *off, size_t n)
-{
-	if (shim_fd_maybe(in) || shim_fd_maybe(out))
-		return shim_unsupported("sendfile64", shim_fd_maybe(in) ? in : out, EINVAL);
-	return REAL(sendfile64)(out, in, off, n);
-}
-
-ssize_t splice(int in, off64_t *inoff, int out, off64_t *outoff, size_t len, unsigned flags)
-{
-	if (shim_fd_maybe(in) || shim_fd_maybe(out))
-		return shim_unsupported("splice", shim_fd_maybe(in) ? in : out, EINVAL);
-	return REAL(splice)(in, inoff, out, outoff, len, flags);
-}
-
-/* Mapping a DAFS file would map the placeholder: refuse as a file system
- * without mmap does. */
-void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
-{
-	if (!(flags & MAP_ANONYMOUS) && shim_fd_maybe(fd)) {
-		shim_unsupported("mmap", fd, ENODEV);
-		return MAP_FAILED;
-	}
-	return REAL(mmap)(addr, len, prot, flags, fd, off);
-}
-
-void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off64_t off)
-{
-	if (!(flags & MAP_ANONYMOUS) && shim_fd_maybe(fd)) {
-		shim_unsupported("mmap64", fd, ENODEV);
-		return MAP_FAILED;
-	}
-	return REAL(mmap64)(addr, len, prot, flags, fd, off);
-}
+/* copy_file_range, sendfile and splice: wrap_copy.c; mmap: wrap_mmap.c. */
 
 int fallocate(int fd, int mode, off_t off, off_t len)
 {

@@ -96,7 +96,11 @@ static FILE **std_var(int fd)
 
 void shim_std_flush(int fd)
 {
-	if (fd >= 0 && fd <= 2 && std_ours[fd])
+	/* Only output is flushed: fflush on a stream that has been reading
+	 * seeks the descriptor back to the stream's logical position, and the
+	 * offset is shared, so a child closing stdin (xargs before exec) would
+	 * rewind its parent's input. */
+	if (fd >= 0 && fd <= 2 && std_ours[fd] && __fwriting(std_ours[fd]))
 		fflush(std_ours[fd]);
 }
 
@@ -194,4 +198,69 @@ FILE *fdopen(int fd, const char *mode)
 		return NULL;
 	}
 	return stream_on(fd, mode);
+}
+
+/* freopen and freopen64 (db_load -f reopens stdin on its input file). A
+ * DAFS path on a standard stream: the new file is dup2'ed onto the stream's
+ * descriptor, which points the stream variable at a cookie stream on it
+ * (shim_std_sync), and that stream is returned. A DAFS path on any other
+ * stream: the old stream is closed and a new cookie stream returned (libc's
+ * own FILE cannot read a DAFS descriptor). Everything else is libc's. */
+static FILE *reopen_stream(const char *path, const char *mode, FILE *fp,
+			   FILE *(*libc_reopen)(const char *, const char *, FILE *))
+{
+	char dp[PATH_MAX];
+	int r = path ? shim_route(AT_FDCWD, path, dp) : 0, flags, fd, std = -1;
+	FILE *nfp;
+
+	if (r == 0) {
+		nfp = libc_reopen(path, mode, fp);
+		if (nfp && path)
+			shim_fd_forget(fileno(nfp));
+		return nfp;
+	}
+	if (r < 0) {
+		errno = -r;
+		return NULL;
+	}
+	if ((flags = mode_flags(mode)) < 0) {
+		errno = EINVAL;
+		return NULL;
+	}
+	for (int i = 0; i < 3; i++)
+		if (fp == *std_var(i) || fp == std_orig[i])
+			std = i;
+	fflush(fp);
+	fd = shim_open_dafs(dp, flags, 0666);
+	if (fd < 0) {
+		errno = -fd;
+		return NULL;
+	}
+	if (std >= 0) {
+		if (dup2(fd, std) < 0) {
+			int e = errno;
+			close(fd);
+			errno = e;
+			return NULL;
+		}
+		close(fd);
+		return *std_var(std);
+	}
+	fclose(fp);
+	if (!(nfp = stream_on(fd, mode))) {
+		int e = errno;
+		close(fd);
+		errno = e;
+	}
+	return nfp;
+}
+
+FILE *freopen(const char *path, const char *mode, FILE *fp)
+{
+	return reopen_stream(path, mode, fp, REAL(freopen));
+}
+
+FILE *freopen64(const char *path, const char *mode, FILE *fp)
+{
+	return reopen_stream(path, mode, fp, REAL(freopen64));
 }
