@@ -13,12 +13,9 @@ load helpers
 load shim_helpers
 
 setup() {
-  LOCAL=$BATS_TEST_TMPDIR/local
   SCRATCH=$BATS_TEST_TMPDIR/scratch    # kernel files for the mixed requests
-  mkdir -p "$LOCAL" "$SCRATCH"
-  head -c 100000 /dev/urandom >"$BATS_TEST_TMPDIR/random.bin"
-  start_server shm
-  make_fixture
+  mkdir -p "$SCRATCH"
+  shim_fixture_setup 100000
   export SCRATCH
 }
 

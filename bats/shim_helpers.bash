@@ -65,3 +65,13 @@ same_trees() {
   run diff -r "$LOCAL" "$EXPORT"
   assert_success
 }
+
+# The usual setup of a shim suite: a local directory, RANDOM_BYTES of random
+# data for the fixture, a server on shm, and the fixture on both sides.
+shim_fixture_setup() {   # shim_fixture_setup RANDOM_BYTES
+  LOCAL=$BATS_TEST_TMPDIR/local
+  mkdir -p "$LOCAL"
+  head -c "$1" /dev/urandom >"$BATS_TEST_TMPDIR/random.bin"
+  start_server shm
+  make_fixture
+}

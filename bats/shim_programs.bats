@@ -19,11 +19,7 @@ load helpers
 load shim_helpers
 
 setup() {
-  LOCAL=$BATS_TEST_TMPDIR/local
-  mkdir -p "$LOCAL"
-  head -c 3000000 /dev/urandom >"$BATS_TEST_TMPDIR/random.bin"
-  start_server shm
-  make_fixture
+  shim_fixture_setup 3000000
 }
 
 @test "programs: mv, find, grep -r" {

@@ -24,20 +24,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "demo_check.h"
+
 #define BLK 65536
 #define NBLK 4
 
-static int failures;
-
-#define CHECK(cond, ...)                                        \
-	do {                                                    \
-		if (!(cond)) {                                  \
-			printf("FAIL line %d: ", __LINE__);     \
-			printf(__VA_ARGS__);                    \
-			printf("\n");                           \
-			failures++;                             \
-		}                                               \
-	} while (0)
 
 static unsigned char pattern(off_t off)
 {
