@@ -54,6 +54,19 @@ struct dafs_req *req_new(struct dafs_session *s, struct dafs_cg *cg, void *user,
 	return req;
 }
 
+struct dafs_req *req_new_internal(struct dafs_session *s, req_finish_fn finish)
+{
+	struct dafs_req *req = calloc(1, sizeof(*req));
+
+	if (!req)
+		return NULL;
+	req->s = s;
+	req->internal = true;
+	req->finish = finish;
+	req->slot = -1;
+	return req;
+}
+
 static void bounce_put(struct dafs_req *req)
 {
 	for (unsigned i = 0; i < req->nbounce; i++)
@@ -91,6 +104,8 @@ static void req_complete(struct dafs_req *req, ssize_t result)
 			cg->done_head = req;
 		cg->done_tail = req;
 	}
+	if (req->internal)
+		req_free(req);
 }
 
 static void fail_all(struct dafs_session *s, int err)
@@ -304,6 +319,7 @@ static int send_frame(struct dafs_session *s, struct msgbuf *m, size_t len)
 	}
 	if (rc == 0) {
 		set_send_busy(s, m, true);
+		m->sends++;
 		m->len = len;
 		s->last_tx_ms = client_now_ms();
 	}
@@ -316,6 +332,13 @@ static int submit_locked(struct dafs_req *req, struct dafs_request *rq)
 	struct msgbuf *m;
 	int slot, len, rc;
 
+	if (s->dead)
+		return s->dead;
+	/* Writes that returned before their reply may be run by the server in
+	 * any order with what follows: everything else waits them out, so a
+	 * read, a stat or a close sees them. */
+	while (!req->pipelined && !req->noslot && s->writes_inflight && !s->dead)
+		client_progress(s, 10);
 	if (s->dead)
 		return s->dead;
 	if (req->noslot) {
@@ -354,6 +377,15 @@ static int submit_locked(struct dafs_req *req, struct dafs_request *rq)
 	if (req->cg)
 		req->cg->outstanding++;
 	return 0;
+}
+
+int req_submit_locked(struct dafs_req *req, struct dafs_request *rq)
+{
+	int rc = submit_locked(req, rq);
+
+	if (rc)
+		req_free(req);
+	return rc;
 }
 
 int req_submit(struct dafs_req *req, struct dafs_request *rq)
@@ -568,7 +600,7 @@ int dafs_cg_wait_any(struct dafs_cg *cg, int timeout_ms, struct dafs_event *ev)
 
 /* Tells the server that it may (or may no longer) transfer to and from a
  * registered region: it refuses segments outside the regions it was told. */
-static int region_op(struct dafs_session *s, uint16_t opcode, const struct dafs_mr *mr)
+int client_region_op(struct dafs_session *s, uint16_t opcode, const struct dafs_mr *mr)
 {
 	struct dafs_op op = { .opcode = opcode,
 			      .a.region = { mr->remote_base, mr->len, mr->key } };
@@ -592,7 +624,7 @@ int dafs_mem_register(struct dafs_session *s, void *buf, size_t len, struct dafs
 				DAFS_MR_LOCAL | DAFS_MR_REMOTE_READ | DAFS_MR_REMOTE_WRITE, &m->mr);
 	pthread_mutex_unlock(&s->lock);
 	if (rc == 0) {
-		rc = region_op(s, DAFS_OP_REGISTER, &m->mr);
+		rc = client_region_op(s, DAFS_OP_REGISTER, &m->mr);
 		if (rc)
 			dafs_fabric_mr_dereg(&m->mr);
 	}
@@ -625,7 +657,7 @@ int dafs_mem_deregister(struct dafs_mem *m)
 	/* The server forgets the region before the memory stops being
 	 * registered; a dead server has forgotten it already. */
 	if (!s->dead && !s->closing)
-		region_op(s, DAFS_OP_UNREGISTER, &m->mr);
+		client_region_op(s, DAFS_OP_UNREGISTER, &m->mr);
 	pthread_mutex_lock(&s->lock);
 	rc = dafs_fabric_mr_dereg(&m->mr);
 	pthread_mutex_unlock(&s->lock);
@@ -874,6 +906,7 @@ static void session_free(struct dafs_session *s)
 		dafs_fabric_mr_dereg(&s->msg_mr);
 	if (s->bounce_mr.mr)
 		dafs_fabric_mr_dereg(&s->bounce_mr);
+	cache_teardown(s);
 	if (s->msg_region)
 		munmap(s->msg_region, (s->nrecvs + nsends) * (size_t)DAFS_MSG_MAX);
 	if (s->bounce)
@@ -985,9 +1018,14 @@ int dafs_session_open(const char *url, const struct dafs_session_opts *opts,
 	free(granted);
 	free(rq);
 	rq = NULL;
-	rc = region_op(s, DAFS_OP_REGISTER, &s->bounce_mr);
+	rc = client_region_op(s, DAFS_OP_REGISTER, &s->bounce_mr);
 	if (rc)
 		goto fail;
+	cache_setup(s, opts ? opts->cache_size : 0);
+	if (cache_region(s) && client_region_op(s, DAFS_OP_REGISTER, cache_region(s)) != 0) {
+		fprintf(stderr, "libdafs: no page cache: the server refused its region\n");
+		cache_teardown(s);
+	}
 	if (pthread_create(&s->lease_thread, NULL, lease_main, s) == 0)
 		s->lease_running = true;
 	*out = s;

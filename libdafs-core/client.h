@@ -23,7 +23,10 @@ struct msgbuf {
 	void *buf;
 	size_t len;                    /* of the frame last sent from it */
 	bool busy;                     /* posted to the fabric */
+	uint64_t sends;                /* frames sent from it so far */
 };
+
+struct cache;
 
 struct dafs_mem {
 	struct dafs_session *s;
@@ -72,6 +75,9 @@ struct dafs_session {
 	pthread_t lease_thread;
 	pthread_cond_t lease_cond;
 	bool lease_running, closing;
+
+	struct cache *cache;           /* the page cache, or NULL (cache.c) */
+	unsigned writes_inflight;      /* pipelined writes not yet answered */
 };
 
 struct dafs_cg {
@@ -90,6 +96,8 @@ struct dafs_req {
 	struct dafs_cg *cg;
 	void *user;
 	bool standalone;               /* to be reaped by dafs_req_wait */
+	bool internal;                 /* the library's own: freed when complete */
+	bool pipelined;                /* a write that returned before its reply */
 	bool done;
 	bool noslot;
 	int slot;
@@ -115,6 +123,8 @@ struct dafs_req {
 	uint64_t bounce_items;         /* batch: items that use bounce chunks */
 	struct dafs_file *file;
 	void *boot_out;                /* CONNECT/SESSION_OPEN: copy of the result */
+	struct cache_fill *fill;       /* cache pages this read fills */
+	int deferred_err;              /* close/fsync: an earlier write's error */
 };
 
 struct dafs_file {
@@ -123,6 +133,21 @@ struct dafs_file {
 	int flags;                     /* O_* as opened */
 	uint64_t lock_owners[8];       /* owners that took locks here, released at close */
 	unsigned nlock_owners;
+
+	struct cache_file *cf;         /* what the cache knows of the file, or NULL */
+	off_t ra_next;                 /* where a sequential read would start */
+	off_t ra_end;                  /* read-ahead issued up to here */
+	size_t ra_window;              /* 0: no sequential run */
+	int advice;                    /* POSIX_FADV_* last given */
+
+	/* Pipelined writes (file.c): the first error of one that failed after
+	 * write returned, reported by the next write, fsync or close; and the
+	 * span of the ones in flight, which a write overlapping it waits out
+	 * (the server may run requests in any order). */
+	int write_err;
+	unsigned writes_inflight;
+	unsigned fills_inflight;       /* cache fills of this file not answered */
+	off_t inflight_lo, inflight_hi;
 };
 
 struct dafs_dir {
@@ -148,6 +173,8 @@ void req_free(struct dafs_req *req);
 /* Sends the last frame of `slot` again, unchanged, for `req`: what a client
  * does after losing a reply. The server must answer from its reply cache. */
 int client_resend_slot(struct dafs_req *req, int slot);
+/* REGISTER or UNREGISTER a region with the server, synchronously. */
+int client_region_op(struct dafs_session *s, uint16_t opcode, const struct dafs_mr *mr);
 /* Sends arbitrary bytes to the server, expecting nothing (tests of hostile input). */
 int client_send_raw(struct dafs_session *s, const void *frame, size_t len);
 /* Reads completions; blocks up to timeout_ms when none. Session locked. */
@@ -185,6 +212,41 @@ ssize_t client_finish_attr(struct dafs_req *req, struct dafs_reply *rep);
 	int sync_rc_ = async_fn(__VA_ARGS__, NULL, NULL, &sync_req_);         \
 	sync_rc_ ? (ssize_t)sync_rc_ : dafs_req_wait(sync_req_, -1);          \
 })
+
+/* Submits with the session locked (the lock may be dropped and retaken
+ * while waiting for a slot). */
+int req_submit_locked(struct dafs_req *req, struct dafs_request *rq);
+/* A request of the library itself: no group, nobody waits, freed when it
+ * completes. */
+struct dafs_req *req_new_internal(struct dafs_session *s, req_finish_fn finish);
+
+/* cache.c: the page cache. Every call with the session locked. */
+struct dafs_attr;
+/* Sets up the region at session start: `want` bytes, 0 for DAFS_CACHE_SIZE
+ * or the default, negative for none; no cache when that fails. */
+void cache_setup(struct dafs_session *s, long long want);
+/* The region to announce to the server (NULL: no cache). */
+const struct dafs_mr *cache_region(const struct dafs_session *s);
+void cache_teardown(struct dafs_session *s);
+/* An open: links f to the file's cache entry, dropping its pages when the
+ * server's attributes say the file changed since they were read. */
+void cache_open(struct dafs_file *f, const struct dafs_attr *a);
+void cache_close(struct dafs_file *f);
+/* Whether reads of f go through the cache (not O_DIRECT, cache on). */
+bool cache_enabled(const struct dafs_file *f);
+/* A read through the cache: hits copied, misses filled by the server into
+ * cache pages, read-ahead started for sequential runs. Returns the byte
+ * count, or a negative errno; -ENOBUFS: the cache cannot take this read
+ * (the caller reads directly). */
+ssize_t cache_read(struct dafs_file *f, void *buf, size_t len, off_t off);
+/* A write of f is on its way: cached pages take the new bytes. */
+void cache_write(struct dafs_file *f, const void *buf, size_t len, off_t off);
+/* Forgets every cached page of f's file (a failed write, a truncation). */
+void cache_invalidate(struct dafs_file *f);
+/* The same for the file the attributes describe (truncate by name). */
+void cache_invalidate_attr(struct dafs_session *s, const struct dafs_attr *a);
+/* posix_fadvise as client behaviour. */
+void cache_advise(struct dafs_file *f, off_t off, off_t len, int advice);
 
 /* file.c, names.c */
 int client_times(struct dafs_args_setattr *a, const struct timespec times[2]);

@@ -39,6 +39,9 @@ struct dafs_session_opts {
 	unsigned credits;       /* requests in flight wanted; 0: default (32) */
 	int timeout_ms;         /* silence after which the server is declared dead;
 				   0: DAFS_TIMEOUT_MS from the environment, else 5000 */
+	long long cache_size;   /* bytes of page cache; 0: DAFS_CACHE_SIZE from the
+				   environment ("64M", "1G", "0" for none), else the
+				   default (see dafs_cache_stats); negative: none */
 };
 
 /* url: shm://NAME, tcp://HOST:PORT or verbs://HOST:PORT. opts may be NULL. */
@@ -90,7 +93,17 @@ int dafs_open(struct dafs_session *s, const char *path, int flags, mode_t mode,
 	      struct dafs_file **out);
 int dafs_close(struct dafs_file *f);
 ssize_t dafs_pread(struct dafs_file *f, void *buf, size_t len, off_t off);
+/* Returns once the data has left the process (a killed caller loses
+ * nothing it returned for) when len <= 256 KiB and the file is not O_APPEND,
+ * O_SYNC, O_DSYNC or O_DIRECT; else when the server has written it. An
+ * error the server reports later comes back from the next dafs_pwrite,
+ * dafs_fsync or dafs_close of the file. Reads, stats and every other
+ * request of the session wait for such writes first. */
 ssize_t dafs_pwrite(struct dafs_file *f, const void *buf, size_t len, off_t off);
+/* Waits until the server has answered every write of the session that
+ * returned early (before fork or exec, so that the next program sees them).
+ * Their errors stay with their files. */
+int dafs_session_sync(struct dafs_session *s);
 /* O_APPEND files: writes go to the end whatever `off` says; dafs_append also
  * tells where the data landed. */
 ssize_t dafs_append(struct dafs_file *f, const void *buf, size_t len, off_t *where);
@@ -230,6 +243,30 @@ void dafs_rewinddir(struct dafs_dir *d);
 void dafs_seekdir(struct dafs_dir *d, off_t cookie);
 off_t dafs_telldir(struct dafs_dir *d);
 int dafs_closedir(struct dafs_dir *d);
+
+/* ---- The page cache ------------------------------------------------------
+ *
+ * dafs_pread goes through a per-session page cache: one region registered
+ * with the fabric at session start, so a miss is one server RDMA write into
+ * it. Pages are 4 KiB; random reads fetch what they ask for, sequential runs
+ * start read-ahead. A page read once waits on probation and leaves first; a
+ * page read again is protected, so a scan or random reads never re-read do
+ * not push out what is re-read. O_DIRECT files bypass it. At open, pages of
+ * a file the server says changed (its change attribute and size) are
+ * dropped: close-to-open consistency. Writes go to the server and update
+ * cached pages on the way. */
+struct dafs_cache_stats {
+	uint64_t size;          /* bytes of cache memory (0: no cache) */
+	uint64_t hits;          /* pages a read found in the cache */
+	uint64_t misses;        /* pages a read had to fetch */
+	uint64_t fetched_bytes; /* bytes the server put in the cache for misses */
+	uint64_t readahead_bytes;       /* bytes fetched ahead of sequential reads */
+	uint64_t readahead_used_bytes;  /* of those, bytes of pages read since */
+	uint64_t evictions;     /* pages reused for other data */
+	uint64_t invalidations; /* times a file's pages were all dropped */
+	uint64_t protected_pages;       /* pages now in the re-read segment */
+};
+int dafs_cache_stats(struct dafs_session *s, struct dafs_cache_stats *out);
 
 /* A readable message for a negative return value (strerror of -rc). */
 const char *dafs_strerror(int rc);

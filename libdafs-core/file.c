@@ -68,6 +68,7 @@ static ssize_t finish_open(struct dafs_req *req, struct dafs_reply *rep)
 	f->s = req->s;
 	f->fh = rep->res[0].r.handle.fh;
 	f->flags = (int)req->out_len;
+	cache_open(f, &rep->res[0].r.handle.attr);
 	*req->out.file = f;
 	return 0;
 }
@@ -98,25 +99,54 @@ int dafs_open(struct dafs_session *s, const char *path, int flags, mode_t mode,
 	return (int)CLIENT_SYNC(dafs_open_async, s, path, flags, mode, out);
 }
 
+/* The error of a write that failed after it returned, once. */
+static int take_write_err(struct dafs_file *f)
+{
+	int err = f->write_err;
+
+	f->write_err = 0;
+	return err;
+}
+
 static ssize_t finish_close(struct dafs_req *req, struct dafs_reply *rep)
 {
 	ssize_t rc = client_finish_status(req, rep);
 
+	if (rc == 0)
+		rc = take_write_err(req->file);
+	cache_close(req->file);
 	free(req->file);
 	return rc;
+}
+
+/* Close and free f without the server (it could not be asked). */
+static void file_forget(struct dafs_file *f)
+{
+	pthread_mutex_lock(&f->s->lock);
+	cache_close(f);
+	pthread_mutex_unlock(&f->s->lock);
+	free(f);
 }
 
 /* Like close(2), the file is gone afterwards whatever the outcome. */
 int dafs_close_async(struct dafs_file *f, struct dafs_cg *cg, void *user,
 		     struct dafs_req **req_out)
 {
-	struct dafs_request *rq = request_alloc();
-	struct dafs_req *req = rq ? req_new(f->s, cg, user, req_out, finish_close) : NULL;
+	struct dafs_session *s = f->s;
+	struct dafs_request *rq;
+	struct dafs_req *req;
 	unsigned n = 0;
 
+	/* Requests in flight point at f: its writes and cache fills end first. */
+	pthread_mutex_lock(&s->lock);
+	while ((f->writes_inflight || f->fills_inflight) && !s->dead)
+		client_progress(s, 10);
+	pthread_mutex_unlock(&s->lock);
+	rq = request_alloc();
+	req = rq ? req_new(s, cg, user, req_out, finish_close) : NULL;
 	if (!req) {
 		free(rq);
-		free(f);
+		file_forget(f);
 		return rq ? -EINVAL : -ENOMEM;
 	}
 	req->file = f;
@@ -134,7 +164,7 @@ int dafs_close_async(struct dafs_file *f, struct dafs_cg *cg, void *user,
 	int rc = req_submit(req, rq);
 	free(rq);
 	if (rc)
-		free(f);
+		file_forget(f);
 	return rc;
 }
 
@@ -190,6 +220,10 @@ static int fill_io(struct dafs_req *req, struct dafs_op *op, struct dafs_file *f
 	op->opcode = write ? DAFS_OP_WRITE : DAFS_OP_READ;
 	op->a.io = (struct dafs_args_io){ .fh = f->fh, .offset = (uint64_t)off,
 					  .len = (uint32_t)len };
+	if (write && (f->flags & O_APPEND))
+		cache_invalidate(f);   /* where the data lands is the server's choice */
+	else if (write)
+		cache_write(f, buf, len, off);
 	if (len <= req->s->inline_max) {
 		op->a.io.data = write ? buf : NULL;
 		req->user_buf = buf;
@@ -273,12 +307,137 @@ static ssize_t io_sync(struct dafs_file *f, void *buf, size_t len, off_t off, bo
 
 ssize_t dafs_pread(struct dafs_file *f, void *buf, size_t len, off_t off)
 {
+	if (off < 0)
+		return -EINVAL;
+	if (cache_enabled(f)) {
+		ssize_t got;
+		pthread_mutex_lock(&f->s->lock);
+		got = cache_read(f, buf, len, off);
+		pthread_mutex_unlock(&f->s->lock);
+		if (got != -ENOBUFS)
+			return got;
+	}
 	return io_sync(f, buf, len, off, false, NULL);
+}
+
+/* ---- Pipelined writes ------------------------------------------------------
+ *
+ * A write of up to PIPELINE_MAX bytes returns as soon as its data has left
+ * the process (the inline send completed: it is in the server's receive
+ * queue or the kernel's socket buffer), so a killed writer loses nothing
+ * that write returned for, and many writes are in flight at once, up to the
+ * session's credits. What the server answers later is kept: the first error
+ * comes back from the next write, fsync or close of the file. Larger writes,
+ * and O_APPEND, O_SYNC, O_DSYNC and O_DIRECT files, wait for the reply. */
+
+#define PIPELINE_MAX (256u << 10)
+
+static ssize_t finish_pipelined(struct dafs_req *req, struct dafs_reply *rep)
+{
+	struct dafs_file *f = req->file;
+	ssize_t rc = finish_write(req, rep);
+
+	if (rc >= 0 && (size_t)rc != req->out_len)
+		rc = -EIO;
+	if (rc < 0) {
+		if (!f->write_err)
+			f->write_err = (int)rc;
+		cache_invalidate(f);    /* the cache holds what the server refused */
+	}
+	f->writes_inflight--;
+	req->s->writes_inflight--;
+	return rc;
+}
+
+/* Sends one inline WRITE and waits until the data has left. Session locked. */
+static int send_write(struct dafs_file *f, const char *buf, size_t len, off_t off)
+{
+	struct dafs_session *s = f->s;
+	struct dafs_request *rq = request_alloc();
+	struct dafs_req *req = rq ? req_new_internal(s, finish_pipelined) : NULL;
+	struct msgbuf *m;
+	uint64_t sent;
+	int rc;
+
+	if (!req) {
+		free(rq);
+		return -ENOMEM;
+	}
+	req->pipelined = true;
+	req->file = f;
+	req->out_len = len;
+	/* The server may run requests in any order: an overlapping write
+	 * still in flight could land after this one. */
+	while (f->writes_inflight && off < f->inflight_hi && off + (off_t)len > f->inflight_lo &&
+	       !s->dead)
+		client_progress(s, 10);
+	rq->nops = 1;
+	rq->ops[0].opcode = DAFS_OP_WRITE;
+	rq->ops[0].a.io = (struct dafs_args_io){ .fh = f->fh, .offset = (uint64_t)off,
+						 .len = (uint32_t)len, .data = buf };
+	cache_write(f, buf, len, off);
+	rc = req_submit_locked(req, rq);
+	free(rq);
+	if (rc)
+		return rc;
+	if (f->writes_inflight++ == 0) {
+		f->inflight_lo = off;
+		f->inflight_hi = off + (off_t)len;
+	} else {
+		f->inflight_lo = off < f->inflight_lo ? off : f->inflight_lo;
+		f->inflight_hi = off + (off_t)len > f->inflight_hi ? off + (off_t)len : f->inflight_hi;
+	}
+	s->writes_inflight++;
+	m = &s->sends[req->slot];
+	sent = m->sends;
+	while (m->busy && m->sends == sent && !s->dead)
+		client_progress(s, 10);
+	return m->busy && m->sends == sent ? s->dead : 0;
+}
+
+static ssize_t write_pipelined(struct dafs_file *f, const void *buf, size_t len, off_t off)
+{
+	struct dafs_session *s = f->s;
+	size_t done = 0;
+	int rc;
+
+	pthread_mutex_lock(&s->lock);
+	rc = take_write_err(f);
+	while (!rc && done < len) {
+		size_t n = len - done < s->inline_max ? len - done : s->inline_max;
+		rc = send_write(f, (const char *)buf + done, n, off + (off_t)done);
+		if (!rc)
+			done += n;
+	}
+	pthread_mutex_unlock(&s->lock);
+	return done ? (ssize_t)done : rc;
 }
 
 ssize_t dafs_pwrite(struct dafs_file *f, const void *buf, size_t len, off_t off)
 {
-	return io_sync(f, (void *)buf, len, off, true, NULL);
+	int err;
+
+	if (off < 0)
+		return -EINVAL;
+	if ((uint64_t)off > (uint64_t)INT64_MAX - len)
+		return -EFBIG;
+	if ((f->flags & O_ACCMODE) == O_RDONLY)
+		return -EBADF;
+	if (len && len <= PIPELINE_MAX && !(f->flags & (O_APPEND | O_DIRECT | O_SYNC | O_DSYNC)))
+		return write_pipelined(f, buf, len, off);
+	pthread_mutex_lock(&f->s->lock);
+	err = take_write_err(f);
+	pthread_mutex_unlock(&f->s->lock);
+	return err ? err : io_sync(f, (void *)buf, len, off, true, NULL);
+}
+
+int dafs_session_sync(struct dafs_session *s)
+{
+	pthread_mutex_lock(&s->lock);
+	while (s->writes_inflight && !s->dead)
+		client_progress(s, 10);
+	pthread_mutex_unlock(&s->lock);
+	return s->dead;
 }
 
 ssize_t dafs_append(struct dafs_file *f, const void *buf, size_t len, off_t *where)
@@ -293,13 +452,23 @@ ssize_t dafs_append(struct dafs_file *f, const void *buf, size_t len, off_t *whe
 
 /* ---- Other operations on an open file ------------------------------------ */
 
+/* fsync reports a pipelined write's failure even when the commit worked:
+ * the data it was asked to make durable is not all there. */
+static ssize_t finish_commit(struct dafs_req *req, struct dafs_reply *rep)
+{
+	ssize_t rc = client_finish_status(req, rep);
+	int err = take_write_err(req->out.locked_file);
+
+	return err ? err : rc;
+}
+
 int dafs_fsync_async(struct dafs_file *f, int datasync,
 		     struct dafs_cg *cg, void *user, struct dafs_req **req_out)
 {
 	struct dafs_op op = { .opcode = DAFS_OP_COMMIT, .a.commit = {
 		.fh = f->fh, .flags = datasync ? DAFS_COMMIT_DATASYNC : 0 } };
 
-	return client_submit_one(f->s, &op, client_finish_status, NULL, 0, cg, user, req_out);
+	return client_submit_one(f->s, &op, finish_commit, f, 0, cg, user, req_out);
 }
 
 int dafs_fsync(struct dafs_file *f, int datasync)
@@ -339,6 +508,9 @@ int dafs_ftruncate_async(struct dafs_file *f, off_t size,
 
 	if (size < 0)
 		return -EINVAL;
+	pthread_mutex_lock(&f->s->lock);
+	cache_invalidate(f);
+	pthread_mutex_unlock(&f->s->lock);
 	return fsetattr_async(f, &a, cg, user, req_out);
 }
 
@@ -459,6 +631,9 @@ int dafs_fadvise_async(struct dafs_file *f, off_t off, off_t len, int advice,
 		return -EINVAL;
 	else
 		op.a.hint = (struct dafs_args_hint){ f->fh, (uint64_t)off, (uint64_t)len, map[advice] };
+	pthread_mutex_lock(&f->s->lock);
+	cache_advise(f, off, len, advice);
+	pthread_mutex_unlock(&f->s->lock);
 	return client_submit_one(f->s, &op, client_finish_status, NULL, 0, cg, user, req_out);
 }
 
@@ -575,6 +750,7 @@ static ssize_t finish_open_read(struct dafs_req *req, struct dafs_reply *rep)
 	f->s = req->s;
 	f->fh = rep->res[1].r.handle.fh;
 	f->flags = O_RDONLY;
+	cache_open(f, &rep->res[1].r.handle.attr);
 	*req->out.file = f;
 	return finish_read(req, rep);
 }

@@ -30,6 +30,16 @@ int dafs_stat(struct dafs_session *s, const char *path, struct stat *st, int fla
 	return (int)CLIENT_SYNC(dafs_stat_async, s, path, st, flags);
 }
 
+/* A truncation by name drops what the cache holds of the file. */
+static ssize_t finish_path_setattr(struct dafs_req *req, struct dafs_reply *rep)
+{
+	ssize_t rc = client_finish_attr(req, rep);
+
+	if (rc == 0 && (req->out_len & DAFS_SET_SIZE))
+		cache_invalidate_attr(req->s, &rep->res[0].r.attr.attr);
+	return rc;
+}
+
 static int setattr_path_async(struct dafs_session *s, const char *path,
 			      struct dafs_args_setattr *a, struct dafs_cg *cg, void *user,
 			      struct dafs_req **req_out)
@@ -39,7 +49,7 @@ static int setattr_path_async(struct dafs_session *s, const char *path,
 	a->fh = DAFS_FH_ROOT;
 	a->path = path[0] ? path : "/";
 	op.a.setattr = *a;
-	return client_submit_one(s, &op, client_finish_attr, NULL, 0, cg, user, req_out);
+	return client_submit_one(s, &op, finish_path_setattr, NULL, a->mask, cg, user, req_out);
 }
 
 int dafs_truncate_async(struct dafs_session *s, const char *path, off_t size,

@@ -5,6 +5,7 @@
 #define DAFS_SERVER_FIXTURE_H
 
 #include <limits.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,13 +21,13 @@ struct server_fixture {
 	char url[64];
 };
 
-static inline int fixture_start(struct server_fixture *fx, const char *name)
+/* Starts the server on fx->export_dir, which exists. */
+static inline int fixture_spawn(struct server_fixture *fx, const char *name)
 {
 	char exe[PATH_MAX], server[PATH_MAX + 32];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 
-	snprintf(fx->export_dir, sizeof(fx->export_dir), "/tmp/dafs-%s-XXXXXX", name);
-	if (n < 0 || !mkdtemp(fx->export_dir))
+	if (n < 0)
 		return -1;
 	exe[n] = '\0';
 	*strrchr(exe, '/') = '\0';
@@ -38,6 +39,15 @@ static inline int fixture_start(struct server_fixture *fx, const char *name)
 		_exit(127);
 	}
 	return fx->pid > 0 ? 0 : -1;
+}
+
+/* Makes a fresh export directory and starts the server on it. */
+static inline int fixture_start(struct server_fixture *fx, const char *name)
+{
+	snprintf(fx->export_dir, sizeof(fx->export_dir), "/tmp/dafs-%s-XXXXXX", name);
+	if (!mkdtemp(fx->export_dir))
+		return -1;
+	return fixture_spawn(fx, name);
 }
 
 /* Opens a session, retrying while the server creates its endpoint. */
