@@ -67,6 +67,8 @@ void shim_dfile_put(struct dfile *d)
 		return;
 	/* A handle of an older generation belongs to a session this process
 	 * does not own (the parent's, or one closed at exit). */
+	if (d->dir)
+		shim_dirstate_free(d);
 	if (d->f && d->gen == atomic_load(&shim_generation))
 		core.dafs_close(d->f);
 	munmap(d->ph, SHIM_PH_SIZE);
@@ -84,6 +86,10 @@ static void set_slot(int fd, struct dfile *d)
 	s = slot(fd, d != NULL);
 	if (s)
 		old = atomic_exchange(s, d);
+	if (s && d)
+		atomic_fetch_add(&d->nfds, 1);
+	if (old)
+		atomic_fetch_sub(&old->nfds, 1);
 	pthread_mutex_unlock(&table_lock);
 	if (old)
 		shim_dfile_put(old);
