@@ -3,7 +3,8 @@
  * Every open DAFS file is a real kernel descriptor: a memfd placeholder, so
  * that calls the shim does not wrap fail on it instead of reaching another
  * file, and dup/close/exec behave. The table maps descriptor -> dfile (one
- * per open file description, shared by dup'ed descriptors). Its first level
+ * per open file description, shared by dup'ed descriptors, which counts its
+ * descriptors apart from its other references). Its first level
  * is static and its chunks are allocated on first use, so a program that
  * opens nothing under the prefix allocates nothing, and a lookup for a
  * non-DAFS descriptor is two loads.

@@ -1,9 +1,14 @@
-/* wrap_io.c — opening, closing, reading and writing DAFS descriptors.
+/* wrap_io.c — opening, closing, reading and writing DAFS descriptors: the
+ * read/write/pread/vector families (preadv2/pwritev2 flags included),
+ * fsync, sync_file_range, fallocate and posix_fallocate, fcntl with its
+ * process and OFD locks, flock, and the calls a DAFS descriptor refuses.
  *
  * Each wrapper routes and nothing more: a descriptor in the DAFS table (or a
  * path under the prefix) goes to libdafs-core, anything else to libc. The
  * file offset lives in the placeholder (fdtable.c), so reads and writes
  * through dup'ed descriptors and forked children move one shared offset.
+ * Closing the last descriptor of a description writes back its shared
+ * mappings (wrap_mmap.c); freeing the description releases its OFD locks.
  */
 #include <stdarg.h>
 #include <stdbool.h>
