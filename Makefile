@@ -31,7 +31,7 @@ SERVER_OBJ  := $(SERVER_SRC:%.c=$(B)/%.o)
 SERVER_LIB_OBJ := $(filter-out $(B)/server/main.o,$(SERVER_OBJ))
 CORE_TESTS  := $(patsubst libdafs-core/tests/%.c,$(B)/tests/core_%,$(wildcard libdafs-core/tests/test_*.c))
 SERVER_TESTS := $(patsubst server/tests/%.c,$(B)/tests/server_%,$(wildcard server/tests/test_*.c))
-TOOLS       := $(B)/dafs $(B)/dafs-locktest
+TOOLS       := $(B)/dafs $(B)/dafs-locktest $(B)/preadloop
 SHIM_SRC    := $(wildcard shim/*.c)
 SHIM_OBJ    := $(SHIM_SRC:%.c=$(B)/%.o)
 SHIM        := $(if $(SHIM_SRC),$(B)/libdafsshim.so)
@@ -69,6 +69,10 @@ $(B)/libdafsshim.so: $(SHIM_OBJ)
 
 $(B)/dafs-locktest: $(B)/tools/dafs-locktest.o $(B)/libdafs-core.so
 	$(CC) $(LDFLAGS_ALL) -o $@ $< -L$(B) -l:libdafs-core.so -Wl,-rpath,'$$ORIGIN' $(CORE_LIBS)
+
+# The shim overhead benchmark's local pread loop links nothing of ours.
+$(B)/preadloop: $(B)/tools/preadloop.o
+	$(CC) $(LDFLAGS_ALL) -o $@ $<
 
 $(B)/tests/core_%: libdafs-core/tests/%.c $(CORE_OBJ)
 	@mkdir -p $(dir $@)

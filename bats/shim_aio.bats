@@ -68,9 +68,7 @@ fio_on_dafs() {
   command -v fio >/dev/null || fail "fio is missing: scripts/install-deps installs it"
   local job=(--name=aio --filename=fio-$engine.dat --rw=randwrite --bs=4k --size=4m
              --verify=crc32c --verify_fatal=1 --verify_state_save=0 --randrepeat=1)
-  # fio is started in /dafs with a relative file name: --directory=/dafs
-  # would have fio mkdir /dafs and expect EEXIST, and the shim answers EBUSY
-  # for the mount root (see wrap_names.c).
+  # fio is started in /dafs with a relative file name (cd in the shim).
   run shimmed bash -c "cd $DAFS_MOUNT && fio ${job[*]} --ioengine=$engine --iodepth=16 \
                        --do_verify=1 --runtime=20"
   assert_success

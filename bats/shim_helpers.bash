@@ -2,6 +2,9 @@
 # command under libdafsshim.so, and running one command once on a local
 # directory and once on the DAFS mount to compare what they did.
 #
+#   SHIM_TRANSPORT    the transport of the suites' servers: shm (default) or
+#                     tcp (scripts/run-tests runs shim.bats and
+#                     shim_programs.bats once more with SHIM_TRANSPORT=tcp)
 #   SHIM_RUNTIME      what must precede the shim in LD_PRELOAD (empty, or
 #                     the sanitizer runtimes for build-asan)
 #   SHIM_PRELOAD      the LD_PRELOAD value for DAFS_BUILD (for build-asan the
@@ -15,6 +18,7 @@
 #                     status, and byte-identical trees $LOCAL and $EXPORT
 
 SHIM_LIB=$BUILD_DIR/libdafsshim.so
+SHIM_TRANSPORT=${SHIM_TRANSPORT:-shm}
 DAFS_MOUNT=/dafs
 SHIM_RUNTIME=
 if [ "$DAFS_BUILD" = build-asan ] || [[ $DAFS_BUILD == */build-asan ]]; then
@@ -67,11 +71,27 @@ same_trees() {
 }
 
 # The usual setup of a shim suite: a local directory, RANDOM_BYTES of random
-# data for the fixture, a server on shm, and the fixture on both sides.
+# data for the fixture, a server on $SHIM_TRANSPORT, and the fixture on both
+# sides.
 shim_fixture_setup() {   # shim_fixture_setup RANDOM_BYTES
   LOCAL=$BATS_TEST_TMPDIR/local
   mkdir -p "$LOCAL"
   head -c "$1" /dev/urandom >"$BATS_TEST_TMPDIR/random.bin"
-  start_server shm
+  start_server "$SHIM_TRANSPORT"
   make_fixture
+}
+
+# start_server_wrapped WRAPPER_BODY [transport]: a server as start_server
+# starts it, but exec'ed through a shell script whose body (sh) runs first;
+# the script gets the server's arguments ("$2" is the export) and must end
+# by running "$REAL_SERVER" "$@" with exec, so that SERVER_PID stays the
+# server's own. Used to run it in a private mount namespace or as nobody.
+start_server_wrapped() {
+  local body=$1 transport=${2:-$SHIM_TRANSPORT} wrapper=$BATS_TEST_TMPDIR/server-wrapper
+  printf '#!/bin/sh\nREAL_SERVER=%q\n%s\n' "$SERVER_BIN" "$body" >"$wrapper"
+  chmod +x "$wrapper"
+  local real=$SERVER_BIN
+  SERVER_BIN=$wrapper
+  start_server "$transport"
+  SERVER_BIN=$real
 }

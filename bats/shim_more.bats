@@ -328,7 +328,7 @@ setup() {
   SHIMTEST=$BATS_FILE_TMPDIR/shimtest
   LOCAL=$BATS_TEST_TMPDIR/local
   mkdir -p "$LOCAL"
-  start_server shm
+  start_server "$SHIM_TRANSPORT"
   printf 'hello dafs\n' >"$EXPORT/f"
 }
 

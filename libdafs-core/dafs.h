@@ -116,6 +116,11 @@ int dafs_futimens(struct dafs_file *f, const struct timespec times[2]);
 int dafs_fstatvfs(struct dafs_file *f, struct statvfs *sv);
 /* POSIX advice (POSIX_FADV_*), passed to the server's cache. */
 int dafs_fadvise(struct dafs_file *f, off_t off, off_t len, int advice);
+/* fallocate(2) on the server's file. mode: 0, FALLOC_FL_KEEP_SIZE,
+ * FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, FALLOC_FL_ZERO_RANGE (with or
+ * without KEEP_SIZE); others -EOPNOTSUPP. len must be > 0 (-EINVAL). The
+ * server's errors (ENOSPC, EOPNOTSUPP of its file system) come back as such. */
+int dafs_fallocate(struct dafs_file *f, int mode, off_t off, off_t len);
 
 /* The asynchronous forms: same arguments, then (cg, user, req_out); the
  * event's result is what the synchronous form returns, and outputs (the file,
@@ -138,6 +143,8 @@ int dafs_fstatvfs_async(struct dafs_file *f, struct statvfs *sv,
 			struct dafs_cg *cg, void *user, struct dafs_req **req_out);
 int dafs_fadvise_async(struct dafs_file *f, off_t off, off_t len, int advice,
 		       struct dafs_cg *cg, void *user, struct dafs_req **req_out);
+int dafs_fallocate_async(struct dafs_file *f, int mode, off_t off, off_t len,
+			 struct dafs_cg *cg, void *user, struct dafs_req **req_out);
 int dafs_read_async(struct dafs_file *f, void *buf, size_t len, off_t off,
 		    struct dafs_cg *cg, void *user, struct dafs_req **req_out);
 int dafs_write_async(struct dafs_file *f, const void *buf, size_t len, off_t off,

@@ -1,7 +1,7 @@
 /* file.c — operations on open files: open/close, reads and writes (inline,
  * direct into registered memory, or through bounce memory), fsync,
  * attributes of an open file, batch I/O, the chained open-and-read, and
- * byte-range locks. */
+ * (at the end) space allocation, fallocate(2) on the server. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -804,4 +804,46 @@ ssize_t dafs_open_read(struct dafs_session *s, const char *path, void *buf, size
 		*out = NULL;
 	}
 	return got;
+}
+
+/* ---- Space allocation -------------------------------------------------------- */
+
+/* fallocate(2)'s modes as the wire spells them; -EOPNOTSUPP for the others
+ * (collapse, insert, unshare: nothing the shim's callers ask of a remote file). */
+static int allocate_mode(int mode, uint32_t *wire)
+{
+	switch (mode) {
+	case 0: *wire = 0; return 0;
+	case FALLOC_FL_KEEP_SIZE: *wire = DAFS_ALLOC_KEEP_SIZE; return 0;
+	case FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE:
+		*wire = DAFS_ALLOC_PUNCH_HOLE | DAFS_ALLOC_KEEP_SIZE;
+		return 0;
+	case FALLOC_FL_ZERO_RANGE: *wire = DAFS_ALLOC_ZERO_RANGE; return 0;
+	case FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE:
+		*wire = DAFS_ALLOC_ZERO_RANGE | DAFS_ALLOC_KEEP_SIZE;
+		return 0;
+	default: return -EOPNOTSUPP;
+	}
+}
+
+int dafs_fallocate_async(struct dafs_file *f, int mode, off_t off, off_t len,
+			 struct dafs_cg *cg, void *user, struct dafs_req **req_out)
+{
+	struct dafs_op op = { .opcode = DAFS_OP_ALLOCATE };
+	uint32_t wire;
+	int rc;
+
+	if (off < 0 || len <= 0)
+		return -EINVAL;
+	if (off > INT64_MAX - len)
+		return -EFBIG;
+	if ((rc = allocate_mode(mode, &wire)) < 0)
+		return rc;
+	op.a.allocate = (struct dafs_args_allocate){ f->fh, (uint64_t)off, (uint64_t)len, wire };
+	return client_submit_one(f->s, &op, client_finish_status, NULL, 0, cg, user, req_out);
+}
+
+int dafs_fallocate(struct dafs_file *f, int mode, off_t off, off_t len)
+{
+	return (int)CLIENT_SYNC(dafs_fallocate_async, f, mode, off, len);
 }

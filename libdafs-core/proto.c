@@ -325,6 +325,21 @@ static void codec_args(struct codec *c, struct dafs_op *op)
 		require(c, op->a.hint.offset <= INT64_MAX &&
 			   op->a.hint.len <= (uint64_t)INT64_MAX - op->a.hint.offset, -EBADMSG);
 		break;
+	case DAFS_OP_ALLOCATE: {
+		struct dafs_args_allocate *a = &op->a.allocate;
+		uint32_t m;
+		u64(c, &a->fh);
+		u64(c, &a->offset);
+		u64(c, &a->len);
+		u32(c, &a->mode);
+		m = a->mode & ~(uint32_t)DAFS_ALLOC_KEEP_SIZE;
+		require(c, m == 0 || m == DAFS_ALLOC_ZERO_RANGE ||
+			   a->mode == (DAFS_ALLOC_PUNCH_HOLE | DAFS_ALLOC_KEEP_SIZE), -EBADMSG);
+		/* fallocate(2) refuses an empty range: so does the wire. */
+		require(c, a->len >= 1 && a->offset <= INT64_MAX &&
+			   a->len <= (uint64_t)INT64_MAX - a->offset, -EBADMSG);
+		break;
+	}
 	case DAFS_OP_REGISTER:
 	case DAFS_OP_UNREGISTER:
 		u64(c, &op->a.region.addr);
@@ -360,6 +375,7 @@ static void codec_result(struct codec *c, struct dafs_result *r)
 	case DAFS_OP_HINT:
 	case DAFS_OP_REGISTER:
 	case DAFS_OP_UNREGISTER:
+	case DAFS_OP_ALLOCATE:
 		break;
 	case DAFS_OP_CONNECT:
 		bytes(c, &r->r.connect.addr, &r->r.connect.addr_len, DAFS_ADDR_MAX);
@@ -677,6 +693,7 @@ const char *dafs_opcode_name(unsigned opcode)
 		[DAFS_OP_STATFS] = "STATFS", [DAFS_OP_LOCK] = "LOCK", [DAFS_OP_UNLOCK] = "UNLOCK",
 		[DAFS_OP_LOCKT] = "LOCKT", [DAFS_OP_HINT] = "HINT",
 		[DAFS_OP_REGISTER] = "REGISTER", [DAFS_OP_UNREGISTER] = "UNREGISTER",
+		[DAFS_OP_ALLOCATE] = "ALLOCATE",
 	};
 	return opcode < DAFS_OP_COUNT ? names[opcode] : "UNKNOWN";
 }

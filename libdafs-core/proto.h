@@ -77,6 +77,7 @@ enum dafs_opcode {
 	DAFS_OP_HINT,
 	DAFS_OP_REGISTER,       /* client memory the server may transfer to and from */
 	DAFS_OP_UNREGISTER,
+	DAFS_OP_ALLOCATE,       /* fallocate(2): reserve, punch or zero a range */
 	DAFS_OP_COUNT
 };
 
@@ -126,6 +127,13 @@ enum dafs_opcode {
 #define DAFS_HINT_DONTNEED   2
 #define DAFS_HINT_SEQUENTIAL 3
 #define DAFS_HINT_RANDOM     4
+
+/* Allocate modes (fallocate(2)'s, fixed on the wire). Only the combinations
+ * the decoder accepts exist: 0, KEEP_SIZE, PUNCH_HOLE|KEEP_SIZE, ZERO_RANGE,
+ * ZERO_RANGE|KEEP_SIZE. */
+#define DAFS_ALLOC_KEEP_SIZE  0x1
+#define DAFS_ALLOC_PUNCH_HOLE 0x2
+#define DAFS_ALLOC_ZERO_RANGE 0x4
 
 /* File types in attributes and directory entries (as DT_*). */
 #define DAFS_TYPE_UNKNOWN 0
@@ -254,6 +262,11 @@ struct dafs_args_hint {
 	uint32_t advice;
 };
 
+struct dafs_args_allocate {   /* ALLOCATE */
+	uint64_t fh, offset, len;  /* len >= 1; offset + len <= INT64_MAX */
+	uint32_t mode;             /* DAFS_ALLOC_* */
+};
+
 struct dafs_args_region {     /* REGISTER, UNREGISTER */
 	uint64_t addr, len, key;   /* as segments name them */
 };
@@ -274,6 +287,7 @@ struct dafs_op {
 		struct dafs_args_lock lock;
 		struct dafs_args_hint hint;
 		struct dafs_args_region region;
+		struct dafs_args_allocate allocate;
 	} a;
 };
 

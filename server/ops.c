@@ -2,7 +2,7 @@
  *
  * Metadata operations run to completion here with *at system calls on
  * descriptors confined beneath the export. Data operations (READ, WRITE,
- * COMMIT) go through io_uring and the fabric's RMA so that a slow disk or a
+ * COMMIT, ALLOCATE) go through io_uring and the fabric's RMA so that a slow disk or a
  * large transfer never holds up other clients of the worker: they return
  * -EINPROGRESS and finish in op_io_done / op_rma_done.
  */
@@ -268,6 +268,10 @@ static int do_name_op(struct job *job, uint16_t opcode, const struct dafs_args_p
 	int rc = 0;
 	ssize_t n;
 
+	/* The directory itself has no parent here (EBUSY, right for RMDIR):
+	 * making it is making what exists, EEXIST as mkdir("/") says. */
+	if (pfd == -EBUSY && opcode == DAFS_OP_MKDIR)
+		return EEXIST;
 	if (pfd < 0)
 		return -pfd;
 	switch (opcode) {
@@ -613,6 +617,36 @@ static int start_commit(struct job *job, const struct dafs_args_commit *a)
 	return -EINPROGRESS;
 }
 
+/* fallocate(2) on an open, writable file. Its errors (ENOSPC, EOPNOTSUPP
+ * from a file system that cannot punch or zero, EFBIG) go to the client as
+ * they are. */
+static int start_allocate(struct job *job, const struct dafs_args_allocate *a)
+{
+	struct handle *h;
+	int fd = handle_fd(job, a->fh, &h), mode = 0;
+	struct io_uring_sqe *sqe;
+
+	if (fd < 0)
+		return -fd;
+	if (!h || h->is_dir)
+		return h ? EISDIR : EBADF;
+	if (!h->writable)
+		return EBADF;
+	if (a->mode & DAFS_ALLOC_KEEP_SIZE)
+		mode |= FALLOC_FL_KEEP_SIZE;
+	if (a->mode & DAFS_ALLOC_PUNCH_HOLE)
+		mode |= FALLOC_FL_PUNCH_HOLE;
+	if (a->mode & DAFS_ALLOC_ZERO_RANGE)
+		mode |= FALLOC_FL_ZERO_RANGE;
+	sqe = worker_sqe(job->w);
+	if (!sqe)
+		return EAGAIN;
+	io_uring_prep_fallocate(sqe, fd, mode, (off_t)a->offset, (off_t)a->len);
+	io_uring_sqe_set_data(sqe, job);
+	job->phase = JOB_IO;
+	return -EINPROGRESS;
+}
+
 static void release_data(struct job *job)
 {
 	if (job->data)
@@ -629,7 +663,7 @@ int op_io_done(struct job *job, int cqe_res)
 	int fd;
 
 	job->phase = JOB_RUNNING;
-	if (op->opcode == DAFS_OP_COMMIT)
+	if (op->opcode == DAFS_OP_COMMIT || op->opcode == DAFS_OP_ALLOCATE)
 		return cqe_res < 0 ? -cqe_res : 0;
 	if (cqe_res < 0) {
 		release_data(job);
@@ -730,6 +764,8 @@ int op_run(struct job *job, struct dafs_op *op, struct dafs_result *res)
 		return start_write(job, &op->a.io);
 	case DAFS_OP_COMMIT:
 		return start_commit(job, &op->a.commit);
+	case DAFS_OP_ALLOCATE:
+		return start_allocate(job, &op->a.allocate);
 	case DAFS_OP_READDIR:
 		return do_readdir(job, &op->a.readdir, res);
 	case DAFS_OP_MKDIR:

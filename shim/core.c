@@ -6,15 +6,25 @@
  * it libfabric, whose start-up costs about 0.3 s), resolves the dafs_*
  * calls into `core`, and opens one session on $DAFS_SERVER for the process.
  * A forked child gets a session of its own on its first DAFS access.
+ *
+ * Diagnostics (DAFS_DEBUG=1) name the call site of an unsupported call. The
+ * shim does not link libunwind, which would load it into every program: it
+ * dlopen()s libunwind.so.8 the first time a call site is wanted, and falls
+ * back to the wrapper's return address and dladdr() when it is absent.
  */
 #include <dlfcn.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "shim.h"
+
+/* Types and symbol names only: nothing of libunwind is linked. */
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
 
 struct shim_core core;
 _Atomic unsigned shim_generation = 1;
@@ -43,11 +53,139 @@ void shim_log(const char *fmt, ...)
 	(void)!REAL(write)(2, line, (size_t)n);
 }
 
-int shim_unsupported(const char *call, int fd, int err)
+/* ---- call sites of unsupported calls --------------------------------------- */
+
+#define NAME_OF(sym) NAME_OF_(sym)
+#define NAME_OF_(sym) #sym
+
+static struct {
+	int (*getcontext)(unw_context_t *);
+	int (*init_local)(unw_cursor_t *, unw_context_t *);
+	int (*step)(unw_cursor_t *);
+	int (*get_reg)(unw_cursor_t *, unw_regnum_t, unw_word_t *);
+	int (*get_proc_name)(unw_cursor_t *, char *, size_t, unw_word_t *);
+} unw;
+static bool unw_loaded;
+static pthread_once_t unw_once = PTHREAD_ONCE_INIT;
+
+static void load_unwind(void)
+{
+	void *h = dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL);
+
+	if (!h) {
+		shim_log("libunwind.so.8 not loaded (%s): call sites by return address", dlerror());
+		return;
+	}
+	*(void **)&unw.getcontext = dlsym(h, NAME_OF(unw_tdep_getcontext));
+	*(void **)&unw.init_local = dlsym(h, NAME_OF(unw_init_local));
+	*(void **)&unw.step = dlsym(h, NAME_OF(unw_step));
+	*(void **)&unw.get_reg = dlsym(h, NAME_OF(unw_get_reg));
+	*(void **)&unw.get_proc_name = dlsym(h, NAME_OF(unw_get_proc_name));
+	unw_loaded = unw.getcontext && unw.init_local && unw.step && unw.get_reg &&
+		     unw.get_proc_name;
+}
+
+/* Code of the shim, or of a library preloaded before it (the sanitizer
+ * runtimes intercept ioctl and friends and then call the shim): not the
+ * program's call site. */
+static bool interposer(const void *ip)
+{
+	static Dl_info self;
+	const char *pre = getenv("LD_PRELOAD"), *p;
+	Dl_info info;
+	size_t n;
+
+	if (!self.dli_fbase && !dladdr((void *)&shim_session, &self))
+		return false;
+	if (!dladdr(ip, &info) || !info.dli_fname)
+		return false;
+	if (info.dli_fbase == self.dli_fbase)
+		return true;
+	n = strlen(info.dli_fname);
+	for (p = pre; p && n && (p = strstr(p, info.dli_fname)); p += n)
+		if ((p == pre || p[-1] == ' ' || p[-1] == ':') &&
+		    (p[n] == '\0' || p[n] == ' ' || p[n] == ':'))
+			return true;
+	return false;
+}
+
+/* Where the program called: the first frame outside the interposers, by
+ * libunwind (its procedure name from the symbol table); *ip is its address. */
+static void unwound_site(void **ip, char *name, size_t size, unw_word_t *off)
+{
+	unw_context_t ctx;
+	unw_cursor_t cur;
+	unw_word_t pc;
+
+	name[0] = '\0';
+	if (unw.getcontext(&ctx) != 0 || unw.init_local(&cur, &ctx) != 0)
+		return;
+	for (int depth = 0; depth < 32 && unw.step(&cur) > 0; depth++) {
+		if (unw.get_reg(&cur, UNW_REG_IP, &pc) != 0)
+			return;
+		if (interposer((void *)pc))
+			continue;
+		*ip = (void *)pc;
+		if (unw.get_proc_name(&cur, name, size, off) != 0)
+			name[0] = '\0';
+		return;
+	}
+}
+
+/* One line per distinct (call, site); past the table's size every call is
+ * logged (debug output too long beats a site never shown). */
+static bool first_time(const char *call, const void *site)
+{
+	static struct { const char *call; const void *site; } seen[256];
+	static unsigned nseen;
+	static pthread_mutex_t seen_lock = PTHREAD_MUTEX_INITIALIZER;
+	bool fresh = true;
+
+	pthread_mutex_lock(&seen_lock);
+	for (unsigned i = 0; i < nseen && fresh; i++)
+		if (seen[i].site == site && strcmp(seen[i].call, call) == 0)
+			fresh = false;
+	if (fresh && nseen < sizeof(seen) / sizeof(seen[0]))
+		seen[nseen++] = (typeof(seen[0])){ call, site };
+	pthread_mutex_unlock(&seen_lock);
+	return fresh;
+}
+
+static void log_unsupported(const char *call, int fd, int err, void *ret)
+{
+	char name[128] = "", where[64];
+	unw_word_t off = 0;
+	void *site = ret;
+	Dl_info info;
+
+	pthread_once(&unw_once, load_unwind);
+	if (unw_loaded)
+		unwound_site(&site, name, sizeof(name), &off);
+	if (!first_time(call, site))
+		return;
+	if (fd >= 0)
+		snprintf(where, sizeof(where), "on DAFS descriptor %d", fd);
+	else
+		snprintf(where, sizeof(where), "on a DAFS path");
+	if (!dladdr(site, &info) || !info.dli_fname)
+		info = (Dl_info){ "?", NULL, NULL, NULL };
+	if (!name[0] && info.dli_sname) {
+		snprintf(name, sizeof(name), "%s", info.dli_sname);
+		off = (unw_word_t)((char *)site - (char *)info.dli_saddr);
+	}
+	if (name[0])
+		shim_log("%s %s is not supported (%s), called from %s+0x%lx in %s", call, where,
+			 strerror(err), name, (unsigned long)off, info.dli_fname);
+	else
+		shim_log("%s %s is not supported (%s), called from %p (%s+0x%lx)", call, where,
+			 strerror(err), site, info.dli_fname,
+			 (unsigned long)((char *)site - (char *)info.dli_fbase));
+}
+
+int shim_unsupported_at(const char *call, int fd, int err, void *ret)
 {
 	if (shim_debug)
-		shim_log("%s on DAFS descriptor %d is not supported (%s)", call, fd,
-			 strerror(err));
+		log_unsupported(call, fd, err, ret);
 	errno = err;
 	return -1;
 }

@@ -3,7 +3,8 @@
  * Every open DAFS file is a real kernel descriptor: a memfd placeholder, so
  * that calls the shim does not wrap fail on it instead of reaching another
  * file, and dup/close/exec behave. The table maps descriptor -> dfile (one
- * per open file description, shared by dup'ed descriptors). Its first level
+ * per open file description, shared by dup'ed descriptors, which counts its
+ * descriptors apart from its other references). Its first level
  * is static and its chunks are allocated on first use, so a program that
  * opens nothing under the prefix allocates nothing, and a lookup for a
  * non-DAFS descriptor is two loads.
@@ -67,6 +68,8 @@ void shim_dfile_put(struct dfile *d)
 		return;
 	/* A handle of an older generation belongs to a session this process
 	 * does not own (the parent's, or one closed at exit). */
+	if (d->dir)
+		shim_dirstate_free(d);
 	if (d->f && d->gen == atomic_load(&shim_generation))
 		core.dafs_close(d->f);
 	munmap(d->ph, SHIM_PH_SIZE);
@@ -84,6 +87,10 @@ static void set_slot(int fd, struct dfile *d)
 	s = slot(fd, d != NULL);
 	if (s)
 		old = atomic_exchange(s, d);
+	if (s && d)
+		atomic_fetch_add(&d->nfds, 1);
+	if (old)
+		atomic_fetch_sub(&old->nfds, 1);
 	pthread_mutex_unlock(&table_lock);
 	if (old)
 		shim_dfile_put(old);

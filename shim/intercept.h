@@ -9,19 +9,24 @@
  *
  * x86_64 only: there struct stat == struct stat64, off_t == off64_t and
  * struct dirent == struct dirent64, so the 64-bit names share one body.
+ * glibc (2.36) has no fortify (__*_chk) variant of preadv/pwritev and their
+ * v2 forms, so none is listed.
  */
 #ifndef SHIM_INTERCEPT_H
 #define SHIM_INTERCEPT_H
 
 #include <aio.h>
 #include <dirent.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
+#include <sys/time.h>
 #include <sys/types.h>
 #include <sys/uio.h>
 #include <spawn.h>
+#include <utime.h>
 
 #define FOREACH_INTERCEPT(X)                                                         \
 	/* opening and closing */                                                    \
@@ -49,12 +54,31 @@
 	X(ssize_t, pwrite64, (int fd, const void *buf, size_t n, off64_t off))       \
 	X(ssize_t, readv, (int fd, const struct iovec *iov, int cnt))                \
 	X(ssize_t, writev, (int fd, const struct iovec *iov, int cnt))               \
+	X(ssize_t, preadv, (int fd, const struct iovec *iov, int cnt, off_t off))    \
+	X(ssize_t, preadv64, (int fd, const struct iovec *iov, int cnt,              \
+			      off64_t off))                                          \
+	X(ssize_t, pwritev, (int fd, const struct iovec *iov, int cnt, off_t off))   \
+	X(ssize_t, pwritev64, (int fd, const struct iovec *iov, int cnt,             \
+			       off64_t off))                                         \
+	X(ssize_t, preadv2, (int fd, const struct iovec *iov, int cnt, off_t off,    \
+			     int flags))                                             \
+	X(ssize_t, preadv64v2, (int fd, const struct iovec *iov, int cnt,            \
+				off64_t off, int flags))                             \
+	X(ssize_t, pwritev2, (int fd, const struct iovec *iov, int cnt, off_t off,   \
+			      int flags))                                            \
+	X(ssize_t, pwritev64v2, (int fd, const struct iovec *iov, int cnt,           \
+				 off64_t off, int flags))                            \
 	X(off_t, lseek, (int fd, off_t off, int whence))                             \
 	X(off64_t, lseek64, (int fd, off64_t off, int whence))                       \
 	X(int, ftruncate, (int fd, off_t len))                                       \
 	X(int, ftruncate64, (int fd, off64_t len))                                   \
 	X(int, fsync, (int fd))                                                      \
 	X(int, fdatasync, (int fd))                                                  \
+	X(int, sync_file_range, (int fd, off64_t off, off64_t n, unsigned flags))    \
+	X(int, fallocate, (int fd, int mode, off_t off, off_t len))                  \
+	X(int, fallocate64, (int fd, int mode, off64_t off, off64_t len))            \
+	X(int, posix_fallocate, (int fd, off_t off, off_t len))                      \
+	X(int, posix_fallocate64, (int fd, off64_t off, off64_t len))                \
 	X(int, posix_fadvise, (int fd, off_t off, off_t len, int advice))            \
 	X(int, posix_fadvise64, (int fd, off64_t off, off64_t len, int advice))      \
 	/* POSIX aio (libc.so.6 since glibc 2.34): wrap_aio.c */                     \
@@ -98,11 +122,8 @@
 	X(int, munmap, (void *addr, size_t len))                                     \
 	X(int, msync, (void *addr, size_t len, int flags))                           \
 	/* calls a DAFS descriptor does not support (ENOTSUP and friends) */         \
-	X(int, fallocate, (int fd, int mode, off_t off, off_t len))                  \
-	X(int, fallocate64, (int fd, int mode, off64_t off, off64_t len))            \
 	X(int, ioctl, (int fd, unsigned long req, ...))                              \
 	X(int, flock, (int fd, int op))                                              \
-	X(ssize_t, getdents64, (int fd, void *buf, size_t n))                        \
 	X(ssize_t, fgetxattr, (int fd, const char *name, void *v, size_t n))         \
 	X(ssize_t, getxattr, (const char *path, const char *name, void *v,           \
 			      size_t n))                                             \
@@ -154,6 +175,11 @@
 	X(int, utimensat, (int dirfd, const char *path,                              \
 			   const struct timespec times[2], int flags))               \
 	X(int, futimens, (int fd, const struct timespec times[2]))                   \
+	X(int, utimes, (const char *path, const struct timeval tv[2]))               \
+	X(int, lutimes, (const char *path, const struct timeval tv[2]))              \
+	X(int, futimes, (int fd, const struct timeval tv[2]))                        \
+	X(int, futimesat, (int dirfd, const char *path, const struct timeval tv[2])) \
+	X(int, utime, (const char *path, const struct utimbuf *times))               \
 	X(int, truncate, (const char *path, off_t len))                              \
 	X(int, truncate64, (const char *path, off64_t len))                          \
 	/* names */                                                                  \
@@ -184,6 +210,25 @@
 	X(DIR *, fdopendir, (int fd))                                                \
 	X(struct dirent *, readdir, (DIR *d))                                        \
 	X(struct dirent64 *, readdir64, (DIR *d))                                    \
+	X(int, readdir_r, (DIR *d, struct dirent *ent, struct dirent **res))         \
+	X(int, readdir64_r, (DIR *d, struct dirent64 *ent, struct dirent64 **res))   \
+	X(int, scandir, (const char *path, struct dirent ***list,                    \
+			 int (*filter)(const struct dirent *),                       \
+			 int (*compar)(const struct dirent **,                       \
+				       const struct dirent **)))                     \
+	X(int, scandir64, (const char *path, struct dirent64 ***list,                \
+			   int (*filter)(const struct dirent64 *),                   \
+			   int (*compar)(const struct dirent64 **,                   \
+					 const struct dirent64 **)))                 \
+	X(int, scandirat, (int dirfd, const char *path, struct dirent ***list,       \
+			   int (*filter)(const struct dirent *),                     \
+			   int (*compar)(const struct dirent **,                     \
+					 const struct dirent **)))                   \
+	X(int, scandirat64, (int dirfd, const char *path, struct dirent64 ***list,   \
+			     int (*filter)(const struct dirent64 *),                 \
+			     int (*compar)(const struct dirent64 **,                 \
+					   const struct dirent64 **)))               \
+	X(ssize_t, getdents64, (int fd, void *buf, size_t n))                        \
 	X(int, closedir, (DIR *d))                                                   \
 	X(void, rewinddir, (DIR *d))                                                 \
 	X(long, telldir, (DIR *d))                                                   \

@@ -23,8 +23,9 @@
 	X(dafs_session_open) X(dafs_session_close) X(dafs_open) X(dafs_close)    \
 	X(dafs_pread) X(dafs_pwrite) X(dafs_append) X(dafs_fsync) X(dafs_fstat)  \
 	X(dafs_ftruncate) X(dafs_fchmod) X(dafs_futimens) X(dafs_fstatvfs)       \
-	X(dafs_fadvise) X(dafs_lock) X(dafs_stat) X(dafs_truncate) X(dafs_chmod) \
-	X(dafs_utimens) X(dafs_mkdir) X(dafs_rmdir) X(dafs_unlink)               \
+	X(dafs_fadvise) X(dafs_fallocate) X(dafs_lock) X(dafs_stat)              \
+	X(dafs_truncate) X(dafs_chmod) X(dafs_utimens) X(dafs_mkdir)             \
+	X(dafs_rmdir) X(dafs_unlink)                                             \
 	X(dafs_rename) X(dafs_link) X(dafs_symlink) X(dafs_readlink)             \
 	X(dafs_statvfs) X(dafs_opendir) X(dafs_readdir) X(dafs_rewinddir)        \
 	X(dafs_seekdir) X(dafs_telldir) X(dafs_closedir)
@@ -51,8 +52,15 @@ extern _Atomic unsigned shim_generation;
 extern int shim_debug;
 /* One line on stderr when DAFS_DEBUG=1. */
 void shim_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* A call the shim does not support on a DAFS descriptor or path. */
-int shim_unsupported(const char *call, int fd, int err);
+/* A call the shim does not support on a DAFS descriptor (fd >= 0) or path
+ * (fd -1): sets errno to err and returns -1. With DAFS_DEBUG it logs one
+ * line per distinct (call, call site): the first frame outside the shim
+ * and the sanitizer runtimes preloaded before it, found with libunwind when
+ * it can be loaded, else `ret`. A macro so that `ret` is the return address
+ * of the wrapper that calls it: its caller's call site. */
+int shim_unsupported_at(const char *call, int fd, int err, void *ret);
+#define shim_unsupported(call, fd, err) \
+	shim_unsupported_at(call, fd, err, __builtin_return_address(0))
 
 /* ---- path.c: routing ---------------------------------------------------- */
 
@@ -112,12 +120,14 @@ struct shim_ph {
 /* One open file description (shared by dup'ed descriptors). */
 struct dfile {
 	_Atomic int refs;               /* descriptors + calls in progress */
+	_Atomic int nfds;               /* descriptors alone (table entries) */
 	pthread_mutex_t lock;           /* serializes offset updates, reopen */
 	int flags;                      /* O_ACCMODE, O_APPEND, O_NONBLOCK... */
 	int fflags;                     /* the flags f was opened with */
 	unsigned gen;                   /* shim_generation that opened f */
 	struct dafs_file *f;            /* NULL until (re)opened in this process */
 	struct shim_ph *ph;
+	struct shim_dirstate *dir;      /* getdents64's stream, made on first use */
 	char path[];                    /* DAFS path */
 };
 
@@ -163,6 +173,14 @@ void shim_std_flush(int fd);
 /* Writes what changed in every MAP_SHARED mapping of a DAFS file to the
  * file: before exec (and at exit, registered by wrap_mmap.c itself). */
 void shim_mmap_flush_all(void);
+/* Writes back the shared mappings made through d: when its last
+ * descriptor closes. */
+void shim_mmap_writeback_dfile(struct dfile *d);
+
+/* ---- wrap_dir.c ---------------------------------------------------------- */
+
+/* Releases the getdents64 stream of a description (when it is freed). */
+void shim_dirstate_free(struct dfile *d);
 
 /* ---- errors ------------------------------------------------------------- */
 

@@ -1,9 +1,14 @@
-/* wrap_io.c — opening, closing, reading and writing DAFS descriptors.
+/* wrap_io.c — opening, closing, reading and writing DAFS descriptors: the
+ * read/write/pread/vector families (preadv2/pwritev2 flags included),
+ * fsync, sync_file_range, fallocate and posix_fallocate, fcntl with its
+ * process and OFD locks, flock, and the calls a DAFS descriptor refuses.
  *
  * Each wrapper routes and nothing more: a descriptor in the DAFS table (or a
  * path under the prefix) goes to libdafs-core, anything else to libc. The
  * file offset lives in the placeholder (fdtable.c), so reads and writes
  * through dup'ed descriptors and forked children move one shared offset.
+ * Closing the last descriptor of a description writes back its shared
+ * mappings (wrap_mmap.c); freeing the description releases its OFD locks.
  */
 #include <stdarg.h>
 #include <stdbool.h>
@@ -138,11 +143,23 @@ int creat64(const char *path, mode_t mode)
 
 int close(int fd)
 {
+	struct dfile *d = NULL;
+
 	/* Forget before closing: once the kernel frees the number, another
 	 * thread's open may take it and install its own entry. */
 	if (fd <= 2)
 		shim_std_flush(fd);
+	if (shim_fd_maybe(fd))
+		d = shim_fd_get(fd);
 	shim_fd_forget(fd);
+	/* The last descriptor of the description is gone: shared mappings of
+	 * it reach the file now, so that a process opening it after this close
+	 * sees the stores made before it (the mappings themselves stay). */
+	if (d) {
+		if (atomic_load(&d->nfds) == 0)
+			shim_mmap_writeback_dfile(d);
+		shim_dfile_put(d);
+	}
 	return REAL(close)(fd);
 }
 
@@ -350,6 +367,99 @@ static ssize_t vector_io(struct dfile *d, const struct iovec *iov, int cnt, bool
 	return total > 0 || r >= 0 ? total : r;
 }
 
+/* preadv/pwritev: the same, at an explicit offset the file's own offset
+ * does not follow. */
+static ssize_t vector_at(struct dfile *d, const struct iovec *iov, int cnt, off_t off,
+			 bool write)
+{
+	ssize_t total = 0, r = 0;
+
+	if (cnt < 0 || cnt > IOV_MAX || off < 0)
+		return -EINVAL;
+	for (int i = 0; i < cnt; i++) {
+		r = write ? fd_pwrite(d, iov[i].iov_base, iov[i].iov_len, off + total) :
+			    fd_pread(d, iov[i].iov_base, iov[i].iov_len, off + total);
+		if (r < 0)
+			break;
+		total += r;
+		if ((size_t)r < iov[i].iov_len)
+			break;
+	}
+	return total > 0 || r >= 0 ? total : r;
+}
+
+/* pwritev2 with RWF_APPEND: each element at the end of the file, whatever
+ * the offset says; with offset -1 the file offset follows, as the kernel's. */
+static ssize_t vector_append(struct dfile *d, const struct iovec *iov, int cnt, bool move)
+{
+	struct dafs_file *f;
+	struct stat st;
+	ssize_t total = 0, r = 0;
+	off_t where = 0;
+	int rc = shim_dfile_handle(d, &f);
+
+	if (rc < 0)
+		return rc;
+	if (cnt < 0 || cnt > IOV_MAX)
+		return -EINVAL;
+	pthread_mutex_lock(&d->lock);
+	for (int i = 0; i < cnt; i++) {
+		if (d->fflags & O_APPEND) {
+			r = core.dafs_append(f, iov[i].iov_base, iov[i].iov_len, &where);
+		} else {
+			/* Not atomic against other writers: the server appends
+			 * only for handles opened with O_APPEND. */
+			r = core.dafs_fstat(f, &st);
+			where = st.st_size;
+			if (r == 0)
+				r = core.dafs_pwrite(f, iov[i].iov_base, iov[i].iov_len, where);
+		}
+		if (r < 0)
+			break;
+		total += r;
+		if (move)
+			atomic_store(&d->ph->offset, where + r);
+		if ((size_t)r < iov[i].iov_len)
+			break;
+	}
+	pthread_mutex_unlock(&d->lock);
+	return total > 0 || r >= 0 ? total : r;
+}
+
+/* preadv2/pwritev2. Offset -1 means the file offset. RWF_HIPRI asks the
+ * kernel to poll a fast device: only a hint, ignored. RWF_DSYNC/RWF_SYNC
+ * make a write durable before it returns: an fsync on the server after it.
+ * RWF_NOWAIT cannot be honoured (whether a DAFS request would wait is not
+ * known before it is sent), so it fails with EOPNOTSUPP, which callers
+ * take as "try without"; so do flags this shim does not know. */
+static ssize_t vector_v2(struct dfile *d, const struct iovec *iov, int cnt, off_t off, int flags,
+			 bool write)
+{
+	const int known = RWF_HIPRI | RWF_DSYNC | RWF_SYNC | RWF_APPEND;
+	struct dafs_file *f;
+	ssize_t r;
+	int rc;
+
+	if ((flags & ~known) || (flags & RWF_NOWAIT))
+		return -EOPNOTSUPP;
+	if (off < -1)
+		return -EINVAL;
+	if (write && (flags & RWF_APPEND))
+		r = vector_append(d, iov, cnt, off == -1);
+	else if (off == -1)
+		r = vector_io(d, iov, cnt, write);
+	else
+		r = vector_at(d, iov, cnt, off, write);
+	if (r > 0 && write && (flags & (RWF_DSYNC | RWF_SYNC))) {
+		rc = shim_dfile_handle(d, &f);
+		if (rc == 0)
+			rc = core.dafs_fsync(f, !(flags & RWF_SYNC));
+		if (rc < 0)
+			r = rc;
+	}
+	return r;
+}
+
 ssize_t readv(int fd, const struct iovec *iov, int cnt)
 {
 	DFILE_OR_REAL(d, fd, REAL(readv)(fd, iov, cnt));
@@ -360,6 +470,54 @@ ssize_t writev(int fd, const struct iovec *iov, int cnt)
 {
 	DFILE_OR_REAL(d, fd, REAL(writev)(fd, iov, cnt));
 	return done(d, vector_io(d, iov, cnt, true));
+}
+
+ssize_t preadv(int fd, const struct iovec *iov, int cnt, off_t off)
+{
+	DFILE_OR_REAL(d, fd, REAL(preadv)(fd, iov, cnt, off));
+	return done(d, vector_at(d, iov, cnt, off, false));
+}
+
+ssize_t preadv64(int fd, const struct iovec *iov, int cnt, off64_t off)
+{
+	DFILE_OR_REAL(d, fd, REAL(preadv64)(fd, iov, cnt, off));
+	return done(d, vector_at(d, iov, cnt, off, false));
+}
+
+ssize_t pwritev(int fd, const struct iovec *iov, int cnt, off_t off)
+{
+	DFILE_OR_REAL(d, fd, REAL(pwritev)(fd, iov, cnt, off));
+	return done(d, vector_at(d, iov, cnt, off, true));
+}
+
+ssize_t pwritev64(int fd, const struct iovec *iov, int cnt, off64_t off)
+{
+	DFILE_OR_REAL(d, fd, REAL(pwritev64)(fd, iov, cnt, off));
+	return done(d, vector_at(d, iov, cnt, off, true));
+}
+
+ssize_t preadv2(int fd, const struct iovec *iov, int cnt, off_t off, int flags)
+{
+	DFILE_OR_REAL(d, fd, REAL(preadv2)(fd, iov, cnt, off, flags));
+	return done(d, vector_v2(d, iov, cnt, off, flags, false));
+}
+
+ssize_t preadv64v2(int fd, const struct iovec *iov, int cnt, off64_t off, int flags)
+{
+	DFILE_OR_REAL(d, fd, REAL(preadv64v2)(fd, iov, cnt, off, flags));
+	return done(d, vector_v2(d, iov, cnt, off, flags, false));
+}
+
+ssize_t pwritev2(int fd, const struct iovec *iov, int cnt, off_t off, int flags)
+{
+	DFILE_OR_REAL(d, fd, REAL(pwritev2)(fd, iov, cnt, off, flags));
+	return done(d, vector_v2(d, iov, cnt, off, flags, true));
+}
+
+ssize_t pwritev64v2(int fd, const struct iovec *iov, int cnt, off64_t off, int flags)
+{
+	DFILE_OR_REAL(d, fd, REAL(pwritev64v2)(fd, iov, cnt, off, flags));
+	return done(d, vector_v2(d, iov, cnt, off, flags, true));
 }
 
 off_t lseek(int fd, off_t off, int whence)
@@ -414,6 +572,74 @@ int fdatasync(int fd)
 {
 	DFILE_OR_REAL(d, fd, REAL(fdatasync)(fd));
 	return (int)done(d, fd_sync(d, 1));
+}
+
+/* sync_file_range has no finer counterpart on the server: any request to
+ * write or wait makes the whole file's data durable (fdatasync), which is
+ * never less than was asked. Flags 0 is a no-op, as in the kernel. */
+static int fd_sync_range(struct dfile *d, off64_t off, off64_t n, unsigned flags)
+{
+	const unsigned known = SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
+			       SYNC_FILE_RANGE_WAIT_AFTER;
+
+	if ((flags & ~known) || off < 0 || n < 0 || off > INT64_MAX - n)
+		return -EINVAL;
+	return flags ? fd_sync(d, 1) : 0;
+}
+
+int sync_file_range(int fd, off64_t off, off64_t n, unsigned flags)
+{
+	DFILE_OR_REAL(d, fd, REAL(sync_file_range)(fd, off, n, flags));
+	return (int)done(d, fd_sync_range(d, off, n, flags));
+}
+
+/* fallocate on the server's file (modes: dafs_fallocate in dafs.h). */
+static int fd_allocate(struct dfile *d, int fd, int mode, off_t off, off_t len)
+{
+	struct dafs_file *f;
+	int rc;
+
+	if ((d->flags & O_ACCMODE) == O_RDONLY)
+		return -EBADF;
+	if ((rc = shim_dfile_handle(d, &f)) < 0)
+		return rc;
+	rc = core.dafs_fallocate(f, mode, off, len);
+	if (rc == -EOPNOTSUPP)
+		shim_unsupported("fallocate", fd, EOPNOTSUPP);
+	return rc;
+}
+
+int fallocate(int fd, int mode, off_t off, off_t len)
+{
+	DFILE_OR_REAL(d, fd, REAL(fallocate)(fd, mode, off, len));
+	return (int)done(d, fd_allocate(d, fd, mode, off, len));
+}
+
+int fallocate64(int fd, int mode, off64_t off, off64_t len)
+{
+	DFILE_OR_REAL(d, fd, REAL(fallocate64)(fd, mode, off, len));
+	return (int)done(d, fd_allocate(d, fd, mode, off, len));
+}
+
+/* posix_fallocate returns the error number and leaves errno alone. */
+int posix_fallocate(int fd, off_t off, off_t len)
+{
+	int rc;
+
+	DFILE_OR_REAL(d, fd, REAL(posix_fallocate)(fd, off, len));
+	rc = fd_allocate(d, fd, 0, off, len);
+	shim_dfile_put(d);
+	return -rc;
+}
+
+int posix_fallocate64(int fd, off64_t off, off64_t len)
+{
+	int rc;
+
+	DFILE_OR_REAL(d, fd, REAL(posix_fallocate64)(fd, off, len));
+	rc = fd_allocate(d, fd, 0, off, len);
+	shim_dfile_put(d);
+	return -rc;
 }
 
 /* posix_fadvise returns the error number instead of setting errno. */
@@ -488,16 +714,38 @@ int dup3(int fd, int fd2, int flags)
 	return after_dup(fd, fd2, REAL(dup3)(fd, fd2, flags));
 }
 
-/* Byte-range locks: POSIX semantics, one owner per process. */
+/* Lock owners on the server: the process for fcntl's POSIX locks; the open
+ * file description (the dfile's address, tagged so that it can never equal
+ * a pid or the other kind) for OFD locks and flock. User-space addresses
+ * stay below 2^47, so the tags are free bits. */
+#define OWNER_FLOCK (1ULL << 63)
+#define OWNER_OFD   (1ULL << 62)
+
+static uint64_t description_owner(struct dfile *d, uint64_t tag)
+{
+	return (uint64_t)(uintptr_t)d | tag;
+}
+
+/* Byte-range locks: POSIX semantics, one owner per process; OFD locks
+ * (F_OFD_*) belong to the description and go when its last descriptor
+ * closes (dafs_close of its handle releases them). */
 static int fd_lock(struct dfile *d, int cmd, struct flock *fl)
 {
 	struct dafs_file *f;
 	struct flock l = *fl;
 	struct stat st;
+	uint64_t owner = (uint64_t)getpid();
 	int rc = shim_dfile_handle(d, &f);
 
 	if (rc < 0)
 		return rc;
+	if (cmd == F_OFD_GETLK || cmd == F_OFD_SETLK || cmd == F_OFD_SETLKW) {
+		/* As the kernel: l_pid must be 0 on the way in. */
+		if (l.l_pid != 0)
+			return -EINVAL;
+		owner = description_owner(d, OWNER_OFD);
+		cmd = cmd == F_OFD_GETLK ? F_GETLK : cmd == F_OFD_SETLK ? F_SETLK : F_SETLKW;
+	}
 	if (l.l_whence == SEEK_CUR) {
 		l.l_start += atomic_load(&d->ph->offset);
 	} else if (l.l_whence == SEEK_END) {
@@ -506,7 +754,7 @@ static int fd_lock(struct dfile *d, int cmd, struct flock *fl)
 		l.l_start += st.st_size;
 	}
 	l.l_whence = SEEK_SET;
-	rc = core.dafs_lock(f, cmd, &l, (uint64_t)getpid());
+	rc = core.dafs_lock(f, cmd, &l, owner);
 	if (rc == 0 && cmd == F_GETLK)
 		*fl = l;
 	return rc;
@@ -540,6 +788,9 @@ static int dafs_fcntl(struct dfile *d, int fd, int cmd, void *arg)
 	case F_GETLK:
 	case F_SETLK:
 	case F_SETLKW:
+	case F_OFD_GETLK:
+	case F_OFD_SETLK:
+	case F_OFD_SETLKW:
 		return arg ? fd_lock(d, cmd, arg) : -EFAULT;
 	default:
 		shim_unsupported("fcntl", fd, ENOTSUP);
@@ -592,8 +843,8 @@ int flock(int fd, int op)
 	int rc;
 
 	DFILE_OR_REAL(d, fd, REAL(flock)(fd, op));
-	/* flock locks belong to the open file description: its address is
-	 * the owner. They conflict with fcntl locks here, unlike on Linux. */
+	/* flock locks belong to the open file description. They conflict with
+	 * fcntl locks here, unlike on Linux. */
 	switch (op & ~LOCK_NB) {
 	case LOCK_SH: fl.l_type = F_RDLCK; break;
 	case LOCK_EX: fl.l_type = F_WRLCK; break;
@@ -603,27 +854,13 @@ int flock(int fd, int op)
 	rc = shim_dfile_handle(d, &f);
 	if (rc == 0)
 		rc = core.dafs_lock(f, op & LOCK_NB ? F_SETLK : F_SETLKW, &fl,
-				    (uint64_t)(uintptr_t)d | (1ULL << 63));
+				    description_owner(d, OWNER_FLOCK));
 	return (int)done(d, rc);
 }
 
 /* ---- what a DAFS descriptor does not do ------------------------------------ */
 
 /* copy_file_range, sendfile and splice: wrap_copy.c; mmap: wrap_mmap.c. */
-
-int fallocate(int fd, int mode, off_t off, off_t len)
-{
-	if (shim_fd_maybe(fd))
-		return shim_unsupported("fallocate", fd, EOPNOTSUPP);
-	return REAL(fallocate)(fd, mode, off, len);
-}
-
-int fallocate64(int fd, int mode, off64_t off, off64_t len)
-{
-	if (shim_fd_maybe(fd))
-		return shim_unsupported("fallocate64", fd, EOPNOTSUPP);
-	return REAL(fallocate64)(fd, mode, off, len);
-}
 
 int ioctl(int fd, unsigned long req, ...)
 {
@@ -636,13 +873,6 @@ int ioctl(int fd, unsigned long req, ...)
 	if (shim_fd_maybe(fd))
 		return shim_unsupported("ioctl", fd, ENOTTY);
 	return REAL(ioctl)(fd, req, arg);
-}
-
-ssize_t getdents64(int fd, void *buf, size_t n)
-{
-	if (shim_fd_maybe(fd))
-		return shim_unsupported("getdents64", fd, ENOTSUP);
-	return REAL(getdents64)(fd, buf, n);
 }
 
 ssize_t fgetxattr(int fd, const char *name, void *v, size_t n)

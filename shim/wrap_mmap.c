@@ -6,7 +6,8 @@
  *
  * MAP_PRIVATE needs nothing more. A writable MAP_SHARED mapping is tracked
  * (address, length, file, offset) with a shadow copy of what the file held:
- * on msync, munmap, a MAP_FIXED mapping over it, exec and exit the pages
+ * on msync, munmap, a MAP_FIXED mapping over it, the close of the last
+ * descriptor of the open file it was made through, exec and exit the pages
  * that differ from the shadow are written to the file (never past its
  * current end, as the kernel drops what lies beyond EOF) and the shadow is
  * updated. The mapping holds a reference to the open file, so closing the
@@ -210,6 +211,24 @@ void shim_mmap_flush_all(void)
 		if ((rc = writeback(v[i], 0, v[i]->len, false)) < 0)
 			shim_log("writing back a mapping of %s%s failed: %s", shim_prefix,
 				 v[i]->d->path, strerror(-rc));
+	pthread_mutex_unlock(&wb_lock);
+	free(v);
+}
+
+void shim_mmap_writeback_dfile(struct dfile *d)
+{
+	struct map **v;
+	size_t n;
+	int rc;
+
+	if (atomic_load(&nmaps) == 0)
+		return;
+	pthread_mutex_lock(&wb_lock);
+	v = overlapping(NULL, (char *)UINTPTR_MAX, &n);
+	for (size_t i = 0; i < n; i++)
+		if (v[i]->d == d && (rc = writeback(v[i], 0, v[i]->len, false)) < 0)
+			shim_log("writing back a mapping of %s%s failed: %s", shim_prefix,
+				 d->path, strerror(-rc));
 	pthread_mutex_unlock(&wb_lock);
 	free(v);
 }

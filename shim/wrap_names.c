@@ -1,5 +1,7 @@
 /* wrap_names.c — attributes and names: the stat families, access, chmod,
- * times, truncate, unlink, mkdir, rename, links, statfs.
+ * times (utimensat and the older utimes, lutimes, futimes, futimesat and
+ * utime, which glibc implements with internal calls the shim cannot see),
+ * truncate, unlink, mkdir, rename, links, statfs.
  *
  * Paths route through shim_route (path.c); a call naming one DAFS and one
  * local path (rename, link) fails with EXDEV, as between two mounts.
@@ -413,6 +415,82 @@ int utimensat(int dirfd, const char *path, const struct timespec times[2], int f
 int futimens(int fd, const struct timespec times[2])
 {
 	FD_OR_REAL(fd, REAL(futimens)(fd, times), core.dafs_futimens(f, times));
+}
+
+/* timeval pairs (NULL: now) as utimensat's timespecs; -EINVAL for a
+ * microsecond value out of range, as the kernel says. */
+static int times_from_timeval(const struct timeval tv[2], struct timespec ts[2],
+			      const struct timespec **out)
+{
+	*out = NULL;
+	if (!tv)
+		return 0;
+	for (int i = 0; i < 2; i++) {
+		if (tv[i].tv_usec < 0 || tv[i].tv_usec >= 1000000)
+			return -EINVAL;
+		ts[i] = (struct timespec){ tv[i].tv_sec, tv[i].tv_usec * 1000 };
+	}
+	*out = ts;
+	return 0;
+}
+
+static long path_utimes(struct dafs_session *s, const char *dp, const struct timeval tv[2],
+			int nofollow)
+{
+	struct timespec ts[2];
+	const struct timespec *t;
+	int rc = times_from_timeval(tv, ts, &t);
+
+	return rc < 0 ? rc : core.dafs_utimens(s, dp, t, nofollow);
+}
+
+static long file_utimes(struct dafs_file *f, const struct timeval tv[2])
+{
+	struct timespec ts[2];
+	const struct timespec *t;
+	int rc = times_from_timeval(tv, ts, &t);
+
+	return rc < 0 ? rc : core.dafs_futimens(f, t);
+}
+
+int utimes(const char *path, const struct timeval tv[2])
+{
+	ROUTE_PATH(AT_FDCWD, path, REAL(utimes)(path, tv), path_utimes(s, dp, tv, 0));
+}
+
+int lutimes(const char *path, const struct timeval tv[2])
+{
+	ROUTE_PATH(AT_FDCWD, path, REAL(lutimes)(path, tv),
+		   path_utimes(s, dp, tv, AT_SYMLINK_NOFOLLOW));
+}
+
+int futimes(int fd, const struct timeval tv[2])
+{
+	FD_OR_REAL(fd, REAL(futimes)(fd, tv), file_utimes(f, tv));
+}
+
+int futimesat(int dirfd, const char *path, const struct timeval tv[2])
+{
+	/* A NULL path means dirfd itself (what glibc's futimes once was). */
+	if (!path)
+		FD_OR_REAL(dirfd, REAL(futimesat)(dirfd, path, tv), file_utimes(f, tv));
+	ROUTE_PATH(dirfd, path, REAL(futimesat)(dirfd, path, tv), path_utimes(s, dp, tv, 0));
+}
+
+static long path_utime(struct dafs_session *s, const char *dp, const struct utimbuf *times)
+{
+	struct timespec ts[2];
+
+	if (!times)
+		return core.dafs_utimens(s, dp, NULL, 0);
+	ts[0] = (struct timespec){ times->actime, 0 };
+	ts[1] = (struct timespec){ times->modtime, 0 };
+	return core.dafs_utimens(s, dp, ts, 0);
+}
+
+int utime(const char *path, const struct utimbuf *times)
+{
+	ROUTE_PATH(AT_FDCWD, path, REAL(utime)(path, times), path_utime(s, dp, times));
 }
 
 int truncate(const char *path, off_t len)

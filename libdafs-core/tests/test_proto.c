@@ -365,6 +365,17 @@ static bool make_op(struct dafs_op *op, unsigned opcode, unsigned v)
 		else
 			return false;
 		return true;
+	case DAFS_OP_ALLOCATE: {
+		/* every mode the wire knows; the range up to INT64_MAX */
+		static const uint32_t modes[] = { 0, DAFS_ALLOC_KEEP_SIZE,
+			DAFS_ALLOC_PUNCH_HOLE | DAFS_ALLOC_KEEP_SIZE, DAFS_ALLOC_ZERO_RANGE,
+			DAFS_ALLOC_ZERO_RANGE | DAFS_ALLOC_KEEP_SIZE };
+		if (v >= 5)
+			return false;
+		op->a.allocate = (struct dafs_args_allocate){ v ? DAFS_FH_CURRENT : 22, v * 4096,
+			v == 4 ? INT64_MAX - v * 4096 : 1 + v * 100, modes[v] };
+		return true;
+	}
 	case DAFS_OP_HINT:
 		if (v >= 4)
 			return false;
@@ -393,8 +404,10 @@ static bool make_res(struct dafs_result *r, unsigned opcode, unsigned v)
 	case DAFS_OP_HINT:
 	case DAFS_OP_REGISTER:
 	case DAFS_OP_UNREGISTER:
+	case DAFS_OP_ALLOCATE:
 		if (v == 1)
-			r->status = opcode == DAFS_OP_HINT ? EINVAL : ENOENT;
+			r->status = opcode == DAFS_OP_HINT ? EINVAL :
+				    opcode == DAFS_OP_ALLOCATE ? ENOSPC : ENOENT;
 		return v <= 1;
 	case DAFS_OP_CONNECT:
 		if (v == 0) {
@@ -642,6 +655,10 @@ static bool eq_op(const struct dafs_op *a, const struct dafs_op *b)
 	case DAFS_OP_UNREGISTER:
 		return a->a.region.addr == b->a.region.addr && a->a.region.len == b->a.region.len &&
 		       a->a.region.key == b->a.region.key;
+	case DAFS_OP_ALLOCATE:
+		return a->a.allocate.fh == b->a.allocate.fh &&
+		       a->a.allocate.offset == b->a.allocate.offset &&
+		       a->a.allocate.len == b->a.allocate.len && a->a.allocate.mode == b->a.allocate.mode;
 	}
 	return false;
 }
@@ -673,6 +690,7 @@ static bool eq_res(const struct dafs_result *a, const struct dafs_result *b)
 	case DAFS_OP_HINT:
 	case DAFS_OP_REGISTER:
 	case DAFS_OP_UNREGISTER:
+	case DAFS_OP_ALLOCATE:
 		return true;
 	case DAFS_OP_CONNECT:
 		return eq_mem(a->r.connect.addr, a->r.connect.addr_len,
@@ -1362,6 +1380,15 @@ static void b_hint(struct wb *b, uint64_t off, uint64_t len, uint32_t advice)
 	w32(b, advice);
 }
 
+static void b_allocate(struct wb *b, uint64_t off, uint64_t len, uint32_t mode)
+{
+	b->n = 0;
+	w64(b, 1);
+	w64(b, off);
+	w64(b, len);
+	w32(b, mode);
+}
+
 static void b_setattr(struct wb *b, uint32_t flags, uint32_t mask, uint64_t size, uint32_t mode,
 		      uint32_t ansec, uint32_t mnsec)
 {
@@ -1902,6 +1929,36 @@ static void test_bad_enums(void)
 	REQ_B(DAFS_OP_HINT, -EBADMSG, "HINT offset over INT64_MAX: -EBADMSG");
 	b_hint(&B, 10, INT64_MAX - 10, DAFS_HINT_RANDOM);
 	REQ_B(DAFS_OP_HINT, 0, "HINT reaching exactly INT64_MAX decodes");
+
+	/* Allocate: only the five modes fallocate(2) is asked for, a non-empty range. */
+	const uint32_t good_mode[] = { 0, DAFS_ALLOC_KEEP_SIZE,
+		DAFS_ALLOC_PUNCH_HOLE | DAFS_ALLOC_KEEP_SIZE, DAFS_ALLOC_ZERO_RANGE,
+		DAFS_ALLOC_ZERO_RANGE | DAFS_ALLOC_KEEP_SIZE };
+	ok = true;
+	for (unsigned i = 0; i < 5; i++) {
+		b_allocate(&B, 0, 1, good_mode[i]);
+		raw_req(&W, DAFS_OP_ALLOCATE, &B);
+		ok = ok && req_rc(&W) == 0;
+	}
+	CHECK(ok, "ALLOCATE with each known mode decodes");
+	const uint32_t bad_mode[] = { DAFS_ALLOC_PUNCH_HOLE, DAFS_ALLOC_PUNCH_HOLE | DAFS_ALLOC_ZERO_RANGE,
+		DAFS_ALLOC_PUNCH_HOLE | DAFS_ALLOC_ZERO_RANGE | DAFS_ALLOC_KEEP_SIZE, 0x8, 0x100,
+		UINT32_MAX };
+	ok = true;
+	for (unsigned i = 0; i < 6; i++) {
+		b_allocate(&B, 0, 1, bad_mode[i]);
+		raw_req(&W, DAFS_OP_ALLOCATE, &B);
+		ok = ok && req_rc(&W) == -EBADMSG;
+	}
+	CHECK(ok, "ALLOCATE punch without keep-size, punch with zero, unknown bits: -EBADMSG");
+	b_allocate(&B, 0, 0, 0);
+	REQ_B(DAFS_OP_ALLOCATE, -EBADMSG, "ALLOCATE of an empty range: -EBADMSG");
+	b_allocate(&B, 10, INT64_MAX - 9, 0);
+	REQ_B(DAFS_OP_ALLOCATE, -EBADMSG, "ALLOCATE offset + len past INT64_MAX: -EBADMSG");
+	b_allocate(&B, (uint64_t)INT64_MAX + 1, 1, 0);
+	REQ_B(DAFS_OP_ALLOCATE, -EBADMSG, "ALLOCATE offset over INT64_MAX: -EBADMSG");
+	b_allocate(&B, 10, INT64_MAX - 10, DAFS_ALLOC_KEEP_SIZE);
+	REQ_B(DAFS_OP_ALLOCATE, 0, "ALLOCATE reaching exactly INT64_MAX decodes");
 }
 
 static void test_bad_results(void)
@@ -2206,6 +2263,10 @@ static void test_encoder_einval(void)
 	BAD_REQ((OP(DAFS_OP_LOCKT, 1), req.ops[0].a.lock.len = 2), "LOCKT range past INT64_MAX");
 	BAD_REQ((OP(DAFS_OP_HINT, 0), req.ops[0].a.hint.advice = 0), "HINT advice 0");
 	BAD_REQ((OP(DAFS_OP_HINT, 3), req.ops[0].a.hint.len++), "HINT range past INT64_MAX");
+	BAD_REQ((OP(DAFS_OP_ALLOCATE, 0), req.ops[0].a.allocate.mode = DAFS_ALLOC_PUNCH_HOLE),
+		"ALLOCATE punch without keep-size");
+	BAD_REQ((OP(DAFS_OP_ALLOCATE, 0), req.ops[0].a.allocate.len = 0), "ALLOCATE len 0");
+	BAD_REQ((OP(DAFS_OP_ALLOCATE, 4), req.ops[0].a.allocate.len++), "ALLOCATE range past INT64_MAX");
 	/* A bad op late in a compound. */
 	BAD_REQ((req.nops = 10, memset(req.ops, 0, 10 * sizeof req.ops[0]),
 		 OP(DAFS_OP_NULL, 0), req.ops[9].opcode = DAFS_OP_LOCK, req.ops[9].a.lock.type = 9),
