@@ -254,6 +254,17 @@ static int load_core(void)
 	return 0;
 }
 
+/* Writes that returned before the server answered them are answered
+ * before a child exists, so that what it reads (or a program it runs) sees
+ * them, as it would with a kernel file. */
+static void before_fork(void)
+{
+	struct dafs_session *s = atomic_load(&session);
+
+	if (s)
+		core.dafs_session_sync(s);
+}
+
 /* The child must not touch the parent's fabric objects: it forgets the
  * session (leaking its memory; closing it would talk on the parent's
  * endpoint) and every handle of the old generation is reopened by path. */
@@ -344,7 +355,7 @@ struct dafs_session *shim_session(int *err)
 		hooks_registered = 1;
 		/* Neither can fail but for lack of memory, and then the cost is
 		 * only a missing flush or a child using a fresh generation late. */
-		(void)!pthread_atfork(NULL, NULL, after_fork_child);
+		(void)!pthread_atfork(before_fork, NULL, after_fork_child);
 		(void)!atexit(at_exit);
 	}
 	atomic_store(&session, s);
