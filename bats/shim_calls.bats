@@ -90,3 +90,16 @@ except FileExistsError:
   assert_equal "$(cat "$BATS_TEST_TMPDIR/stdout")" "all ok"
   assert_equal "$(cat "$err")" ""
 }
+
+@test "shim calls: remove(3) of a file, of an empty directory, of a missing name" {
+  # glibc's remove reaches unlink and rmdir internally, out of LD_PRELOAD's
+  # sight: without its own wrapper it would act on the local file system.
+  same_on_both 'python3 -c "
+import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+open(\"gone.txt\", \"w\").close(); os.mkdir(\"gone.d\")
+print(libc.remove(b\"gone.txt\"), libc.remove(b\"gone.d\"), libc.remove(b\"missing\"), os.strerror(ctypes.get_errno()))
+print(sorted(n for n in os.listdir(\".\") if n.startswith(\"gone\")))
+"'
+  [ ! -e "$EXPORT/gone.txt" ] && [ ! -e "$EXPORT/gone.d" ]
+}

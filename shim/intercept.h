@@ -184,6 +184,7 @@
 	X(int, truncate64, (const char *path, off64_t len))                          \
 	/* names */                                                                  \
 	X(int, unlink, (const char *path))                                           \
+	X(int, remove, (const char *path))                                           \
 	X(int, unlinkat, (int dirfd, const char *path, int flags))                   \
 	X(int, mkdir, (const char *path, mode_t mode))                               \
 	X(int, mkdirat, (int dirfd, const char *path, mode_t mode))                  \

@@ -516,6 +516,20 @@ int unlinkat(int dirfd, const char *path, int flags)
 		   flags & AT_REMOVEDIR ? core.dafs_rmdir(s, dp) : core.dafs_unlink(s, dp));
 }
 
+/* glibc's remove calls its own unlink and rmdir, out of the shim's sight:
+ * the same steps here (a directory's unlink is EISDIR, then rmdir). */
+static int dafs_remove(struct dafs_session *s, const char *dp)
+{
+	int rc = core.dafs_unlink(s, dp);
+
+	return rc == -EISDIR ? core.dafs_rmdir(s, dp) : rc;
+}
+
+int remove(const char *path)
+{
+	ROUTE_PATH(AT_FDCWD, path, REAL(remove)(path), dafs_remove(s, dp));
+}
+
 /* The client's umask applies, not the server's. */
 static long dafs_mkdir_umask(struct dafs_session *s, const char *dp, mode_t mode)
 {
