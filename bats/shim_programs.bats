@@ -222,16 +222,13 @@ EOF
     >"$BATS_TEST_TMPDIR/kv.txt"
   cp "$BATS_TEST_TMPDIR/kv.txt" "$LOCAL/kv.txt"
   cp "$BATS_TEST_TMPDIR/kv.txt" "$EXPORT/kv.txt"
-  # Every database file carries a 20-byte unique file id (bytes 52..71 of
-  # its meta page, made from the inode number, the time and a random
-  # number): the script zeroes it last, so that the trees can be compared
-  # byte for byte. Everything else in the files must match.
-  # BDB writes pages from malloc'd buffers whose free space it never
-  # initialises: ASan fills fresh allocations with 0xbe where plain malloc
-  # hands out zeroed pages, so the fill is turned off (build-asan) to keep
-  # what the program writes the same on both sides. kv2.db (loaded from a
-  # dump, after many allocations and frees) can still pick up stale heap
-  # bytes, so it is compared through its dump and removed.
+  # The database files are compared through their dumps, not byte for
+  # byte: each carries a unique file id (inode number, time, a random
+  # number), and BDB writes pages from malloc'd buffers whose free space it
+  # never initialises, so those bytes depend on what the process's heap
+  # held before (under the shim, libdafs-core's freed request buffers; seen
+  # as two stray bytes in a page's free space). Everything the program can
+  # read back is in the dumps and must match.
   export ASAN_OPTIONS=$ASAN_OPTIONS:max_malloc_fill_size=0
   same_on_both 'db5.3_load -T -t btree -f kv.txt kv.db && db5.3_verify kv.db && echo verified &&
                 db5.3_dump -p kv.db | sed -n "1,12p" && db5.3_dump kv.db > dump.txt &&
@@ -240,7 +237,7 @@ EOF
                 db5.3_stat -d kv.db | grep -E "number of (keys|data items)|Btree version" &&
                 db5.3_load -T -t hash -f kv.txt kh.db && db5.3_dump -p kh.db | sed -n "/^ key/p" | sort | head -n 3 &&
                 db5.3_verify kh.db && echo verified &&
-                perl -e "for (@ARGV) { open(F, qq(+<), \$_) or die; seek(F, 52, 0); print F qq(\\0) x 20; close F }" *.db'
+                for db in kv kh; do db5.3_dump -p $db.db > $db.dump || exit; done && rm kv.db kh.db'
 }
 
 @test "programs: no data lost: writes that returned survive SIGKILL" {

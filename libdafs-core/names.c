@@ -436,14 +436,25 @@ int dafs_lock(struct dafs_file *f, int cmd, struct flock *fl, uint64_t owner)
 	unsigned delay_ms = 2;
 	int rc;
 
-	if (cmd != F_SETLKW)
-		return (int)CLIENT_SYNC(dafs_lock_async, f, cmd, fl, owner);
-	/* The server never holds a request for a lock: a waiting lock polls,
-	 * backing off up to 100 ms, as NFSv4 clients do. */
-	while ((rc = (int)CLIENT_SYNC(dafs_lock_async, f, F_SETLK, fl, owner)) == -EAGAIN) {
-		usleep(delay_ms * 1000);
-		if (delay_ms < 100)
-			delay_ms *= 2;
+	if (cmd != F_SETLKW) {
+		rc = (int)CLIENT_SYNC(dafs_lock_async, f, cmd, fl, owner);
+	} else {
+		/* The server never holds a request for a lock: a waiting lock
+		 * polls, backing off up to 100 ms, as NFSv4 clients do. */
+		while ((rc = (int)CLIENT_SYNC(dafs_lock_async, f, F_SETLK, fl, owner)) == -EAGAIN) {
+			usleep(delay_ms * 1000);
+			if (delay_ms < 100)
+				delay_ms *= 2;
+		}
+	}
+	/* Programs that share a file under locks (sqlite, Berkeley DB) expect
+	 * to see what the last holder wrote: a lock taken drops the cached
+	 * pages, as NFS clients revalidate at lock time. (Writes reach the
+	 * server before an unlock does: every request waits for them.) */
+	if (rc == 0 && cmd != F_GETLK && fl->l_type != F_UNLCK) {
+		pthread_mutex_lock(&f->s->lock);
+		cache_invalidate(f);
+		pthread_mutex_unlock(&f->s->lock);
 	}
 	return rc;
 }
