@@ -490,6 +490,17 @@ int dafs_fstat(struct dafs_file *f, struct stat *st)
 	return (int)CLIENT_SYNC(dafs_fstat_async, f, st);
 }
 
+/* Operations that change a file's bytes on the server (truncate, punch
+ * hole, zero range) drop its cached pages when they are sent and again
+ * when they are done: a fill sent meanwhile may have been served before. */
+static ssize_t finish_dropping_cache(struct dafs_req *req, struct dafs_reply *rep)
+{
+	ssize_t rc = client_finish_status(req, rep);
+
+	cache_invalidate(req->out.locked_file);
+	return rc;
+}
+
 static int fsetattr_async(struct dafs_file *f, struct dafs_args_setattr *a,
 			  struct dafs_cg *cg, void *user, struct dafs_req **req_out)
 {
@@ -498,6 +509,8 @@ static int fsetattr_async(struct dafs_file *f, struct dafs_args_setattr *a,
 	a->fh = f->fh;
 	a->path = "";
 	op.a.setattr = *a;
+	if (a->mask & DAFS_SET_SIZE)
+		return client_submit_one(f->s, &op, finish_dropping_cache, f, 0, cg, user, req_out);
 	return client_submit_one(f->s, &op, client_finish_attr, NULL, 0, cg, user, req_out);
 }
 
@@ -840,7 +853,10 @@ int dafs_fallocate_async(struct dafs_file *f, int mode, off_t off, off_t len,
 	if ((rc = allocate_mode(mode, &wire)) < 0)
 		return rc;
 	op.a.allocate = (struct dafs_args_allocate){ f->fh, (uint64_t)off, (uint64_t)len, wire };
-	return client_submit_one(f->s, &op, client_finish_status, NULL, 0, cg, user, req_out);
+	pthread_mutex_lock(&f->s->lock);
+	cache_invalidate(f);
+	pthread_mutex_unlock(&f->s->lock);
+	return client_submit_one(f->s, &op, finish_dropping_cache, f, 0, cg, user, req_out);
 }
 
 int dafs_fallocate(struct dafs_file *f, int mode, off_t off, off_t len)
