@@ -167,14 +167,12 @@ static double cpu_seconds(void)
 static void read_txn(DB_ENV *env, DB *db, uint64_t records, struct bench_rng *rng)
 {
 	uint64_t i = bench_rng_next(rng) % records;
-	unsigned char k[8], want[RECORD_SIZE];
-	DBT key = { .data = k, .size = sizeof(k) }, val = { .flags = DB_DBT_USERMEM };
-	unsigned char got[RECORD_SIZE];
+	unsigned char k[8], want[RECORD_SIZE], got[RECORD_SIZE] = { 0 };
+	DBT key = { .data = k, .size = sizeof(k) };
+	DBT val = { .data = got, .ulen = sizeof(got), .flags = DB_DBT_USERMEM };
 	DB_TXN *txn;
 
 	key_of(i, k);
-	val.data = got;
-	val.ulen = sizeof(got);
 	check(env->txn_begin(env, NULL, &txn, 0), "txn_begin");
 	int rc = db->get(db, txn, &key, &val, 0);
 	if (rc) {
@@ -190,7 +188,7 @@ static void read_txn(DB_ENV *env, DB *db, uint64_t records, struct bench_rng *rn
 static void run(const struct opts *o)
 {
 	DB_ENV *env = env_open(o, DB_INIT_TXN | DB_INIT_LOCK | DB_INIT_LOG);
-	unsigned char last_key[8];
+	unsigned char last_key[8] = { 0 };
 	DBT key = { .data = last_key, .ulen = sizeof(last_key), .flags = DB_DBT_USERMEM };
 	DBT val = { .flags = DB_DBT_PARTIAL };   /* the last key only, no data */
 	DB_MPOOL_STAT *ms;

@@ -72,7 +72,7 @@ static void die(const char *fmt, ...)
 	exit(1);
 }
 
-static double cpu_seconds(double *user, double *sys)
+static void cpu_times(double *user, double *sys)
 {
 	struct rusage ru;
 
@@ -80,7 +80,6 @@ static double cpu_seconds(double *user, double *sys)
 		die("getrusage: %s", strerror(errno));
 	*user = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6;
 	*sys = (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6;
-	return *user + *sys;
 }
 
 static void check_block(const struct opts *o, const char *buf, size_t len, uint64_t off)
@@ -89,7 +88,7 @@ static void check_block(const struct opts *o, const char *buf, size_t len, uint6
 
 	if (o->verify && !bench_stamp_ok(buf, len, off, &bad, &says))
 		die("wrong data at offset %" PRIu64 ": the block says it is at %" PRIu64
-		    " (is the file from bench-mkdata --stamped?)", bad, says);
+		    " (was the file written by bench-mkdata without --text?)", bad, says);
 }
 
 /* Reads the whole file once, untimed, so that a cache holds what fits. */
@@ -186,7 +185,7 @@ static void run(const struct opts *o)
 	if (o->random)
 		shuffle(order, nblocks, &rng);   /* untimed: its cost is not a read's */
 
-	cpu_seconds(&user0, &sys0);
+	cpu_times(&user0, &sys0);
 	t0 = bench_now();
 	deadline = t0 + o->seconds;
 	for (;;) {
@@ -200,6 +199,8 @@ static void run(const struct opts *o)
 			if (next == nblocks) {
 				if (++passes == o->passes)
 					break;
+				/* Timed, but about 5 ns a block: under 1 % of
+				 * the fastest read measured here. */
 				shuffle(order, nblocks, &rng);
 				next = 0;
 			}
@@ -226,12 +227,13 @@ static void run(const struct opts *o)
 			die("%s at %" PRIu64 ": %s", o->random ? "pread" : "read", off,
 			    strerror(errno));
 		check_block(o, buf, (size_t)n, off);
-		seq_off += (uint64_t)n;
+		if (!o->random)
+			seq_off += (uint64_t)n;
 		bytes += (uint64_t)n;
 		ops++;
 	}
 	t1 = bench_now();
-	cpu_seconds(&user1, &sys1);
+	cpu_times(&user1, &sys1);
 	if (ops == 0)
 		die("no read completed in %.3f s", t1 - t0);
 
