@@ -32,12 +32,16 @@ SERVER_LIB_OBJ := $(filter-out $(B)/server/main.o,$(SERVER_OBJ))
 CORE_TESTS  := $(patsubst libdafs-core/tests/%.c,$(B)/tests/core_%,$(wildcard libdafs-core/tests/test_*.c))
 SERVER_TESTS := $(patsubst server/tests/%.c,$(B)/tests/server_%,$(wildcard server/tests/test_*.c))
 TOOLS       := $(B)/dafs $(B)/dafs-locktest $(B)/preadloop
+# The benchmark's programs (scripts/bench); built with everything else so
+# that make test can check the benchmark harness (bats/bench.bats).
+BENCH_TOOLS := $(B)/bench-core $(B)/bench-read $(B)/bench-mkdata $(B)/bench-bdb \
+               $(B)/bench-remove.so
 SHIM_SRC    := $(wildcard shim/*.c)
 SHIM_OBJ    := $(SHIM_SRC:%.c=$(B)/%.o)
 SHIM        := $(if $(SHIM_SRC),$(B)/libdafsshim.so)
 
 .PHONY: all deps run test unit bench fuzz clean
-all: $(B)/libdafs-core.so $(B)/dafs-server $(TOOLS) $(B)/dafs-core.pc $(SHIM)
+all: $(B)/libdafs-core.so $(B)/dafs-server $(TOOLS) $(BENCH_TOOLS) $(B)/dafs-core.pc $(SHIM)
 
 deps:
 	@scripts/install-deps
@@ -107,11 +111,27 @@ test: deps
 	@scripts/run-tests
 
 bench: deps
-	@$(MAKE) --no-print-directory all $(B)/bench-core
+	@$(MAKE) --no-print-directory all
 	@scripts/bench
 
 $(B)/bench-core: tools/bench-core.c $(B)/libdafs-core.so
 	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< -L$(B) -l:libdafs-core.so -Wl,-rpath,'$$ORIGIN' $(CORE_LIBS)
+
+# Plain POSIX programs: they run unchanged on local files and under the shim.
+$(B)/bench-read $(B)/bench-mkdata: $(B)/%: tools/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $<
+
+# Debian's Berkeley DB 5.3 (libdb5.3-dev), as any application would link it.
+$(B)/bench-bdb: tools/bench-bdb.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< -ldb-5.3
+
+# Preloaded ahead of the shim for PostMark while the shim lacks remove(3)
+# (tools/bench-remove.c says why).
+$(B)/bench-remove.so: tools/bench-remove.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -shared $(LDFLAGS_ALL) -o $@ $<
 
 clean:
 	rm -rf build build-asan

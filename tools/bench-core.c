@@ -40,6 +40,7 @@
  * also gives passes= (the last may be partial).
  * Exit status: 0 done, 1 a failure while running, 2 a usage error.
  */
+#include "bench-util.h"
 #include "dafs.h"
 
 #include <errno.h>
@@ -59,8 +60,6 @@
 
 #define SEQ_BS        ((size_t)1 << 20)
 #define RAND_BS       ((size_t)4096)
-#define STAMP_BLOCK   ((size_t)4096)
-#define STAMP_MAGIC   UINT64_C(0x4441465342454e43)   /* "DAFSBENC" */
 #define DEPTH_MAX     128
 #define WAIT_MS       10000    /* a request silent this long aborts the run */
 
@@ -126,47 +125,17 @@ static void die(const char *fmt, ...)
 	exit(1);
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static uint64_t rng_state;
-
-static uint64_t rng_next(void)
-{
-	/* xorshift64* */
-	uint64_t x = rng_state;
-
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	rng_state = x;
-	return x * UINT64_C(0x2545F4914F6CDD1D);
-}
+static struct bench_rng rng;
 
 /* ---- Data stamps ------------------------------------------------------------ */
 
-static void stamp(char *buf, size_t len, uint64_t off)
-{
-	for (size_t i = 0; i + sizeof(uint64_t) <= len; i += STAMP_BLOCK) {
-		uint64_t v = (off + i) ^ STAMP_MAGIC;
-		memcpy(buf + i, &v, sizeof(v));
-	}
-}
-
 static void check_stamp(const char *buf, size_t len, uint64_t off)
 {
-	for (size_t i = 0; i + sizeof(uint64_t) <= len; i += STAMP_BLOCK) {
-		uint64_t v;
-		memcpy(&v, buf + i, sizeof(v));
-		if (v != ((off + i) ^ STAMP_MAGIC))
-			die("wrong data at offset %" PRIu64 ": the block says it was written "
-			    "at %" PRIu64 " (0x%016" PRIx64 ")", off + i, v ^ STAMP_MAGIC, v);
-	}
+	uint64_t bad, says;
+
+	if (!bench_stamp_ok(buf, len, off, &bad, &says))
+		die("wrong data at offset %" PRIu64 ": the block says it was written at %" PRIu64,
+		    bad, says);
 }
 
 /* ---- Targets ------------------------------------------------------------------ */
@@ -270,7 +239,7 @@ static void target_fill(struct target *t, char *buf, size_t bs, uint64_t from, u
 	for (uint64_t off = from; off < to; off += bs) {
 		size_t n = to - off < bs ? (size_t)(to - off) : bs;
 		ssize_t got;
-		stamp(buf, n, off);
+		bench_stamp(buf, n, off);
 		if (t->local) {
 			got = pwrite(t->fd, buf, n, (off_t)off);
 			if (got < 0)
@@ -348,7 +317,7 @@ static void run(const struct opts *o, struct target *t)
 		die("mmap %zu bytes: %s", area_len, strerror(errno));
 	/* Incompressible filler, faulted in before registration and timing. */
 	for (size_t i = 0; i < area_len; i += sizeof(uint64_t)) {
-		uint64_t v = rng_next();
+		uint64_t v = bench_rng_next(&rng);
 		memcpy(area + i, &v, sizeof(v));
 	}
 	if (!t->local) {
@@ -373,24 +342,24 @@ static void run(const struct opts *o, struct target *t)
 	if (write)
 		target_fsync(t);   /* the timed fsync then flushes only the timed writes */
 
-	t0 = now_s();
+	t0 = bench_now();
 	deadline = t0 + o->seconds;
 	for (;;) {
 		/* Keep `depth` requests in flight while time and the cap allow. */
-		double now = now_s();
+		double now = bench_now();
 		for (unsigned i = 0; i < depth && now < deadline && submitted < cap && !pass_done;
 		     i++) {
 			struct slot *sl = &slots[i];
 			if (sl->busy)
 				continue;
 			if (random) {
-				sl->off = (rng_next() % nblocks) * bs;
+				sl->off = (bench_rng_next(&rng) % nblocks) * bs;
 			} else {
 				sl->off = pos % o->size;
 				pos += bs;
 			}
 			if (write) {
-				stamp(sl->buf, bs, sl->off);
+				bench_stamp(sl->buf, bs, sl->off);
 				dirty = true;
 				pass_done = pos % o->size == 0;
 			}
@@ -405,9 +374,9 @@ static void run(const struct opts *o, struct target *t)
 		if (inflight == 0 && dirty) {
 			/* seqwrite: a pass (or the last, partial one) has landed:
 			 * fsync, so that each fsync flushes one pass's writes. */
-			double t_sync = now_s();
+			double t_sync = bench_now();
 			target_fsync(t);
-			fsync_s += now_s() - t_sync;
+			fsync_s += bench_now() - t_sync;
 			dirty = pass_done = false;
 			passes++;
 			continue;
@@ -433,9 +402,9 @@ static void run(const struct opts *o, struct target *t)
 		inflight--;
 		ops++;
 		bytes += (uint64_t)result;
-		lat_sum += now_s() - sl->t_submit;
+		lat_sum += bench_now() - sl->t_submit;
 	}
-	t_end = now_s();
+	t_end = bench_now();
 
 	double secs = t_end - t0 - fsync_s;   /* seqwrite: the writes' share */
 	printf("test=%s target=%s provider=%s depth=%u bs=%zu bytes=%" PRIu64
@@ -478,12 +447,9 @@ static void usage(FILE *out)
 
 static uint64_t parse_u64(const char *opt, const char *v, uint64_t min, uint64_t max)
 {
-	char *end;
-	unsigned long long n;
+	uint64_t n;
 
-	errno = 0;
-	n = strtoull(v, &end, 10);
-	if (errno || end == v || *end || v[0] == '-' || n < min || n > max) {
+	if (!bench_parse_count(v, false, min, max, &n)) {
 		fprintf(stderr, "bench-core: bad %s value '%s' (want %" PRIu64 "..%" PRIu64 ")\n",
 			opt, v, min, max);
 		exit(2);
@@ -553,7 +519,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench-core: --file wants a plain name\n");
 		return 2;
 	}
-	rng_state = o.seed * UINT64_C(0x9E3779B97F4A7C15) + 1;   /* never 0 */
+	bench_rng_seed(&rng, o.seed);
 
 	if (o.local_dir) {
 		t.local = true;

@@ -1,0 +1,55 @@
+#!/usr/bin/env bats
+# bench.bats — the benchmark harness itself: `BENCH_QUICK=1 scripts/bench`
+# (tiny sizes) must run every step to the end and leave every CSV with all
+# its rows, both PNG plots and the summary, and clean up after itself. The
+# figures are never looked at: they are the machine's business, not the
+# harness's.
+
+load helpers
+
+# Rows each CSV must have: one per step that writes to it (scripts/bench's
+# plan), and one per summary figure. Global: bats loads this file inside a
+# function.
+declare -gA EXPECTED_ROWS=(
+  [core]=9 [read]=30 [cpu]=4 [fio]=2 [bdb]=10 [postmark]=2 [gzip]=2 [summary]=38
+)
+
+@test "bench: BENCH_QUICK=1 scripts/bench writes every CSV, both plots and the summary" {
+  local results=$BATS_TEST_TMPDIR/results name rows pid bench_output
+  mkdir "$BATS_TEST_TMPDIR/tmp"
+  run timeout -k 10 240 env BENCH_QUICK=1 BENCH_RESULTS="$results" DAFS_BUILD="$DAFS_BUILD" \
+    TMPDIR="$BATS_TEST_TMPDIR/tmp" "$DAFS_ROOT/scripts/bench"
+  assert_success
+  refute_output --partial FAILED
+  assert_output --partial "[65/65]"
+  assert_output --partial "all steps done"
+  bench_output=$output
+
+  for name in "${!EXPECTED_ROWS[@]}"; do
+    [ -f "$results/$name.csv" ] || fail "$name.csv is missing"
+    rows=$(($(wc -l <"$results/$name.csv") - 1))
+    [ "$rows" -eq "${EXPECTED_ROWS[$name]}" ] ||
+      fail "$name.csv has $rows rows, ${EXPECTED_ROWS[$name]} expected"
+  done
+  # Every summary row has both of its figures and a ratio (columns 5-7).
+  run awk -F, 'NR > 1 && ($(NF - 4) == "" || $(NF - 3) == "" || $(NF - 2) == "")' \
+    "$results/summary.csv"
+  assert_output ""
+
+  for name in read bdb; do
+    [ -s "$results/$name.png" ] || fail "$name.png is missing"
+    run od -An -tx1 -N8 "$results/$name.png"
+    assert_output " 89 50 4e 47 0d 0a 1a 0a"
+  done
+
+  [ -s "$results/summary.txt" ] || fail "summary.txt is missing"
+  run grep -cE '^\| (core|a|b|c|d|e|f|g) ' "$results/summary.txt"
+  assert_output "${EXPECTED_ROWS[summary]}"
+
+  # Nothing left behind: no temporary directory, no server.
+  run ls -A "$BATS_TEST_TMPDIR/tmp"
+  assert_output ""
+  for pid in $(grep -m1 '^servers:' <<<"$bench_output" | grep -oE 'pid [0-9]+' | cut -d' ' -f2); do
+    ! kill -0 "$pid" 2>/dev/null || fail "server pid $pid is still running"
+  done
+}
