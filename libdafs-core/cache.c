@@ -735,14 +735,25 @@ ssize_t cache_read(struct dafs_file *f, void *buf, size_t len, off_t off)
 	if (len > (uint64_t)c->npages * CACHE_PAGE / 4 || len > DAFS_IO_MAX)
 		return -ENOBUFS;
 	last = ((uint64_t)off + len - 1) / CACHE_PAGE;
+	if (first == last) {
+		/* The common hit: one page, there and holding what is asked. */
+		uint32_t i = lookup(c, f->cf->id, first);
+		uint64_t from = (uint64_t)off - first * CACHE_PAGE;
+		if (i != CACHE_NIL && c->pages[i].state == P_VALID && c->pages[i].valid >= from + len) {
+			memcpy(buf, page_mem(c, i) + from, len);
+			page_touched(c, i, sequential);
+			c->st.hits++;
+			start_readahead(f, (uint64_t)off, len, sequential);
+			f->ra_next = off + (off_t)len;
+			return (ssize_t)len;
+		}
+	}
 	for (int attempt = 0; attempt < READ_ATTEMPTS; attempt++) {
-		struct cache_fill *fl = calloc(1, sizeof(*fl));
+		struct cache_fill *fl = NULL;
 		struct dafs_req *req = NULL;
 		bool waiting = false, full = false;
 		uint64_t end = (uint64_t)off + len;
 
-		if (!fl)
-			return -ENOMEM;
 		if (end > eof)
 			end = eof;
 		for (uint64_t index = first; index <= last && index * CACHE_PAGE < end; index++) {
@@ -761,6 +772,12 @@ ssize_t cache_read(struct dafs_file *f, void *buf, size_t len, off_t off)
 				waiting |= c->pages[i].state == P_FILLING;
 				continue;
 			}
+			/* A fill's bookkeeping is allocated at the first miss only:
+			 * hits allocate nothing. */
+			if (!fl && !(fl = calloc(1, sizeof(*fl)))) {
+				full = true;
+				break;
+			}
 			i = page_alloc(c, f->cf->id, index);
 			if (i == CACHE_NIL || !fill_add(c, fl, i, index)) {
 				if (i != CACHE_NIL)
@@ -771,10 +788,11 @@ ssize_t cache_read(struct dafs_file *f, void *buf, size_t len, off_t off)
 		}
 		if (full) {
 			/* More than the cache can hold at once: read directly. */
-			fill_abort(c, fl);
+			if (fl)
+				fill_abort(c, fl);
 			return -ENOBUFS;
 		}
-		if (fl->npages) {
+		if (fl && fl->npages) {
 			int rc;
 			fetched += fl->npages;
 			c->st.misses += fl->npages;
