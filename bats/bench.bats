@@ -11,7 +11,7 @@ load helpers
 # plan), and one per summary figure. Global: bats loads this file inside a
 # function.
 declare -gA EXPECTED_ROWS=(
-  [core]=9 [read]=30 [cpu]=4 [fio]=2 [bdb]=10 [postmark]=2 [gzip]=2 [summary]=38
+  [core]=9 [read]=34 [cpu]=4 [fio]=2 [bdb]=10 [postmark]=2 [gzip]=2 [summary]=40
 )
 
 @test "bench: BENCH_QUICK=1 scripts/bench writes every CSV, both plots and the summary" {

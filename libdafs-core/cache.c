@@ -363,6 +363,10 @@ void cache_setup(struct dafs_session *s, long long want)
 	c->op_pages_max = s->io_max / CACHE_PAGE;
 	c->mem = mmap(NULL, size, PROT_READ | PROT_WRITE,
 		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	/* Huge pages where the kernel has them: hits copy runs of pages, and a
+	 * 4 KiB mapping costs a TLB miss every page of the run. */
+	if (c->mem != MAP_FAILED)
+		madvise(c->mem, size, MADV_HUGEPAGE);
 	c->pages = calloc(c->npages, sizeof(*c->pages));
 	c->hash = malloc(nhash * sizeof(*c->hash));
 	c->files = calloc(c->files_mask + 1, sizeof(*c->files));
@@ -818,8 +822,10 @@ ssize_t cache_read(struct dafs_file *f, void *buf, size_t len, off_t off)
 			continue;
 		}
 
-		/* Every page of the range is here: copy. */
-		size_t copied = 0;
+		/* Every page of the range is here: copy, one memcpy per run of
+		 * pages adjacent in the cache's memory. */
+		size_t copied = 0, run_len = 0;
+		const char *run = NULL;
 		for (uint64_t index = first; index <= last && index * CACHE_PAGE < end; index++) {
 			uint64_t start = index * CACHE_PAGE;
 			uint32_t i = lookup(c, f->cf->id, index);
@@ -829,12 +835,23 @@ ssize_t cache_read(struct dafs_file *f, void *buf, size_t len, off_t off)
 			if (to > p->valid)
 				to = p->valid;
 			if (to > from) {
-				memcpy((char *)buf + copied, page_mem(c, i) + from, to - from);
-				copied += to - from;
+				const char *src = page_mem(c, i) + from;
+				if (run && run + run_len != src) {
+					memcpy((char *)buf + copied, run, run_len);
+					copied += run_len;
+					run_len = 0;
+				}
+				if (!run_len)
+					run = src;
+				run_len += to - from;
 			}
 			page_touched(c, i, sequential);
 			if (p->valid < CACHE_PAGE && to < CACHE_PAGE)
 				break;
+		}
+		if (run_len) {
+			memcpy((char *)buf + copied, run, run_len);
+			copied += run_len;
 		}
 		c->st.hits += (last - first + 1) > fetched ? (last - first + 1) - fetched : 0;
 		f->ra_next = off + (off_t)copied;
