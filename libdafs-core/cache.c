@@ -94,6 +94,7 @@ struct cache {
 	struct cache_file **files;      /* hash of (dev, ino) */
 	unsigned files_mask, nfiles;
 	uint64_t next_id;
+	struct cache_fill *spare_fill;  /* one kept for the next miss */
 	struct dafs_cache_stats st;
 };
 
@@ -420,6 +421,7 @@ void cache_teardown(struct dafs_session *s)
 		}
 	}
 	free(c->files);
+	free(c->spare_fill);
 	free(c->pages);
 	free(c->hash);
 	free(c);
@@ -490,6 +492,31 @@ void cache_invalidate_attr(struct dafs_session *s, const struct dafs_attr *a)
 
 /* ---- Fills ------------------------------------------------------------------ */
 
+/* A fill's bookkeeping (5 KB) is reused, not allocated per miss: only its
+ * counts need clearing, the arrays are written before they are read. */
+static struct cache_fill *fill_new(struct cache *c)
+{
+	struct cache_fill *fl = c->spare_fill;
+
+	if (!fl)
+		return calloc(1, sizeof(*fl));
+	c->spare_fill = NULL;
+	fl->file = NULL;
+	fl->cf = NULL;
+	fl->readahead = false;
+	fl->nops = fl->npages = fl->op_segs = 0;
+	fl->op_first[0] = 0;
+	return fl;
+}
+
+static void fill_free(struct cache *c, struct cache_fill *fl)
+{
+	if (!c->spare_fill)
+		c->spare_fill = fl;
+	else
+		free(fl);
+}
+
 /* Marks the fill's pages valid with what the server wrote into them; pages
  * past the end of file, of a failed op, of a file dropped meanwhile, or
  * overtaken by a write go back. The result is the lowest offset at which a
@@ -543,7 +570,7 @@ static ssize_t finish_fill(struct dafs_req *req, struct dafs_reply *rep)
 		c->ra_pages_inflight -= fl->npages;
 	fl->cf->refs--;
 	fl->file->fills_inflight--;
-	free(fl);
+	fill_free(c, fl);
 	return first_err ? first_err : eof;
 }
 
@@ -553,7 +580,7 @@ static void fill_abort(struct cache *c, struct cache_fill *fl)
 		page_release(c, fl->page[j]);
 	if (fl->readahead)
 		c->ra_pages_inflight -= fl->npages;
-	free(fl);
+	fill_free(c, fl);
 }
 
 /* Sends one request filling the pages of `fl`: READ ops over runs of
@@ -572,7 +599,7 @@ static int fill_submit(struct dafs_file *f, struct cache_fill *fl, struct dafs_r
 		req = req_out ? req_new(s, NULL, NULL, req_out, finish_fill) :
 				req_new_internal(s, finish_fill);
 	if (!req) {
-		free(rq);
+		request_free(rq);
 		fill_abort(c, fl);
 		return -ENOMEM;
 	}
@@ -601,7 +628,7 @@ static int fill_submit(struct dafs_file *f, struct cache_fill *fl, struct dafs_r
 	fl->file = f;
 	fl->cf = f->cf;
 	rc = req_submit_locked(req, rq);
-	free(rq);
+	request_free(rq);
 	if (rc) {
 		fill_abort(c, fl);
 		return rc;
@@ -645,7 +672,7 @@ static bool fill_add(struct cache *c, struct cache_fill *fl, uint32_t i, uint64_
 static uint64_t fill_ahead(struct dafs_file *f, uint64_t from, uint64_t to)
 {
 	struct cache *c = f->s->cache;
-	struct cache_fill *fl = calloc(1, sizeof(*fl));
+	struct cache_fill *fl = fill_new(c);
 	uint64_t index = from / CACHE_PAGE;
 
 	if (!fl)
@@ -666,7 +693,7 @@ static uint64_t fill_ahead(struct dafs_file *f, uint64_t from, uint64_t to)
 		}
 	}
 	if (fl->npages == 0) {
-		free(fl);
+		fill_free(c, fl);
 		return index * CACHE_PAGE;
 	}
 	c->ra_pages_inflight += fl->npages;
@@ -778,7 +805,7 @@ ssize_t cache_read(struct dafs_file *f, void *buf, size_t len, off_t off)
 			}
 			/* A fill's bookkeeping is allocated at the first miss only:
 			 * hits allocate nothing. */
-			if (!fl && !(fl = calloc(1, sizeof(*fl)))) {
+			if (!fl && !(fl = fill_new(c))) {
 				full = true;
 				break;
 			}
@@ -804,7 +831,7 @@ ssize_t cache_read(struct dafs_file *f, void *buf, size_t len, off_t off)
 			if (rc)
 				return rc;
 		} else {
-			free(fl);
+			fill_free(c, fl);
 		}
 		if (attempt == 0)
 			start_readahead(f, (uint64_t)off, len, sequential);

@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <sched.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,9 +27,43 @@ uint64_t client_now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+/* Requests are 27 KB (room for a full compound) and every call needs one
+ * for a moment: a few are kept for reuse rather than calloc'ed and zeroed
+ * each time. Callers fill each op they use whole, so only the header, the
+ * count and the first ops are cleared. */
+#define REQUEST_SPARES      16
+#define REQUEST_OPS_CLEARED 8
+
+static pthread_mutex_t spare_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct dafs_request *spare_requests[REQUEST_SPARES];
+static unsigned nspare_requests;
+
 struct dafs_request *request_alloc(void)
 {
-	return calloc(1, sizeof(struct dafs_request));
+	struct dafs_request *rq = NULL;
+
+	pthread_mutex_lock(&spare_lock);
+	if (nspare_requests)
+		rq = spare_requests[--nspare_requests];
+	pthread_mutex_unlock(&spare_lock);
+	if (!rq)
+		return calloc(1, sizeof(struct dafs_request));
+	memset(rq, 0, offsetof(struct dafs_request, ops) +
+		      REQUEST_OPS_CLEARED * sizeof(rq->ops[0]));
+	return rq;
+}
+
+void request_free(struct dafs_request *rq)
+{
+	if (!rq)
+		return;
+	pthread_mutex_lock(&spare_lock);
+	if (nspare_requests < REQUEST_SPARES) {
+		spare_requests[nspare_requests++] = rq;
+		rq = NULL;
+	}
+	pthread_mutex_unlock(&spare_lock);
+	free(rq);
 }
 
 /* ---- Requests ---------------------------------------------------------- */
@@ -128,18 +163,16 @@ static void fail_all(struct dafs_session *s, int err)
 
 static void handle_reply(struct dafs_session *s, const void *frame, size_t len)
 {
-	struct dafs_reply *rep = malloc(sizeof(*rep));
+	/* Replies are handled one at a time, with the session locked. */
+	struct dafs_reply *rep = s->reply;
 	struct dafs_req *req = NULL;
 	int rc;
 
-	if (!rep)
-		return;
 	rc = dafs_decode_reply(frame, len, rep);
 	if (rc) {
 		/* A reply we cannot read cannot be matched either; the request
 		 * it answered times out. */
 		fprintf(stderr, "libdafs: dropped a malformed reply: %s\n", strerror(-rc));
-		free(rep);
 		return;
 	}
 	s->last_rx_ms = client_now_ms();
@@ -160,7 +193,6 @@ static void handle_reply(struct dafs_session *s, const void *frame, size_t len)
 		}
 		req_complete(req, result);
 	}
-	free(rep);
 }
 
 /* Something is owed to us by the server: a reply, or a send completion. */
@@ -236,7 +268,7 @@ static void send_ping(struct dafs_session *s)
 	rq->nops = 1;
 	rq->ops[0].opcode = DAFS_OP_NULL;
 	len = dafs_encode_request(m->buf, DAFS_MSG_MAX, rq);
-	free(rq);
+	request_free(rq);
 	if (len > 0 && dafs_fabric_send(s->fab, s->server, m->buf, (size_t)len,
 					s->msg_mr.desc, &m->ctx) == 0) {
 		if (!pending(s))
@@ -464,7 +496,7 @@ ssize_t req_run(struct dafs_req *req, struct dafs_request *rq)
 {
 	int rc = req_submit(req, rq);
 
-	free(rq);
+	request_free(rq);
 	if (rc)
 		return rc;
 	return dafs_req_wait(req, -1);
@@ -499,7 +531,7 @@ int client_submit_one(struct dafs_session *s, const struct dafs_op *op, req_fini
 	int rc;
 
 	if (!req) {
-		free(rq);
+		request_free(rq);
 		return rq ? -EINVAL : -ENOMEM;
 	}
 	req->out.st = out;
@@ -507,7 +539,7 @@ int client_submit_one(struct dafs_session *s, const struct dafs_op *op, req_fini
 	rq->nops = 1;
 	rq->ops[0] = *op;
 	rc = req_submit(req, rq);
-	free(rq);
+	request_free(rq);
 	return rc;
 }
 
@@ -864,7 +896,8 @@ static int session_setup_memory(struct dafs_session *s)
 	s->recvs = calloc(s->nrecvs, sizeof(*s->recvs));
 	s->sends = calloc(nsends, sizeof(*s->sends));
 	s->slots = calloc(s->credits, sizeof(*s->slots));
-	if (!s->recvs || !s->sends || !s->slots)
+	s->reply = malloc(sizeof(*s->reply));
+	if (!s->recvs || !s->sends || !s->slots || !s->reply)
 		return -ENOMEM;
 	s->msg_region = mmap(NULL, region, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
 			     -1, 0);
@@ -914,6 +947,7 @@ static void session_free(struct dafs_session *s)
 	free(s->recvs);
 	free(s->sends);
 	free(s->slots);
+	free(s->reply);
 	pthread_cond_destroy(&s->lease_cond);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
@@ -1016,7 +1050,7 @@ int dafs_session_open(const char *url, const struct dafs_session_opts *opts,
 		s->io_max = CLIENT_BOUNCE_CHUNK;
 	s->lease_ms = granted->lease_ms ? granted->lease_ms : 30000;
 	free(granted);
-	free(rq);
+	request_free(rq);
 	rq = NULL;
 	rc = client_region_op(s, DAFS_OP_REGISTER, &s->bounce_mr);
 	if (rc)
@@ -1031,7 +1065,7 @@ int dafs_session_open(const char *url, const struct dafs_session_opts *opts,
 	*out = s;
 	return 0;
 fail:
-	free(rq);
+	request_free(rq);
 	session_free(s);
 	return rc;
 }
@@ -1056,7 +1090,7 @@ int dafs_session_close(struct dafs_session *s)
 		rc = (int)req_run(req, rq);
 		rq = NULL;
 	}
-	free(rq);
+	request_free(rq);
 	pthread_mutex_lock(&s->lock);
 	s->closing = true;
 	pthread_cond_signal(&s->lease_cond);

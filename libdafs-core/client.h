@@ -76,6 +76,7 @@ struct dafs_session {
 	pthread_cond_t lease_cond;
 	bool lease_running, closing;
 
+	struct dafs_reply *reply;      /* where replies are decoded */
 	struct cache *cache;           /* the page cache, or NULL (cache.c) */
 	unsigned writes_inflight;      /* pipelined writes not yet answered */
 };
@@ -190,8 +191,11 @@ int client_segments(struct dafs_req *req, void *buf, size_t len, bool to_server,
 		    struct dafs_args_io *io);
 /* Copies len bytes out of the request's bounce chunks, from chunk `first`. */
 void client_copy_chunks(struct dafs_req *req, unsigned first, void *dst, size_t len);
-/* A request struct, zeroed, with room for DAFS_COMPOUND_MAX operations. */
+/* A request struct with room for DAFS_COMPOUND_MAX operations: header,
+ * count and the first ops zeroed; fill every op used whole. Back with
+ * request_free. */
 struct dafs_request *request_alloc(void);
+void request_free(struct dafs_request *rq);
 
 /* One operation: submit (async) or run (submit and wait); `out` and
  * `out_len` are what `finish` fills in. */

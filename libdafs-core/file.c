@@ -145,7 +145,7 @@ int dafs_close_async(struct dafs_file *f, struct dafs_cg *cg, void *user,
 	rq = request_alloc();
 	req = rq ? req_new(s, cg, user, req_out, finish_close) : NULL;
 	if (!req) {
-		free(rq);
+		request_free(rq);
 		file_forget(f);
 		return rq ? -EINVAL : -ENOMEM;
 	}
@@ -162,7 +162,7 @@ int dafs_close_async(struct dafs_file *f, struct dafs_cg *cg, void *user,
 	rq->nops = (uint16_t)n;
 	rq->hdr.flags = DAFS_HF_CONTINUE;
 	int rc = req_submit(req, rq);
-	free(rq);
+	request_free(rq);
 	if (rc)
 		file_forget(f);
 	return rc;
@@ -249,7 +249,7 @@ static int io_async(struct dafs_file *f, void *buf, size_t len, off_t off, bool 
 	rq = request_alloc();
 	req = rq ? req_new(s, cg, user, req_out, write ? finish_write : finish_read) : NULL;
 	if (!req) {
-		free(rq);
+		request_free(rq);
 		return rq ? -EINVAL : -ENOMEM;
 	}
 	req->out_len = len;
@@ -260,11 +260,11 @@ static int io_async(struct dafs_file *f, void *buf, size_t len, off_t off, bool 
 	pthread_mutex_unlock(&s->lock);
 	if (rc) {
 		req_free(req);
-		free(rq);
+		request_free(rq);
 		return rc;
 	}
 	rc = req_submit(req, rq);
-	free(rq);
+	request_free(rq);
 	return rc;
 }
 
@@ -360,7 +360,7 @@ static int send_write(struct dafs_file *f, const char *buf, size_t len, off_t of
 	int rc;
 
 	if (!req) {
-		free(rq);
+		request_free(rq);
 		return -ENOMEM;
 	}
 	req->pipelined = true;
@@ -377,7 +377,7 @@ static int send_write(struct dafs_file *f, const char *buf, size_t len, off_t of
 						 .len = (uint32_t)len, .data = buf };
 	cache_write(f, buf, len, off);
 	rc = req_submit_locked(req, rq);
-	free(rq);
+	request_free(rq);
 	if (rc)
 		return rc;
 	if (f->writes_inflight++ == 0) {
@@ -710,7 +710,7 @@ int dafs_batch_submit(struct dafs_session *s, struct dafs_batch_item *items, uns
 	rq = request_alloc();
 	req = rq ? req_new(s, cg, user, req_out, finish_batch) : NULL;
 	if (!req) {
-		free(rq);
+		request_free(rq);
 		return rq ? -EINVAL : -ENOMEM;
 	}
 	req->out.items = items;
@@ -728,11 +728,11 @@ int dafs_batch_submit(struct dafs_session *s, struct dafs_batch_item *items, uns
 	pthread_mutex_unlock(&s->lock);
 	if (rc) {
 		req_free(req);
-		free(rq);
+		request_free(rq);
 		return rc;
 	}
 	rc = req_submit(req, rq);
-	free(rq);
+	request_free(rq);
 	return rc;
 }
 
@@ -788,7 +788,7 @@ ssize_t dafs_open_read(struct dafs_session *s, const char *path, void *buf, size
 	dir[name - path] = '\0';
 	rq = request_alloc();
 	if (!rq || !req_new(s, NULL, NULL, &req, finish_open_read)) {
-		free(rq);
+		request_free(rq);
 		return -ENOMEM;
 	}
 	*out = NULL;
@@ -807,7 +807,7 @@ ssize_t dafs_open_read(struct dafs_session *s, const char *path, void *buf, size
 	pthread_mutex_unlock(&s->lock);
 	if (rc) {
 		req_free(req);
-		free(rq);
+		request_free(rq);
 		return rc;
 	}
 	got = req_run(req, rq);

@@ -32,6 +32,10 @@ struct recv_buf {
 	bool posted;
 };
 
+/* A job is ~38 KB (a whole request and reply); a few freed ones are reused
+ * instead of calloc'ed per request. */
+#define WORKER_SPARE_JOBS 32
+
 struct worker {
 	unsigned id;
 	struct server *srv;
@@ -48,6 +52,8 @@ struct worker {
 	struct session *sessions;
 	unsigned jobs;                 /* jobs in flight */
 	struct job *stalled;           /* jobs waiting to post again after -EAGAIN */
+	struct job *spare_jobs[WORKER_SPARE_JOBS];  /* freed jobs kept for reuse */
+	unsigned nspare_jobs;
 	uint64_t now_ms;
 };
 

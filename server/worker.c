@@ -11,6 +11,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -134,6 +135,8 @@ void worker_fini(struct worker *w)
 		op_release_session(w, s);
 	}
 	w->sessions = NULL;
+	while (w->nspare_jobs)
+		free(w->spare_jobs[--w->nspare_jobs]);
 	io_uring_queue_exit(&w->ring);
 	dafs_fabric_close(w->fab);
 	bufpool_destroy(w->pool);
@@ -141,9 +144,26 @@ void worker_fini(struct worker *w)
 
 /* ---- Jobs ------------------------------------------------------------------ */
 
+/* A reused job is cleared except for the tails of its request and reply:
+ * the decoder writes every op it reads, and job_run clears each result
+ * before its op runs (the first here, for replies built by hand). */
+static struct job *job_alloc(struct worker *w)
+{
+	struct job *job;
+
+	if (!w->nspare_jobs)
+		return calloc(1, sizeof(struct job));
+	job = w->spare_jobs[--w->nspare_jobs];
+	memset(job, 0, offsetof(struct job, req.ops));
+	memset(job->req.ops, 0, 8 * sizeof(job->req.ops[0]));
+	memset(&job->rep, 0, offsetof(struct dafs_reply, res) + sizeof(job->rep.res[0]));
+	memset(&job->next_op, 0, sizeof(*job) - offsetof(struct job, next_op));
+	return job;
+}
+
 static struct job *job_new(struct worker *w, struct session *sess, fi_addr_t peer)
 {
-	struct job *job = calloc(1, sizeof(*job));
+	struct job *job = job_alloc(w);
 
 	if (!job)
 		return NULL;
@@ -201,7 +221,10 @@ static void job_free(struct job *job)
 		log_msg("session %016llx closed: %s", (unsigned long long)s->id, s->name);
 		op_release_session(w, s);
 	}
-	free(job);
+	if (w->nspare_jobs < WORKER_SPARE_JOBS)
+		w->spare_jobs[w->nspare_jobs++] = job;
+	else
+		free(job);
 }
 
 static void stall(struct job *job)
@@ -299,6 +322,7 @@ void job_run(struct job *job)
 		struct dafs_result *res = &job->rep.res[job->next_op];
 		int rc;
 
+		memset(res, 0, sizeof(*res));
 		res->opcode = op->opcode;
 		rc = op_run(job, op, res);
 		if (rc == -EINPROGRESS)
