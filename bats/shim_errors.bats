@@ -186,7 +186,26 @@ as_nobody() {
   run shimmed sha256sum /dafs/keep
   assert_output --partial "$(sha "$BATS_TEST_TMPDIR/keep")"
   assert_equal "$(sha "$inside/keep")" "$(sha "$BATS_TEST_TMPDIR/keep")"
+  # One write that returns before the server fails it (it fits in one
+  # pipelined send): the failure comes back from close, not nowhere.
+  run shimmed python3 -c '
+import errno, os
+fd = os.open("/dafs/late", os.O_WRONLY | os.O_CREAT)
+try:
+    n = os.write(fd, b"x" * 200000)
+    print("write returned", n)
+except OSError as e:
+    print("write failed:", errno.errorcode[e.errno])
+try:
+    os.close(fd)
+    print("close ok")
+except OSError as e:
+    print("close failed:", errno.errorcode[e.errno])
+'
+  assert_output --regexp "(write failed: ENOSPC|close failed: ENOSPC)"
+  refute_output --partial "close ok"
   # Space freed is space usable again.
+  run shimmed rm /dafs/late
   run shimmed rm /dafs/big /dafs/toobig
   run shimmed dd if=/dev/zero of=/dafs/small bs=64k count=2 status=none
   assert_success

@@ -100,6 +100,10 @@ ssize_t dafs_pread(struct dafs_file *f, void *buf, size_t len, off_t off);
  * dafs_fsync or dafs_close of the file. Reads, stats and every other
  * request of the session wait for such writes first. */
 ssize_t dafs_pwrite(struct dafs_file *f, const void *buf, size_t len, off_t off);
+/* Waits until the server has answered the writes of f that returned early
+ * and returns, once, the first error one of them met (what close(2) of an
+ * NFS file reports). */
+int dafs_flush(struct dafs_file *f);
 /* Waits until the server has answered every write of the session that
  * returned early (before fork or exec, so that the next program sees them).
  * Their errors stay with their files. */

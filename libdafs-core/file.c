@@ -431,6 +431,21 @@ ssize_t dafs_pwrite(struct dafs_file *f, const void *buf, size_t len, off_t off)
 	return err ? err : io_sync(f, (void *)buf, len, off, true, NULL);
 }
 
+int dafs_flush(struct dafs_file *f)
+{
+	struct dafs_session *s = f->s;
+	int err;
+
+	pthread_mutex_lock(&s->lock);
+	while (f->writes_inflight && !s->dead)
+		client_progress(s, 10);
+	err = take_write_err(f);
+	if (!err && f->writes_inflight)
+		err = s->dead;
+	pthread_mutex_unlock(&s->lock);
+	return err;
+}
+
 int dafs_session_sync(struct dafs_session *s)
 {
 	pthread_mutex_lock(&s->lock);

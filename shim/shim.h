@@ -21,7 +21,7 @@
 
 #define FOREACH_CORE_CALL(X)                                                     \
 	X(dafs_session_open) X(dafs_session_close) X(dafs_session_sync)           \
-	X(dafs_open) X(dafs_close)                                               \
+	X(dafs_open) X(dafs_close) X(dafs_flush)                                 \
 	X(dafs_pread) X(dafs_pwrite) X(dafs_append) X(dafs_fsync) X(dafs_fstat)  \
 	X(dafs_ftruncate) X(dafs_fchmod) X(dafs_futimens) X(dafs_fstatvfs)       \
 	X(dafs_fadvise) X(dafs_fallocate) X(dafs_lock) X(dafs_stat)              \

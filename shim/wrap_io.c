@@ -144,6 +144,7 @@ int creat64(const char *path, mode_t mode)
 int close(int fd)
 {
 	struct dfile *d = NULL;
+	int flush_err = 0, rc;
 
 	/* Forget before closing: once the kernel frees the number, another
 	 * thread's open may take it and install its own entry. */
@@ -158,9 +159,15 @@ int close(int fd)
 	if (d) {
 		if (atomic_load(&d->nfds) == 0)
 			shim_mmap_writeback_dfile(d);
+		/* Writes that returned before the server answered them are
+		 * answered now; one that failed (ENOSPC, EIO) fails the close,
+		 * as on NFS. The descriptor is closed either way. */
+		if (d->f && d->gen == atomic_load(&shim_generation))
+			flush_err = core.dafs_flush(d->f);
 		shim_dfile_put(d);
 	}
-	return REAL(close)(fd);
+	rc = REAL(close)(fd);
+	return flush_err ? shim_err(flush_err) : rc;
 }
 
 /* ---- data ---------------------------------------------------------------- */
