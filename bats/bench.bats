@@ -21,7 +21,7 @@ declare -gA EXPECTED_ROWS=(
     TMPDIR="$BATS_TEST_TMPDIR/tmp" "$DAFS_ROOT/scripts/bench"
   assert_success
   refute_output --partial FAILED
-  assert_output --partial "[65/65]"
+  assert_output --partial "[69/69]"
   assert_output --partial "all steps done"
   bench_output=$output
 
