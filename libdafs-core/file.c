@@ -372,10 +372,8 @@ static int send_write(struct dafs_file *f, const char *buf, size_t len, off_t of
 	       !s->dead)
 		client_progress(s, 10);
 	rq->nops = 1;
-	rq->ops[0].opcode = DAFS_OP_WRITE;
-	rq->ops[0].a.io = (struct dafs_args_io){ .fh = f->fh, .offset = (uint64_t)off,
-						 .len = (uint32_t)len, .data = buf };
-	cache_write(f, buf, len, off);
+	/* len <= inline_max: an inline WRITE, cached pages updated on the way. */
+	fill_io(req, &rq->ops[0], f, (void *)buf, len, off, true);
 	rc = req_submit_locked(req, rq);
 	request_free(rq);
 	if (rc)

@@ -356,14 +356,6 @@ static int do_two_paths(struct job *job, uint16_t opcode, const struct dafs_args
 	return rc;
 }
 
-struct linux_dirent64 {
-	uint64_t d_ino;
-	int64_t d_off;
-	unsigned short d_reclen;
-	unsigned char d_type;
-	char d_name[];
-};
-
 static int do_readdir(struct job *job, const struct dafs_args_readdir *a, struct dafs_result *res)
 {
 	struct handle *h;
@@ -396,7 +388,8 @@ static int do_readdir(struct job *job, const struct dafs_args_readdir *a, struct
 			break;
 		}
 		for (long off = 0; off < n;) {
-			struct linux_dirent64 *d = (struct linux_dirent64 *)(raw + off);
+			/* getdents64 records have glibc's struct dirent64 layout. */
+			struct dirent64 *d = (struct dirent64 *)(raw + off);
 			struct dafs_dirent e = { d->d_ino, (uint64_t)d->d_off, d->d_type, d->d_name };
 			int end = dafs_dirent_put(entries, cap, pos, &e);
 			if (end < 0)

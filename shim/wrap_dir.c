@@ -11,6 +11,7 @@
  * position is the description's offset: d_off of a record is a cookie that
  * lseek(fd, d_off, SEEK_SET) resumes from, as on a kernel directory.
  */
+#include <dirent.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -368,14 +369,6 @@ void shim_dirstate_free(struct dfile *d)
 	d->dir = NULL;
 }
 
-struct linux_dirent64 {
-	uint64_t d_ino;
-	int64_t d_off;
-	unsigned short d_reclen;
-	unsigned char d_type;
-	char d_name[];
-};
-
 /* d->lock held. The stream of d, opened or reopened (after fork) as needed
  * and positioned at the description's offset. */
 static int dirstate_ready(struct dfile *d, struct shim_dirstate **out)
@@ -427,7 +420,7 @@ static ssize_t dafs_getdents(struct dfile *d, void *buf, size_t n)
 	rc = dirstate_ready(d, &ds);
 	while (rc == 0) {
 		struct dafs_dirent_info *e = &ds->held;
-		struct linux_dirent64 *rec;
+		struct dirent64 *rec;
 		size_t len;
 
 		if (!ds->has_held) {
@@ -437,14 +430,15 @@ static ssize_t dafs_getdents(struct dfile *d, void *buf, size_t n)
 			rc = 0;
 			ds->has_held = true;
 		}
-		/* Records are 8-byte aligned, as the kernel's. */
-		len = (offsetof(struct linux_dirent64, d_name) + strlen(e->name) + 1 + 7) & ~(size_t)7;
+		/* Records are glibc's struct dirent64 cut to the name's length,
+		 * 8-byte aligned, as the kernel's. */
+		len = (offsetof(struct dirent64, d_name) + strlen(e->name) + 1 + 7) & ~(size_t)7;
 		if (used + len > n) {
 			if (used == 0)
 				rc = -EINVAL;   /* the kernel's answer to a buffer too small */
 			break;
 		}
-		rec = (struct linux_dirent64 *)((char *)buf + used);
+		rec = (struct dirent64 *)((char *)buf + used);
 		memset(rec, 0, len);
 		rec->d_ino = e->ino;
 		rec->d_off = e->cookie;

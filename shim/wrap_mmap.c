@@ -196,8 +196,8 @@ static struct map **overlapping(char *a, char *e, size_t *n)
 	return v;
 }
 
-/* Before exec and at exit: every shared mapping reaches its file. */
-void shim_mmap_flush_all(void)
+/* Writes every shared mapping of d (of any file when d is NULL) to its file. */
+static void writeback_maps_of(const struct dfile *d)
 {
 	struct map **v;
 	size_t n;
@@ -208,29 +208,22 @@ void shim_mmap_flush_all(void)
 	pthread_mutex_lock(&wb_lock);
 	v = overlapping(NULL, (char *)UINTPTR_MAX, &n);
 	for (size_t i = 0; i < n; i++)
-		if ((rc = writeback(v[i], 0, v[i]->len, false)) < 0)
+		if ((!d || v[i]->d == d) && (rc = writeback(v[i], 0, v[i]->len, false)) < 0)
 			shim_log("writing back a mapping of %s%s failed: %s", shim_prefix,
 				 v[i]->d->path, strerror(-rc));
 	pthread_mutex_unlock(&wb_lock);
 	free(v);
 }
 
+/* Before exec and at exit: every shared mapping reaches its file. */
+void shim_mmap_flush_all(void)
+{
+	writeback_maps_of(NULL);
+}
+
 void shim_mmap_writeback_dfile(struct dfile *d)
 {
-	struct map **v;
-	size_t n;
-	int rc;
-
-	if (atomic_load(&nmaps) == 0)
-		return;
-	pthread_mutex_lock(&wb_lock);
-	v = overlapping(NULL, (char *)UINTPTR_MAX, &n);
-	for (size_t i = 0; i < n; i++)
-		if (v[i]->d == d && (rc = writeback(v[i], 0, v[i]->len, false)) < 0)
-			shim_log("writing back a mapping of %s%s failed: %s", shim_prefix,
-				 d->path, strerror(-rc));
-	pthread_mutex_unlock(&wb_lock);
-	free(v);
+	writeback_maps_of(d);
 }
 
 static void *dafs_mmap(struct dfile *d, void *addr, size_t len, int prot, int flags, off64_t off)

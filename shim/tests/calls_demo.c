@@ -168,14 +168,6 @@ static void allocation(const char *dir)
 	close(ro);
 }
 
-struct linux_dirent64 {
-	uint64_t d_ino;
-	int64_t d_off;
-	unsigned short d_reclen;
-	unsigned char d_type;
-	char d_name[];
-};
-
 static int by_name(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -191,7 +183,7 @@ static int drain(int fd, size_t bufsize, char **names, int64_t *offs, int n, int
 	while ((got = getdents64(fd, buf, bufsize)) > 0) {
 		(*calls)++;
 		for (ssize_t at = 0; at < got;) {
-			struct linux_dirent64 *e = (struct linux_dirent64 *)(buf + at);
+			struct dirent64 *e = (struct dirent64 *)(buf + at);
 			names[n] = strdup(e->d_name);
 			offs[n++] = e->d_off;
 			at += e->d_reclen;
