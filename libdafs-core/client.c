@@ -68,6 +68,19 @@ void request_free(struct dafs_request *rq)
 
 /* ---- Requests ---------------------------------------------------------- */
 
+/* A request of s, not yet sent: no slot, no group. */
+static struct dafs_req *req_alloc(struct dafs_session *s, req_finish_fn finish)
+{
+	struct dafs_req *req = calloc(1, sizeof(*req));
+
+	if (!req)
+		return NULL;
+	req->s = s;
+	req->finish = finish;
+	req->slot = -1;
+	return req;
+}
+
 struct dafs_req *req_new(struct dafs_session *s, struct dafs_cg *cg, void *user,
 			 struct dafs_req **req_out, req_finish_fn finish)
 {
@@ -75,15 +88,12 @@ struct dafs_req *req_new(struct dafs_session *s, struct dafs_cg *cg, void *user,
 
 	if (!cg && !req_out)
 		return NULL;
-	req = calloc(1, sizeof(*req));
+	req = req_alloc(s, finish);
 	if (!req)
 		return NULL;
-	req->s = s;
 	req->cg = cg;
 	req->user = user;
 	req->standalone = req_out != NULL;
-	req->finish = finish;
-	req->slot = -1;
 	if (req_out)
 		*req_out = req;
 	return req;
@@ -91,14 +101,10 @@ struct dafs_req *req_new(struct dafs_session *s, struct dafs_cg *cg, void *user,
 
 struct dafs_req *req_new_internal(struct dafs_session *s, req_finish_fn finish)
 {
-	struct dafs_req *req = calloc(1, sizeof(*req));
+	struct dafs_req *req = req_alloc(s, finish);
 
-	if (!req)
-		return NULL;
-	req->s = s;
-	req->internal = true;
-	req->finish = finish;
-	req->slot = -1;
+	if (req)
+		req->internal = true;
 	return req;
 }
 
@@ -869,14 +875,11 @@ static int boot_call(struct dafs_session *s, struct dafs_request *rq, void **out
 	struct dafs_req *req;
 	ssize_t rc;
 
-	req = calloc(1, sizeof(*req));
+	req = req_alloc(s, finish_boot);
 	if (!req)
 		return -ENOMEM;
-	req->s = s;
 	req->standalone = true;
 	req->noslot = true;
-	req->slot = -1;
-	req->finish = finish_boot;
 	pthread_mutex_lock(&s->lock);
 	rc = submit_locked(req, rq);
 	while (rc == 0 && !req->done)
