@@ -34,8 +34,7 @@ SERVER_TESTS := $(patsubst server/tests/%.c,$(B)/tests/server_%,$(wildcard serve
 TOOLS       := $(B)/dafs $(B)/dafs-locktest $(B)/preadloop
 # The benchmark's programs (scripts/bench); built with everything else so
 # that make test can check the benchmark harness (bats/bench.bats).
-BENCH_TOOLS := $(B)/bench-core $(B)/bench-read $(B)/bench-mkdata $(B)/bench-bdb \
-               $(B)/bench-remove.so
+BENCH_TOOLS := $(B)/bench-core $(B)/bench-read $(B)/bench-mkdata $(B)/bench-bdb
 SHIM_SRC    := $(wildcard shim/*.c)
 SHIM_OBJ    := $(SHIM_SRC:%.c=$(B)/%.o)
 SHIM        := $(if $(SHIM_SRC),$(B)/libdafsshim.so)
@@ -126,12 +125,6 @@ $(B)/bench-read $(B)/bench-mkdata: $(B)/%: tools/%.c
 $(B)/bench-bdb: tools/bench-bdb.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< -ldb-5.3
-
-# Preloaded ahead of the shim for PostMark while the shim lacks remove(3)
-# (tools/bench-remove.c says why).
-$(B)/bench-remove.so: tools/bench-remove.c
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -shared $(LDFLAGS_ALL) -o $@ $<
 
 clean:
 	rm -rf build build-asan
