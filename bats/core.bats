@@ -5,6 +5,7 @@
 # @test starts the server, teardown (helpers.bash) stops it.
 
 load helpers
+bats_require_minimum_version 1.5.0
 
 setup() {
   LOCAL=$BATS_TEST_TMPDIR/local
@@ -428,6 +429,22 @@ case_lock_holder_killed() {
   [ $(($(now_ms) - start)) -lt 10000 ] || fail "the lock outlived its dead holder by 10 s"
 }
 
+# DAFS_STATS=1: one line per kind of request at session close, with its
+# count; a put of one small file is one OPEN, its WRITEs and one CLOSE.
+case_request_stats() {
+  head -c 100000 /dev/urandom >"$LOCAL/small"
+  DAFS_STATS=1 run --separate-stderr dafs put "$LOCAL/small" /small
+  assert_success
+  [[ $stderr == *"libdafs stats (pid "* ]] || fail "no stats header in: $stderr"
+  [[ $stderr =~ "libdafs stats: OPEN 1 "[0-9.]+" " ]] || fail "no OPEN count of 1 in: $stderr"
+  [[ $stderr =~ "libdafs stats: CLOSE 1 " ]] || fail "no CLOSE count of 1 in: $stderr"
+  [[ $stderr =~ "libdafs stats: WRITE "([0-9]+)" " ]] || fail "no WRITE line in: $stderr"
+  [ "${BASH_REMATCH[1]}" -ge 1 ] || fail "WRITE count ${BASH_REMATCH[1]}"
+  run dafs put "$LOCAL/small" /quiet
+  assert_success
+  refute_output --partial "libdafs stats"
+}
+
 # ---- the tests, per transport -----------------------------------------------
 
 @test "shm: 64 MiB put/get/cat byte-identical" { start_server shm; case_big_file_round_trip; }
@@ -464,3 +481,4 @@ case_lock_holder_killed() {
 @test "tcp: F_SETLKW waits for the holder" { start_server tcp; case_lock_wait_for_release; }
 @test "shm: a killed holder's lock ends with its lease" { start_server shm --lease 2; case_lock_holder_killed; }
 @test "tcp: a killed holder's lock ends with its lease" { start_server tcp --lease 2; case_lock_holder_killed; }
+@test "shm: DAFS_STATS counts requests by kind" { start_server shm; case_request_stats; }

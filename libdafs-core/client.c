@@ -128,6 +128,7 @@ static void req_complete(struct dafs_req *req, ssize_t result)
 
 	req->result = result;
 	req->done = true;
+	stats_request_done(s, req);
 	bounce_put(req);
 	if (req->slot >= 0) {
 		s->slots[req->slot].req = NULL;
@@ -376,11 +377,17 @@ static int submit_locked(struct dafs_req *req, struct dafs_request *rq)
 
 	if (s->dead)
 		return s->dead;
+	if (s->stats) {
+		req->opcode = rq->nops ? rq->ops[0].opcode : DAFS_OP_NULL;
+		req->submit_ns = client_now_ns();
+	}
 	/* Writes that returned before their reply may be run by the server in
 	 * any order with what follows: everything else waits them out, so a
 	 * read, a stat or a close sees them. */
 	while (!req->pipelined && !req->noslot && s->writes_inflight && !s->dead)
 		client_progress(s, 10);
+	if (s->stats)
+		req->barrier_ns = client_now_ns() - req->submit_ns;
 	if (s->dead)
 		return s->dead;
 	if (req->noslot) {
@@ -936,6 +943,7 @@ static void session_free(struct dafs_session *s)
 {
 	size_t nsends = s->credits + 1;
 
+	stats_print(s);
 	while (s->mems)
 		dafs_mem_deregister(s->mems);
 	/* The endpoint goes first: it cancels receives still posted into the
@@ -992,6 +1000,7 @@ int dafs_session_open(const char *url, const struct dafs_session_opts *opts,
 		return -ENOMEM;
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->lease_cond, NULL);
+	stats_setup(s);
 	s->credits = opts && opts->credits ? opts->credits : 32;
 	if (s->credits > 128)
 		s->credits = 128;

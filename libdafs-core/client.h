@@ -27,6 +27,7 @@ struct msgbuf {
 };
 
 struct cache;
+struct client_op_stats;
 
 struct dafs_mem {
 	struct dafs_session *s;
@@ -79,6 +80,7 @@ struct dafs_session {
 	struct dafs_reply *reply;      /* where replies are decoded */
 	struct cache *cache;           /* the page cache, or NULL (cache.c) */
 	unsigned writes_inflight;      /* pipelined writes not yet answered */
+	struct client_op_stats *stats; /* DAFS_STATS: per opcode, or NULL (stats.c) */
 };
 
 struct dafs_cg {
@@ -126,6 +128,9 @@ struct dafs_req {
 	void *boot_out;                /* CONNECT/SESSION_OPEN: copy of the result */
 	struct cache_fill *fill;       /* cache pages this read fills */
 	int deferred_err;              /* close/fsync: an earlier write's error */
+	uint16_t opcode;               /* of its first op, for DAFS_STATS */
+	uint64_t submit_ns;            /* DAFS_STATS: when submitted, or 0 */
+	uint64_t barrier_ns;           /* DAFS_STATS: of that, waiting for writes */
 };
 
 struct dafs_file {
@@ -257,5 +262,11 @@ int client_times(struct dafs_args_setattr *a, const struct timespec times[2]);
 int client_errno_of(struct dafs_reply *rep, unsigned i);
 void client_stat_from_attr(struct stat *st, const struct dafs_attr *a);
 uint32_t client_open_flags(int flags);
+
+/* stats.c */
+uint64_t client_now_ns(void);
+void stats_setup(struct dafs_session *s);
+void stats_request_done(struct dafs_session *s, const struct dafs_req *req);
+void stats_print(struct dafs_session *s);
 
 #endif
