@@ -17,6 +17,7 @@
 
 load helpers
 load shim_helpers
+bats_require_minimum_version 1.5.0
 
 setup() {
   shim_fixture_setup 3000000
@@ -288,4 +289,23 @@ for i in range(n // 4096):
     if rec != bytes([i % 251]) * 4096:
         sys.exit("record %d differs" % i)
 EOF
+}
+
+# DAFS_WRITE_COALESCE=1: dd's 512-byte writes go as a few large WRITEs (the
+# library's request counts say how many), and the file is the same.
+@test "programs: DAFS_WRITE_COALESCE=1: dd bs=512 coalesced, file identical" {
+  head -c 4M /dev/urandom >"$BATS_TEST_TMPDIR/src"
+  DAFS_WRITE_COALESCE=1 DAFS_STATS=1 run --separate-stderr shimmed \
+    dd if="$BATS_TEST_TMPDIR/src" of=/dafs/coalesced bs=512
+  assert_success
+  [[ $stderr =~ "libdafs stats: WRITE "([0-9]+)" " ]] || fail "no WRITE count in: $stderr"
+  local sends=${BASH_REMATCH[1]}
+  [ "$sends" -le 2048 ] || fail "$sends WRITEs for 8,192 writes of 512 bytes"
+  cmp "$BATS_TEST_TMPDIR/src" "$EXPORT/coalesced"
+  # Off (the default), each write goes alone: the guarantee of the test above.
+  DAFS_STATS=1 run --separate-stderr shimmed \
+    dd if="$BATS_TEST_TMPDIR/src" of=/dafs/plain bs=512
+  assert_success
+  [[ $stderr =~ "libdafs stats: WRITE 8192 " ]] || fail "not 8,192 WRITEs in: $stderr"
+  cmp "$BATS_TEST_TMPDIR/src" "$EXPORT/plain"
 }

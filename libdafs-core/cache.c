@@ -972,6 +972,8 @@ int dafs_cache_stats(struct dafs_session *s, struct dafs_cache_stats *out)
 	} else {
 		*out = (struct dafs_cache_stats){ 0 };
 	}
+	out->write_sends = s->write_sends;
+	out->writes_coalesced = s->writes_coalesced;
 	pthread_mutex_unlock(&s->lock);
 	return 0;
 }

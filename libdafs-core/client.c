@@ -382,8 +382,11 @@ static int submit_locked(struct dafs_req *req, struct dafs_request *rq)
 		req->submit_ns = client_now_ns();
 	}
 	/* Writes that returned before their reply may be run by the server in
-	 * any order with what follows: everything else waits them out, so a
-	 * read, a stat or a close sees them. */
+	 * any order with what follows: everything else sends those still
+	 * coalescing and waits them all out, so a read, a stat or a close
+	 * sees them. */
+	if (!req->pipelined && !req->noslot && s->wb_files)
+		client_send_coalesced(s, 0);
 	while (!req->pipelined && !req->noslot && s->writes_inflight && !s->dead)
 		client_progress(s, 10);
 	if (s->stats)
@@ -822,23 +825,35 @@ static mode_t process_umask(void)
 	return (mode_t)mask;
 }
 
+static struct timespec realtime_in_ms(unsigned ms)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_REALTIME, &t);
+	t.tv_sec += ms / 1000;
+	t.tv_nsec += (long)(ms % 1000) * 1000000;
+	if (t.tv_nsec >= 1000000000) {
+		t.tv_sec++;
+		t.tv_nsec -= 1000000000;
+	}
+	return t;
+}
+
 static void *lease_main(void *arg)
 {
 	struct dafs_session *s = arg;
 
 	pthread_mutex_lock(&s->lock);
 	while (!s->closing && !s->dead) {
-		struct timespec until;
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += s->lease_ms / 3000;
-		until.tv_nsec += (long)(s->lease_ms / 3 % 1000) * 1000000;
-		if (until.tv_nsec >= 1000000000) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000000000;
-		}
+		/* Coalesced writes wait about a millisecond at most: while
+		 * there are any, tick every millisecond and send those due. */
+		s->lease_ticking = s->wb_files != NULL;
+		struct timespec until = realtime_in_ms(s->lease_ticking ? 1 : s->lease_ms / 3);
 		pthread_cond_timedwait(&s->lease_cond, &s->lock, &until);
 		if (s->closing || s->dead)
 			break;
+		if (s->wb_files)
+			client_send_coalesced(s, 1);
 		/* Any request renews the lease; an idle client (one holding a
 		 * lock while it sleeps, say) pings so that it keeps its locks. */
 		if (client_now_ms() - s->last_tx_ms >= s->lease_ms / 3)
@@ -1072,6 +1087,8 @@ int dafs_session_open(const char *url, const struct dafs_session_opts *opts,
 	if (rc)
 		goto fail;
 	cache_setup(s, opts ? opts->cache_size : 0);
+	s->coalesce_writes = opts && opts->coalesce_writes ? opts->coalesce_writes > 0 :
+			     env_int("DAFS_WRITE_COALESCE", 0) == 1;
 	if (cache_region(s) && client_region_op(s, DAFS_OP_REGISTER, cache_region(s)) != 0) {
 		fprintf(stderr, "libdafs: no page cache: the server refused its region\n");
 		cache_teardown(s);
@@ -1096,6 +1113,7 @@ int dafs_session_close(struct dafs_session *s)
 		return 0;
 	pthread_mutex_lock(&s->lock);
 	/* Requests still in flight finish first (or fail with the session). */
+	client_send_coalesced(s, 0);
 	while (s->outstanding && !s->dead)
 		client_progress(s, 100);
 	pthread_mutex_unlock(&s->lock);

@@ -80,6 +80,10 @@ struct dafs_session {
 	struct dafs_reply *reply;      /* where replies are decoded */
 	struct cache *cache;           /* the page cache, or NULL (cache.c) */
 	unsigned writes_inflight;      /* pipelined writes not yet answered */
+	bool coalesce_writes;          /* DAFS_WRITE_COALESCE (file.c) */
+	struct dafs_file *wb_files;    /* files whose coalesced writes wait */
+	bool lease_ticking;            /* the lease thread wakes every ms to send them */
+	uint64_t write_sends, writes_coalesced;
 	struct client_op_stats *stats; /* DAFS_STATS: per opcode, or NULL (stats.c) */
 };
 
@@ -154,6 +158,15 @@ struct dafs_file {
 	unsigned writes_inflight;
 	unsigned fills_inflight;       /* cache fills of this file not answered */
 	off_t inflight_lo, inflight_hi;
+
+	/* Write coalescing (file.c): small writes continuing the last one,
+	 * made while earlier ones are in flight, wait here to go as one. */
+	char *wb;                      /* inline_max bytes, allocated on first use */
+	size_t wb_len;
+	off_t wb_off;
+	uint64_t wb_since_ms;          /* when its first byte came */
+	struct dafs_file *wb_next;     /* on s->wb_files while wb_len */
+	unsigned wb_sending;           /* buffers of f being sent (lock dropped) */
 };
 
 struct dafs_dir {
@@ -228,6 +241,10 @@ int req_submit_locked(struct dafs_req *req, struct dafs_request *rq);
 /* A request of the library itself: no group, nobody waits, freed when it
  * completes. */
 struct dafs_req *req_new_internal(struct dafs_session *s, req_finish_fn finish);
+
+/* file.c: sends the coalesced writes that waited at least older_than_ms.
+ * Session locked. */
+void client_send_coalesced(struct dafs_session *s, uint64_t older_than_ms);
 
 /* cache.c: the page cache. Every call with the session locked. */
 struct dafs_attr;

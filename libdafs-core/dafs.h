@@ -42,6 +42,10 @@ struct dafs_session_opts {
 	long long cache_size;   /* bytes of page cache; 0: DAFS_CACHE_SIZE from the
 				   environment ("64M", "1G", "0" for none), else the
 				   default (see dafs_cache_stats); negative: none */
+	int coalesce_writes;    /* 1: gather small sequential writes made while
+				   earlier ones are in flight (see dafs_pwrite);
+				   0: DAFS_WRITE_COALESCE from the environment, else
+				   off; negative: off */
 };
 
 /* url: shm://NAME, tcp://HOST:PORT or verbs://HOST:PORT. opts may be NULL. */
@@ -98,7 +102,18 @@ ssize_t dafs_pread(struct dafs_file *f, void *buf, size_t len, off_t off);
  * O_SYNC, O_DSYNC or O_DIRECT; else when the server has written it. An
  * error the server reports later comes back from the next dafs_pwrite,
  * dafs_fsync or dafs_close of the file. Reads, stats and every other
- * request of the session wait for such writes first. */
+ * request of the session wait for such writes first.
+ *
+ * With write coalescing on (dafs_session_opts.coalesce_writes or
+ * DAFS_WRITE_COALESCE=1), a write shorter than the inline limit (32 KiB)
+ * that continues the file's last one, made while earlier writes of the file
+ * are in flight, is copied into a per-file buffer and returns at once (as
+ * Nagle's algorithm holds back small TCP segments while earlier ones are
+ * unacknowledged); the buffer goes as one WRITE when it is full, when the
+ * writes in flight are answered, before any other request of the session,
+ * at dafs_flush, dafs_close and dafs_session_sync, and within about 2 ms in
+ * any case. The price: until it goes, the data is in this process only, so
+ * a caller killed in those milliseconds loses it. Off by default. */
 ssize_t dafs_pwrite(struct dafs_file *f, const void *buf, size_t len, off_t off);
 /* Waits until the server has answered the writes of f that returned early
  * and returns, once, the first error one of them met (what close(2) of an
@@ -276,6 +291,8 @@ struct dafs_cache_stats {
 	uint64_t evictions;     /* pages reused for other data */
 	uint64_t invalidations; /* times a file's pages were all dropped */
 	uint64_t protected_pages;       /* pages now in the re-read segment */
+	uint64_t write_sends;   /* pipelined WRITEs sent (with or without a cache) */
+	uint64_t writes_coalesced;      /* writes that joined a buffer instead */
 };
 int dafs_cache_stats(struct dafs_session *s, struct dafs_cache_stats *out);
 

@@ -99,6 +99,9 @@ int dafs_open(struct dafs_session *s, const char *path, int flags, mode_t mode,
 	return (int)CLIENT_SYNC(dafs_open_async, s, path, flags, mode, out);
 }
 
+static int wb_send(struct dafs_file *f);
+static void wb_unlink(struct dafs_file *f);
+
 /* The error of a write that failed after it returned, once. */
 static int take_write_err(struct dafs_file *f)
 {
@@ -115,6 +118,7 @@ static ssize_t finish_close(struct dafs_req *req, struct dafs_reply *rep)
 	if (rc == 0)
 		rc = take_write_err(req->file);
 	cache_close(req->file);
+	free(req->file->wb);
 	free(req->file);
 	return rc;
 }
@@ -124,7 +128,9 @@ static void file_forget(struct dafs_file *f)
 {
 	pthread_mutex_lock(&f->s->lock);
 	cache_close(f);
+	wb_unlink(f);
 	pthread_mutex_unlock(&f->s->lock);
+	free(f->wb);
 	free(f);
 }
 
@@ -139,7 +145,8 @@ int dafs_close_async(struct dafs_file *f, struct dafs_cg *cg, void *user,
 
 	/* Requests in flight point at f: its writes and cache fills end first. */
 	pthread_mutex_lock(&s->lock);
-	while ((f->writes_inflight || f->fills_inflight) && !s->dead)
+	wb_send(f);
+	while ((f->writes_inflight || f->fills_inflight || f->wb_sending) && !s->dead)
 		client_progress(s, 10);
 	pthread_mutex_unlock(&s->lock);
 	rq = request_alloc();
@@ -386,11 +393,118 @@ static int send_write(struct dafs_file *f, const char *buf, size_t len, off_t of
 		f->inflight_hi = off + (off_t)len > f->inflight_hi ? off + (off_t)len : f->inflight_hi;
 	}
 	s->writes_inflight++;
+	s->write_sends++;
 	m = &s->sends[req->slot];
 	sent = m->sends;
 	while (m->busy && m->sends == sent && !s->dead)
 		client_progress(s, 10);
 	return m->busy && m->sends == sent ? s->dead : 0;
+}
+
+/* ---- Write coalescing (off unless asked for: see dafs_pwrite in dafs.h) ----
+ *
+ * Under the default guarantee a single-threaded writer leaves nothing to
+ * merge: each write has gone before the next is made. With coalescing on,
+ * a small write continuing the file's last one while earlier writes are in
+ * flight waits in the file's buffer instead, as Nagle's algorithm does, so
+ * a program writing 512 bytes at a time sends a few large WRITEs per round
+ * trip rather than one per call. */
+
+static void wb_unlink(struct dafs_file *f)
+{
+	for (struct dafs_file **p = &f->s->wb_files; *p; p = &(*p)->wb_next) {
+		if (*p == f) {
+			*p = f->wb_next;
+			break;
+		}
+	}
+	f->wb_next = NULL;
+}
+
+/* Sends what waits in f's buffer. Session locked; the lock may be dropped
+ * while waiting for a slot, so the buffer is taken out of f meanwhile (a
+ * write of another thread starts a new one) and f is marked busy (its close
+ * waits). A failure is f's deferred error, like any pipelined write's. */
+static int wb_send(struct dafs_file *f)
+{
+	char *data = f->wb;
+	size_t len = f->wb_len;
+	int rc;
+
+	if (!len)
+		return 0;
+	wb_unlink(f);
+	f->wb = NULL;
+	f->wb_len = 0;
+	f->wb_sending++;
+	rc = send_write(f, data, len, f->wb_off);
+	f->wb_sending--;
+	if (!f->wb)
+		f->wb = data;
+	else
+		free(data);
+	if (rc && !f->write_err)
+		f->write_err = rc;
+	return rc;
+}
+
+void client_send_coalesced(struct dafs_session *s, uint64_t older_than_ms)
+{
+	uint64_t now = client_now_ms();
+	unsigned n = 0;
+
+	/* At most the files waiting now: a thread that keeps writing while
+	 * the lock is dropped cannot keep the caller here. */
+	for (struct dafs_file *f = s->wb_files; f; f = f->wb_next)
+		n++;
+	while (n--) {
+		struct dafs_file *f = s->wb_files;
+		while (f && now - f->wb_since_ms < older_than_ms)
+			f = f->wb_next;
+		if (!f)
+			break;
+		wb_send(f);
+	}
+}
+
+/* Takes the write into f's buffer when coalescing applies: returns len, or
+ * a deferred error, or 0 when the write must go on its own. */
+static ssize_t coalesce_write(struct dafs_file *f, const void *buf, size_t len, off_t off)
+{
+	struct dafs_session *s = f->s;
+	int rc;
+
+	if (f->wb_len && (off != f->wb_off + (off_t)f->wb_len || f->wb_len + len > s->inline_max)) {
+		rc = wb_send(f);
+		if (rc)
+			return take_write_err(f);
+	}
+	if (len >= s->inline_max)
+		return 0;
+	client_progress(s, 0);   /* learn which writes were answered */
+	if (!f->wb_len && !f->writes_inflight)
+		return 0;        /* nothing in flight to wait behind: go now */
+	if (!f->wb && !(f->wb = malloc(s->inline_max)))
+		return 0;
+	if (!f->wb_len) {
+		f->wb_off = off;
+		f->wb_since_ms = client_now_ms();
+		f->wb_next = s->wb_files;
+		s->wb_files = f;
+		if (!s->lease_ticking)
+			pthread_cond_signal(&s->lease_cond);
+	}
+	memcpy(f->wb + f->wb_len, buf, len);
+	f->wb_len += len;
+	s->writes_coalesced++;
+	cache_write(f, buf, len, off);
+	/* Full, or what it waited behind was answered: it goes now. */
+	if (f->wb_len == s->inline_max || !f->writes_inflight) {
+		rc = wb_send(f);
+		if (rc)
+			return take_write_err(f);
+	}
+	return (ssize_t)len;
 }
 
 static ssize_t write_pipelined(struct dafs_file *f, const void *buf, size_t len, off_t off)
@@ -401,6 +515,13 @@ static ssize_t write_pipelined(struct dafs_file *f, const void *buf, size_t len,
 
 	pthread_mutex_lock(&s->lock);
 	rc = take_write_err(f);
+	if (!rc && s->coalesce_writes) {
+		ssize_t got = coalesce_write(f, buf, len, off);
+		if (got) {
+			pthread_mutex_unlock(&s->lock);
+			return got;
+		}
+	}
 	while (!rc && done < len) {
 		size_t n = len - done < s->inline_max ? len - done : s->inline_max;
 		rc = send_write(f, (const char *)buf + done, n, off + (off_t)done);
@@ -435,7 +556,8 @@ int dafs_flush(struct dafs_file *f)
 	int err;
 
 	pthread_mutex_lock(&s->lock);
-	while (f->writes_inflight && !s->dead)
+	wb_send(f);
+	while ((f->writes_inflight || f->wb_sending) && !s->dead)
 		client_progress(s, 10);
 	err = take_write_err(f);
 	if (!err && f->writes_inflight)
@@ -447,6 +569,7 @@ int dafs_flush(struct dafs_file *f)
 int dafs_session_sync(struct dafs_session *s)
 {
 	pthread_mutex_lock(&s->lock);
+	client_send_coalesced(s, 0);
 	while (s->writes_inflight && !s->dead)
 		client_progress(s, 10);
 	pthread_mutex_unlock(&s->lock);

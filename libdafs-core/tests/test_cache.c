@@ -374,14 +374,17 @@ static void test_pipelined_writes(struct dafs_session *s)
 }
 
 /* A small tmpfs as the export: ENOSPC from writes that already returned
- * comes back from a later write or fsync, once. */
-static void test_deferred_enospc(void)
+ * comes back from a later write or fsync, once; with coalescing on, from
+ * writes that waited in the buffer too (written `chunk` bytes at a time). */
+static void test_deferred_enospc(size_t chunk_len, bool coalesce)
 {
 	struct server_fixture small = { 0 };
+	struct dafs_session_opts o = { .coalesce_writes = coalesce ? 1 : -1 };
 	struct dafs_session *s = NULL;
 	struct dafs_file *f;
 	char chunk[16384];
 	int err = 0, where = -1;
+	unsigned writes = (unsigned)((3u << 20) / chunk_len);
 
 	if (geteuid() != 0) {
 		printf("ok %d # SKIP ENOSPC needs root to mount a tmpfs\n", ++check_count);
@@ -394,13 +397,13 @@ static void test_deferred_enospc(void)
 	      "a 1 MiB tmpfs export");
 	if (fixture_spawn(&small, "nospc") != 0)
 		return;
-	for (int i = 0; i < 100 && dafs_session_open(small.url, NULL, &s) != 0; i++)
+	for (int i = 0; i < 100 && dafs_session_open(small.url, &o, &s) != 0; i++)
 		usleep(50000);
-	CHECK(s != NULL, "a session on it");
+	CHECK(s != NULL, "a session on it%s", coalesce ? " (coalescing writes)" : "");
 	if (s && dafs_open(s, "/big", O_WRONLY | O_CREAT, 0644, &f) == 0) {
 		memset(chunk, 'x', sizeof(chunk));
-		for (int i = 0; i < 200 && !err; i++) {
-			ssize_t rc = dafs_pwrite(f, chunk, sizeof(chunk), (off_t)i * (off_t)sizeof(chunk));
+		for (unsigned i = 0; i < writes && !err; i++) {
+			ssize_t rc = dafs_pwrite(f, chunk, chunk_len, (off_t)i * (off_t)chunk_len);
 			if (rc < 0) {
 				err = (int)rc;
 				where = 0;
@@ -410,8 +413,8 @@ static void test_deferred_enospc(void)
 			err = dafs_fsync(f, 0);
 			where = 1;
 		}
-		CHECK_EQ(err, -ENOSPC, "3 MiB into 1 MiB: ENOSPC comes back (from a %s)",
-			 where == 0 ? "write" : "fsync");
+		CHECK_EQ(err, -ENOSPC, "3 MiB into 1 MiB, %zu bytes a write: ENOSPC comes back "
+			 "(from a %s)", chunk_len, where == 0 ? "write" : "fsync");
 		/* Writes still in flight when the error came back may fail too;
 		 * fsync waits for them and reports theirs. Then it is over. */
 		dafs_fsync(f, 0);
@@ -489,6 +492,177 @@ static void test_concurrent_readers_and_writer(struct dafs_session *s)
 	dafs_close(f);
 }
 
+/* ---- Write coalescing (off by default) ---------------------------------- */
+
+static struct dafs_session *session_coalescing(long long cache_bytes)
+{
+	struct dafs_session_opts o = { .cache_size = cache_bytes, .coalesce_writes = 1 };
+	struct dafs_session *s = NULL;
+
+	return dafs_session_open(fx.url, &o, &s) == 0 ? s : NULL;
+}
+
+/* Writes `n` records of `len` bytes of pattern `seed` one after another. */
+static bool write_records(struct dafs_file *f, unsigned n, size_t len, unsigned seed)
+{
+	unsigned char rec[4096];
+	bool ok = true;
+
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t off = (uint64_t)i * len;
+		for (size_t j = 0; j < len; j++)
+			rec[j] = pattern(seed, off + j);
+		ok &= dafs_pwrite(f, rec, len, (off_t)off) == (ssize_t)len;
+	}
+	return ok;
+}
+
+/* The export's copy of `name` (the server's disk) is `size` bytes of
+ * pattern `seed`. */
+static bool disk_matches(const char *name, size_t size, unsigned seed)
+{
+	char path[PATH_MAX];
+	unsigned char *buf = malloc(size + 1);
+	FILE *in;
+	size_t n = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", fx.export_dir, name);
+	in = fopen(path, "r");
+	if (in) {
+		n = fread(buf, 1, size + 1, in);
+		fclose(in);
+	}
+	bool ok = n == size && matches(buf, size, seed, 0);
+	free(buf);
+	return ok;
+}
+
+static void test_coalescing_merges_small_writes(void)
+{
+	struct dafs_session *plain = session_with_cache(0), *s = session_coalescing(0);
+	struct dafs_cache_stats a, b;
+	struct dafs_file *f;
+
+	CHECK(plain && s, "sessions without and with coalescing");
+	if (!plain || !s)
+		return;
+	dafs_open(plain, "/one-by-one", O_WRONLY | O_CREAT | O_TRUNC, 0644, &f);
+	a = stats(plain);
+	CHECK(write_records(f, 2000, 100, 5), "2,000 writes of 100 bytes, coalescing off");
+	CHECK_EQ(dafs_close(f), 0, "close");
+	b = stats(plain);
+	CHECK_EQ(b.writes_coalesced, 0, "off by default: nothing coalesced");
+	CHECK_EQ(b.write_sends - a.write_sends, 2000, "a WRITE per write");
+	CHECK(disk_matches("one-by-one", 200000, 5), "the file is right");
+
+	dafs_open(s, "/merged", O_WRONLY | O_CREAT | O_TRUNC, 0644, &f);
+	a = stats(s);
+	CHECK(write_records(f, 20000, 100, 6), "20,000 writes of 100 bytes, coalescing on");
+	CHECK_EQ(dafs_close(f), 0, "close (sends what waits)");
+	b = stats(s);
+	CHECK(b.write_sends - a.write_sends <= 20000 / 4,
+	      "at most a WRITE per 4 writes (%llu WRITEs, %llu writes coalesced)",
+	      (unsigned long long)(b.write_sends - a.write_sends),
+	      (unsigned long long)(b.writes_coalesced - a.writes_coalesced));
+	CHECK(disk_matches("merged", 2000000, 6), "the file is right, in order");
+	dafs_session_close(plain);
+	dafs_session_close(s);
+}
+
+/* What waits in the buffer is what the writer (and, once it went, anyone)
+ * reads: from the cache, from the server when there is no cache, in the
+ * size fstat reports, and on the server's disk within milliseconds even if
+ * the writer does nothing more. */
+static void test_coalesced_writes_are_seen(long long cache_bytes)
+{
+	struct dafs_session *s = session_coalescing(cache_bytes);
+	unsigned char buf[8192];
+	struct dafs_cache_stats a, b;
+	struct dafs_file *f;
+	struct stat st;
+	const char *with = cache_bytes < 0 ? "without a cache" : "with a cache";
+	bool waited = false;
+
+	CHECK(s != NULL, "a coalescing session %s", with);
+	if (!s)
+		return;
+	dafs_open(s, "/seen", O_RDWR | O_CREAT | O_TRUNC, 0644, &f);
+	/* Writes follow each other until some wait in the buffer. */
+	a = stats(s);
+	unsigned n = 0;
+	do {
+		n += 8;
+		write_records(f, n, 100, 9);
+		b = stats(s);
+	} while (b.writes_coalesced == a.writes_coalesced && n < 800);
+	CHECK(b.writes_coalesced > a.writes_coalesced, "writes waited in the buffer (%s)", with);
+	size_t size = (size_t)n * 100;
+	CHECK(dafs_pread(f, buf, 800, (off_t)size - 800) == 800 && matches(buf, 800, 9, size - 800),
+	      "the writer reads its last writes back at once (%s)", with);
+	CHECK(dafs_fstat(f, &st) == 0 && (size_t)st.st_size == size, "fstat: %zu bytes", size);
+	/* More, then nothing: the session sends them by itself. */
+	write_records(f, n + 40, 100, 9);
+	size = (size_t)(n + 40) * 100;
+	for (int i = 0; i < 200 && !waited; i++) {
+		usleep(1000);
+		waited = disk_matches("seen", size, 9);
+	}
+	CHECK(waited, "without fsync or close, the server's disk has them within 200 ms (%s)",
+	      with);
+	/* An overlapping write that does not continue the buffer goes after it. */
+	memset(buf, 'Z', 150);
+	dafs_pwrite(f, buf, 150, 50);
+	CHECK_EQ(dafs_close(f), 0, "close");
+	CHECK(dafs_open(s, "/seen", O_RDONLY, 0, &f) == 0 &&
+	      dafs_pread(f, buf, 300, 0) == 300 && matches(buf, 50, 9, 0) && buf[50] == 'Z' &&
+	      buf[199] == 'Z' && matches(buf + 200, 100, 9, 200),
+	      "an overwrite of part of the buffered range lands on top of it (%s)", with);
+	dafs_close(f);
+	dafs_session_close(s);
+}
+
+struct coalesce_writer {
+	struct dafs_session *s;
+	unsigned seed;
+	bool ok;
+};
+
+static void *coalesce_writer_main(void *arg)
+{
+	struct coalesce_writer *w = arg;
+	char name[32];
+	struct dafs_file *f;
+
+	snprintf(name, sizeof(name), "/thread-%u", w->seed);
+	w->ok = dafs_open(w->s, name, O_WRONLY | O_CREAT | O_TRUNC, 0644, &f) == 0 &&
+		write_records(f, 5000, 333, w->seed) && dafs_close(f) == 0;
+	return NULL;
+}
+
+static void test_coalescing_threads(void)
+{
+	struct dafs_session *s = session_coalescing(0);
+	struct coalesce_writer w[4];
+	pthread_t t[4];
+	bool ok = true;
+
+	CHECK(s != NULL, "a coalescing session for 4 threads");
+	if (!s)
+		return;
+	for (unsigned i = 0; i < 4; i++) {
+		w[i] = (struct coalesce_writer){ .s = s, .seed = 20 + i };
+		pthread_create(&t[i], NULL, coalesce_writer_main, &w[i]);
+	}
+	for (unsigned i = 0; i < 4; i++) {
+		char name[32];
+		pthread_join(t[i], NULL);
+		snprintf(name, sizeof(name), "thread-%u", w[i].seed);
+		ok &= w[i].ok && disk_matches(name, 5000 * 333, w[i].seed);
+	}
+	CHECK(ok, "4 threads writing 333 bytes at a time to 4 files: every file right");
+	dafs_session_close(s);
+}
+
 int main(void)
 {
 	struct dafs_session *s;
@@ -506,7 +680,8 @@ int main(void)
 	}
 	CHECK(stats(s).size >= (64u << 20), "a default cache of at least 64 MiB (%llu)",
 	      (unsigned long long)stats(s).size);
-	test_deferred_enospc();
+	test_deferred_enospc(16384, false);
+	test_deferred_enospc(512, true);
 	test_reads_equal_the_file(s);
 	test_hit_costs_no_fetch(s);
 	test_random_reads_fetch_what_they_ask(s);
@@ -517,6 +692,10 @@ int main(void)
 	test_odirect_and_advice(s);
 	test_pipelined_writes(s);
 	test_concurrent_readers_and_writer(s);
+	test_coalescing_merges_small_writes();
+	test_coalesced_writes_are_seen(0);
+	test_coalesced_writes_are_seen(-1);
+	test_coalescing_threads();
 	dafs_session_close(s);
 	{
 		struct dafs_session *none = session_with_cache(-1);
