@@ -42,6 +42,11 @@ struct dafs_session_opts {
 	long long cache_size;   /* bytes of page cache; 0: DAFS_CACHE_SIZE from the
 				   environment ("64M", "1G", "0" for none), else the
 				   default (see dafs_cache_stats); negative: none */
+	long long direct_read_min;      /* reads of this many bytes or more go
+				   straight into the caller's buffer when the page
+				   cache holds none of their range; 0:
+				   DAFS_DIRECT_READ_MIN from the environment ("0":
+				   never), else the default; negative: never */
 };
 
 /* url: shm://NAME, tcp://HOST:PORT or verbs://HOST:PORT. opts may be NULL. */
@@ -276,6 +281,14 @@ struct dafs_cache_stats {
 	uint64_t evictions;     /* pages reused for other data */
 	uint64_t invalidations; /* times a file's pages were all dropped */
 	uint64_t protected_pages;       /* pages now in the re-read segment */
+	/* Direct reads: large reads sent straight into the caller's buffer,
+	 * registered on the fly; the registrations are kept for reuse where
+	 * the transport allows (shm, tcp), a bounded number of them. */
+	uint64_t direct_reads;
+	uint64_t direct_bytes;          /* bytes they returned */
+	uint64_t registrations;         /* buffers registered for them */
+	uint64_t registrations_kept;    /* registrations held now for reuse */
+	uint64_t registered_bytes;      /* bytes those cover */
 };
 int dafs_cache_stats(struct dafs_session *s, struct dafs_cache_stats *out);
 
