@@ -717,7 +717,11 @@ static void start_readahead(struct dafs_file *f, uint64_t off, size_t len, bool 
 
 	if (most > RA_MAX)
 		most = RA_MAX;
-	if (f->advice == POSIX_FADV_RANDOM || !sequential || most < RA_MIN) {
+	/* A read large enough to go direct finds its range cached only where
+	 * read-ahead got there first: reading ahead of it again would keep a
+	 * streaming reader off direct reads for good. */
+	if (f->advice == POSIX_FADV_RANDOM || !sequential || most < RA_MIN ||
+	    client_direct_read_size(f->s, len)) {
 		f->ra_window = 0;
 		f->ra_end = 0;
 		return;

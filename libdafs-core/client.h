@@ -281,6 +281,8 @@ const struct dafs_mr *regcache_mr(const struct regcache_entry *e);
 void regcache_stats(struct dafs_session *s, struct dafs_cache_stats *out);
 
 /* file.c, names.c */
+/* Whether a read of len bytes is large enough to go direct (file.c). */
+bool client_direct_read_size(const struct dafs_session *s, size_t len);
 int client_times(struct dafs_args_setattr *a, const struct timespec times[2]);
 int client_errno_of(struct dafs_reply *rep, unsigned i);
 void client_stat_from_attr(struct stat *st, const struct dafs_attr *a);

@@ -342,14 +342,18 @@ static ssize_t finish_direct(struct dafs_req *req, struct dafs_reply *rep)
 	return (ssize_t)done;
 }
 
+bool client_direct_read_size(const struct dafs_session *s, size_t len)
+{
+	/* Up to inline_max a read rides in the reply, with no segments. */
+	return s->direct_read_min && len >= s->direct_read_min && len > s->inline_max;
+}
+
 static bool direct_read_fits(struct dafs_file *f, size_t len, off_t off)
 {
 	struct dafs_session *s = f->s;
 	bool absent;
 
-	/* Up to inline_max a read rides in the reply, with no segments. */
-	if (!s->direct_read_min || len < s->direct_read_min || len <= s->inline_max ||
-	    (uint64_t)off > (uint64_t)INT64_MAX - len)
+	if (!client_direct_read_size(s, len) || (uint64_t)off > (uint64_t)INT64_MAX - len)
 		return false;
 	if (!cache_enabled(f))
 		return true;
