@@ -45,8 +45,8 @@ struct dafs_session_opts {
 	long long direct_read_min;      /* reads of this many bytes or more go
 				   straight into the caller's buffer when the page
 				   cache holds none of their range; 0:
-				   DAFS_DIRECT_READ_MIN from the environment ("0":
-				   never), else the default; negative: never */
+				   DAFS_DIRECT_READ_MIN from the environment
+				   ("512K"; "0": never), else never; negative: never */
 };
 
 /* url: shm://NAME, tcp://HOST:PORT or verbs://HOST:PORT. opts may be NULL. */
@@ -267,7 +267,8 @@ int dafs_closedir(struct dafs_dir *d);
  * it. Pages are 4 KiB; random reads fetch what they ask for, sequential runs
  * start read-ahead. A page read once waits on probation and leaves first; a
  * page read again is protected, so a scan or random reads never re-read do
- * not push out what is re-read. O_DIRECT files bypass it. At open, pages of
+ * not push out what is re-read. O_DIRECT files bypass it, and so do direct
+ * reads (direct_read_min) of ranges it holds none of. At open, pages of
  * a file the server says changed (its change attribute and size) are
  * dropped: close-to-open consistency. Writes go to the server and update
  * cached pages on the way. */
