@@ -53,3 +53,17 @@ declare -gA EXPECTED_ROWS=(
     ! kill -0 "$pid" 2>/dev/null || fail "server pid $pid is still running"
   done
 }
+
+@test "bench-direct: a tiny run prints both paths for each provider and cleans up" {
+  mkdir "$BATS_TEST_TMPDIR/tmp"
+  run timeout -k 10 120 env DAFS_BUILD="$DAFS_BUILD" BENCH_DIRECT_ROUNDS=1 \
+    BENCH_DIRECT_SECONDS=0.3 BENCH_DIRECT_FILE_MIB=16 BENCH_DIRECT_CACHE_MIB=4 \
+    BENCH_DIRECT_BLOCKS=262144 BENCH_DIRECT_TMP="$BATS_TEST_TMPDIR/tmp" \
+    "$DAFS_ROOT/scripts/bench-direct"
+  assert_success
+  # One table row per provider: block, provider, two rates, a ratio, two CPU figures.
+  run grep -cE '^256K +(shm|tcp) +[0-9]+ +[0-9]+ +[0-9.]+ +[0-9.]+ +[0-9.]+$' <<<"$output"
+  assert_output 2
+  run ls -A "$BATS_TEST_TMPDIR/tmp"
+  assert_output ""
+}

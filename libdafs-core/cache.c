@@ -286,27 +286,6 @@ static void file_drop_pages(struct cache *c, struct cache_file *cf)
 
 /* ---- Setup ----------------------------------------------------------------- */
 
-/* "64M", "1G", "4096", "0". Negative: unset or unreadable. */
-static long long size_from_env(const char *name)
-{
-	const char *v = getenv(name);
-	char *end;
-	long long n;
-
-	if (!v || !*v)
-		return -1;
-	n = strtoll(v, &end, 10);
-	if (n < 0 || end == v)
-		return -1;
-	switch (*end) {
-	case 'k': case 'K': n <<= 10; end++; break;
-	case 'm': case 'M': n <<= 20; end++; break;
-	case 'g': case 'G': n <<= 30; end++; break;
-	default: break;
-	}
-	return *end ? -1 : n;
-}
-
 /* What the process can afford: a quarter of physical memory at most, and
  * of the address space when that is limited. */
 static unsigned long long cache_affordable(void)
@@ -332,7 +311,7 @@ void cache_setup(struct dafs_session *s, long long want)
 		return;
 	if (want == 0) {
 		const char *env = getenv("DAFS_CACHE_SIZE");
-		want = size_from_env("DAFS_CACHE_SIZE");
+		want = client_env_size("DAFS_CACHE_SIZE");
 		if (want < 0) {
 			if (env && *env)
 				fprintf(stderr, "libdafs: DAFS_CACHE_SIZE=%s is not a size; "
@@ -469,6 +448,29 @@ void cache_close(struct dafs_file *f)
 bool cache_enabled(const struct dafs_file *f)
 {
 	return f->cf && f->s->cache && !(f->flags & O_DIRECT);
+}
+
+bool cache_range_absent(const struct dafs_file *f, off_t off, size_t len)
+{
+	const struct cache *c = f->s->cache;
+	uint64_t end = (uint64_t)off + len;
+
+	if (!f->cf || !c)
+		return true;
+	for (uint64_t index = (uint64_t)off / CACHE_PAGE; index * CACHE_PAGE < end; index++)
+		if (lookup(c, f->cf->id, index) != CACHE_NIL)
+			return false;
+	return true;
+}
+
+void cache_read_bypassed(struct dafs_file *f, off_t end)
+{
+	/* The window starts again from the reader's position the next time
+	 * it reads through the cache: read-ahead issued before the bypass
+	 * only ever fills cache pages, never the reader's buffer. */
+	f->ra_next = end;
+	f->ra_end = 0;
+	f->ra_window = 0;
 }
 
 void cache_invalidate(struct dafs_file *f)
@@ -715,7 +717,11 @@ static void start_readahead(struct dafs_file *f, uint64_t off, size_t len, bool 
 
 	if (most > RA_MAX)
 		most = RA_MAX;
-	if (f->advice == POSIX_FADV_RANDOM || !sequential || most < RA_MIN) {
+	/* A read large enough to go direct finds its range cached only where
+	 * read-ahead got there first: reading ahead of it again would keep a
+	 * streaming reader off direct reads for good. */
+	if (f->advice == POSIX_FADV_RANDOM || !sequential || most < RA_MIN ||
+	    client_direct_read_size(f->s, len)) {
 		f->ra_window = 0;
 		f->ra_end = 0;
 		return;
@@ -974,6 +980,9 @@ int dafs_cache_stats(struct dafs_session *s, struct dafs_cache_stats *out)
 	}
 	out->write_sends = s->write_sends;
 	out->writes_coalesced = s->writes_coalesced;
+	out->direct_reads = s->direct_reads;
+	out->direct_bytes = s->direct_bytes;
+	regcache_stats(s, out);
 	pthread_mutex_unlock(&s->lock);
 	return 0;
 }

@@ -85,6 +85,12 @@ struct dafs_session {
 	bool lease_ticking;            /* the lease thread wakes every ms to send them */
 	uint64_t write_sends, writes_coalesced;
 	struct client_op_stats *stats; /* DAFS_STATS: per opcode, or NULL (stats.c) */
+
+	/* Direct reads (file.c): reads of at least direct_read_min bytes (0:
+	 * never) go into the caller's buffer, registered through regcache. */
+	size_t direct_read_min;
+	struct regcache *regcache;     /* registrations kept for them (regcache.c) */
+	uint64_t direct_reads, direct_bytes;
 };
 
 struct dafs_cg {
@@ -196,6 +202,9 @@ int client_resend_slot(struct dafs_req *req, int slot);
 int client_region_op(struct dafs_session *s, uint16_t opcode, const struct dafs_mr *mr);
 /* Sends arbitrary bytes to the server, expecting nothing (tests of hostile input). */
 int client_send_raw(struct dafs_session *s, const void *frame, size_t len);
+/* A size from the environment: "64M", "1G", "4096", "0". Negative: unset or
+ * unreadable. */
+long long client_env_size(const char *name);
 /* Reads completions; blocks up to timeout_ms when none. Session locked. */
 void client_progress(struct dafs_session *s, int timeout_ms);
 /* Bounce memory, in CLIENT_BOUNCE_CHUNK pieces. Session locked; waits for
@@ -260,6 +269,12 @@ void cache_open(struct dafs_file *f, const struct dafs_attr *a);
 void cache_close(struct dafs_file *f);
 /* Whether reads of f go through the cache (not O_DIRECT, cache on). */
 bool cache_enabled(const struct dafs_file *f);
+/* Whether no page of [off, off + len) of f's file is cached or being
+ * filled: a read of it then owes nothing to the cache. */
+bool cache_range_absent(const struct dafs_file *f, off_t off, size_t len);
+/* A read went around the cache and ended at `end`: a read starting there
+ * continues the sequential run, with no read-ahead of its own in flight. */
+void cache_read_bypassed(struct dafs_file *f, off_t end);
 /* A read through the cache: hits copied, misses filled by the server into
  * cache pages, read-ahead started for sequential runs. Returns the byte
  * count, or a negative errno; -ENOBUFS: the cache cannot take this read
@@ -274,7 +289,22 @@ void cache_invalidate_attr(struct dafs_session *s, const struct dafs_attr *a);
 /* posix_fadvise as client behaviour. */
 void cache_advise(struct dafs_file *f, off_t off, off_t len, int advice);
 
+/* regcache.c: registrations of callers' buffers for direct reads. Every
+ * call with the session unlocked (REGISTER and UNREGISTER are requests). */
+struct regcache_entry;
+void regcache_setup(struct dafs_session *s);
+void regcache_teardown(struct dafs_session *s);
+/* A registration covering [buf, buf + len), known to the server, held until
+ * regcache_put: a kept one found again, else a new one. */
+int regcache_get(struct dafs_session *s, void *buf, size_t len, struct regcache_entry **out);
+void regcache_put(struct dafs_session *s, struct regcache_entry *e);
+const struct dafs_mr *regcache_mr(const struct regcache_entry *e);
+/* Its figures into the stats (session locked). */
+void regcache_stats(struct dafs_session *s, struct dafs_cache_stats *out);
+
 /* file.c, names.c */
+/* Whether a read of len bytes is large enough to go direct (file.c). */
+bool client_direct_read_size(const struct dafs_session *s, size_t len);
 int client_times(struct dafs_args_setattr *a, const struct timespec times[2]);
 int client_errno_of(struct dafs_reply *rep, unsigned i);
 void client_stat_from_attr(struct stat *st, const struct dafs_attr *a);

@@ -46,6 +46,11 @@ struct dafs_session_opts {
 				   earlier ones are in flight (see dafs_pwrite);
 				   0: DAFS_WRITE_COALESCE from the environment, else
 				   off; negative: off */
+	long long direct_read_min;      /* reads of this many bytes or more go
+				   straight into the caller's buffer when the page
+				   cache holds none of their range; 0:
+				   DAFS_DIRECT_READ_MIN from the environment
+				   ("512K"; "0": never), else never; negative: never */
 };
 
 /* url: shm://NAME, tcp://HOST:PORT or verbs://HOST:PORT. opts may be NULL. */
@@ -277,7 +282,8 @@ int dafs_closedir(struct dafs_dir *d);
  * it. Pages are 4 KiB; random reads fetch what they ask for, sequential runs
  * start read-ahead. A page read once waits on probation and leaves first; a
  * page read again is protected, so a scan or random reads never re-read do
- * not push out what is re-read. O_DIRECT files bypass it. At open, pages of
+ * not push out what is re-read. O_DIRECT files bypass it, and so do direct
+ * reads (direct_read_min) of ranges it holds none of. At open, pages of
  * a file the server says changed (its change attribute and size) are
  * dropped: close-to-open consistency. Writes go to the server and update
  * cached pages on the way. */
@@ -293,6 +299,14 @@ struct dafs_cache_stats {
 	uint64_t protected_pages;       /* pages now in the re-read segment */
 	uint64_t write_sends;   /* pipelined WRITEs sent (with or without a cache) */
 	uint64_t writes_coalesced;      /* writes that joined a buffer instead */
+	/* Direct reads: large reads sent straight into the caller's buffer,
+	 * registered on the fly; the registrations are kept for reuse where
+	 * the transport allows (shm, tcp), a bounded number of them. */
+	uint64_t direct_reads;
+	uint64_t direct_bytes;          /* bytes they returned */
+	uint64_t registrations;         /* buffers registered for them */
+	uint64_t registrations_kept;    /* registrations held now for reuse */
+	uint64_t registered_bytes;      /* bytes those cover */
 };
 int dafs_cache_stats(struct dafs_session *s, struct dafs_cache_stats *out);
 

@@ -918,3 +918,15 @@ const char *dafs_fabric_provider(const struct dafs_fabric *f)
 {
 	return f ? f->prov_name : "";
 }
+
+bool dafs_fabric_mr_pins(const struct dafs_fabric *f)
+{
+	/* shm moves data with process_vm_readv/writev and tcp with socket
+	 * copies, both by virtual address at the time of the transfer: their
+	 * fi_mr_reg (libfabric 1.17's util MR map) is bookkeeping of keys and
+	 * ranges. verbs, and any provider not known here, hand the NIC the
+	 * physical pages behind the range as they were when it was registered. */
+	const char *p = f ? f->prov_name : "";
+
+	return strcmp(p, "shm") != 0 && strncmp(p, "tcp", 3) != 0;
+}

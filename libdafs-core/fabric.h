@@ -111,5 +111,10 @@ int dafs_fabric_trywait(struct dafs_fabric *f);
 size_t dafs_fabric_max_msg(const struct dafs_fabric *f);
 size_t dafs_fabric_max_rma(const struct dafs_fabric *f);
 const char *dafs_fabric_provider(const struct dafs_fabric *f);
+/* Whether a registration holds the physical pages it covered when it was
+ * made (verbs), rather than whatever the virtual range maps at the time of
+ * a transfer (shm, tcp): then memory unmapped and mapped again at the same
+ * address needs a new registration. */
+bool dafs_fabric_mr_pins(const struct dafs_fabric *f);
 
 #endif
