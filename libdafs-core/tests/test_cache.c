@@ -297,6 +297,43 @@ static void test_write_through_and_eof(struct dafs_session *s)
 	dafs_close(f);
 }
 
+/* A read at the end of file is answered from what the server said of the
+ * size moments ago; our own truncate that extends the file, and another
+ * client's growth after EOF_TRUST_MS (100 ms), are seen. */
+static void test_end_of_file_known(struct dafs_session *s)
+{
+	struct dafs_session *other = session_with_cache(0);
+	unsigned char buf[PAGE];
+	struct dafs_cache_stats a, b;
+	struct dafs_file *f, *g;
+	bool grown = false;
+
+	put_file("eof", 3 * PAGE, 12);
+	dafs_open(s, "/eof", O_RDWR, 0, &f);
+	a = stats(s);
+	for (int i = 0; i < 100; i++)
+		dafs_pread(f, buf, PAGE, 3 * PAGE);
+	b = stats(s);
+	CHECK_EQ(b.misses, a.misses, "100 reads at the end of file fetch nothing");
+	CHECK_EQ(dafs_ftruncate(f, 5 * PAGE), 0, "our own truncate extends the file");
+	CHECK(dafs_pread(f, buf, PAGE, 4 * PAGE) == PAGE && buf[0] == 0 && buf[PAGE - 1] == 0,
+	      "a read past the old end sees the new zeros");
+	CHECK(other != NULL, "a second client");
+	if (!other)
+		return;
+	dafs_open(other, "/eof", O_WRONLY, 0, &g);
+	memset(buf, 'G', PAGE);
+	CHECK_EQ(dafs_pwrite(g, buf, PAGE, 5 * PAGE), PAGE, "the second client appends a page");
+	CHECK_EQ(dafs_close(g), 0, "and closes");
+	for (int i = 0; i < 40 && !grown; i++) {
+		usleep(10000);
+		grown = dafs_pread(f, buf, PAGE, 5 * PAGE) == PAGE && buf[0] == 'G';
+	}
+	CHECK(grown, "the first client, still open, reads the new page within 400 ms");
+	dafs_close(f);
+	dafs_session_close(other);
+}
+
 static void test_odirect_and_advice(struct dafs_session *s)
 {
 	unsigned char buf[PAGE];
@@ -693,6 +730,7 @@ int main(void)
 	test_scan_resistance();
 	test_close_to_open(s);
 	test_write_through_and_eof(s);
+	test_end_of_file_known(s);
 	test_odirect_and_advice(s);
 	test_pipelined_writes(s);
 	test_concurrent_readers_and_writer(s);
