@@ -789,8 +789,9 @@ ssize_t cache_read(struct dafs_file *f, void *buf, size_t len, off_t off)
 	 * that rewinds at the end asked the server once a pass, which cost a
 	 * quarter of the time of a warm 64 MiB file read 1 MiB at a time.
 	 * Another client's growth shows after EOF_TRUST_MS at most (NFS
-	 * clients trust cached attributes for seconds). */
-	if ((uint64_t)off >= f->cf->known_size &&
+	 * clients trust cached attributes for seconds). Not for a size of 0:
+	 * what /proc and its kind say of files that do hold bytes. */
+	if ((uint64_t)off >= f->cf->known_size && f->cf->known_size &&
 	    client_now_ms() - f->cf->size_seen_ms < EOF_TRUST_MS)
 		return 0;
 	if (len > (uint64_t)c->npages * CACHE_PAGE / 4 || len > DAFS_IO_MAX)
