@@ -365,6 +365,12 @@ static int send_frame(struct dafs_session *s, struct msgbuf *m, size_t len)
 		m->sends++;
 		m->len = len;
 		s->last_tx_ms = client_now_ms();
+		/* The server spins for 2 ms after its last work, then naps: a
+		 * client that heard nothing from it for a millisecond or more
+		 * may find it asleep (what another client keeps it doing, we
+		 * cannot know; a needless ring costs one datagram). */
+		if (s->bell.fd >= 0 && s->last_tx_ms - s->last_rx_ms >= 1)
+			dafs_bell_ring(&s->bell);
 	}
 	return rc;
 }
@@ -864,6 +870,12 @@ static void *lease_main(void *arg)
 	return NULL;
 }
 
+/* CONNECT's answer: the fabric name of the worker that will serve us. */
+struct worker_addr {
+	size_t len;
+	uint8_t addr[DAFS_ADDR_MAX];
+};
+
 static ssize_t finish_boot(struct dafs_req *req, struct dafs_reply *rep)
 {
 	if (!rep)
@@ -874,12 +886,13 @@ static ssize_t finish_boot(struct dafs_req *req, struct dafs_reply *rep)
 		return -rep->res[0].status;
 	if (rep->res[0].opcode == DAFS_OP_CONNECT) {
 		const struct dafs_res_connect *c = &rep->res[0].r.connect;
-		uint8_t *copy = malloc(DAFS_ADDR_MAX);
-		if (!copy || c->addr_len == 0) {
+		struct worker_addr *copy = malloc(sizeof(*copy));
+		if (!copy || c->addr_len == 0 || c->addr_len > DAFS_ADDR_MAX) {
 			free(copy);
 			return -EPROTO;
 		}
-		memcpy(copy, c->addr, c->addr_len);
+		memcpy(copy->addr, c->addr, c->addr_len);
+		copy->len = c->addr_len;
 		req->boot_out = copy;
 		return 0;
 	}
@@ -979,6 +992,7 @@ static void session_free(struct dafs_session *s)
 	free(s->sends);
 	free(s->slots);
 	free(s->reply);
+	dafs_bell_close(&s->bell);
 	pthread_cond_destroy(&s->lease_cond);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
@@ -1042,7 +1056,7 @@ int dafs_session_open(const char *url, const struct dafs_session_opts *opts,
 	struct dafs_request *rq = NULL;
 	struct dafs_res_session_open *granted = NULL;
 	uint8_t addr[DAFS_ADDR_MAX];
-	uint8_t *worker = NULL;
+	struct worker_addr *worker = NULL;
 	size_t addr_len = sizeof(addr);
 	char name[128], host[64] = "";
 	int rc;
@@ -1054,6 +1068,7 @@ int dafs_session_open(const char *url, const struct dafs_session_opts *opts,
 		return -ENOMEM;
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->lease_cond, NULL);
+	s->bell.fd = -1;
 	stats_setup(s);
 	s->credits = opts && opts->credits ? opts->credits : 32;
 	if (s->credits > 128)
@@ -1092,7 +1107,11 @@ int dafs_session_open(const char *url, const struct dafs_session_opts *opts,
 	rc = boot_call(s, rq, (void **)&worker);
 	if (rc)
 		goto fail;
-	rc = dafs_fabric_av_insert(s->fab, worker, &s->server);
+	rc = dafs_fabric_av_insert(s->fab, worker->addr, &s->server);
+	/* No wait object at the server's end (shm): ring it when it may be
+	 * napping (send_frame). */
+	if (rc == 0 && dafs_fabric_wait_fd(s->fab) < 0)
+		dafs_bell_connect(&s->bell, worker->addr, worker->len);
 	free(worker);
 	if (rc)
 		goto fail;

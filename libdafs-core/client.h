@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "bell.h"
 #include "dafs.h"
 #include "fabric.h"
 #include "proto.h"
@@ -85,6 +86,7 @@ struct dafs_session {
 	bool lease_ticking;            /* the lease thread wakes every ms to send them */
 	uint64_t write_sends, writes_coalesced;
 	struct client_op_stats *stats; /* DAFS_STATS: per opcode, or NULL (stats.c) */
+	struct dafs_bell bell;         /* the server's doorbell, when it has no wait fd */
 
 	/* Direct reads (file.c): reads of at least direct_read_min bytes (0:
 	 * never) go into the caller's buffer, registered through regcache. */

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "bell.h"
 #include "bufpool.h"
 #include "export.h"
 #include "fabric.h"
@@ -47,6 +48,7 @@ struct worker {
 	struct io_uring ring;
 	unsigned uring_pending;        /* SQEs prepared and not yet submitted */
 	bool uring_poll_armed;         /* a POLL_ADD on the fabric's wait fd is queued */
+	struct dafs_bell bell;         /* what clients ring when we may nap (no wait fd) */
 	struct recv_buf recvs[WORKER_RECVS];
 	unsigned recvs_unposted;
 	struct session *sessions;

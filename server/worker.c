@@ -86,6 +86,7 @@ int worker_init(struct worker *w, struct server *srv, unsigned id, bool listen)
 	memset(w, 0, sizeof(*w));
 	w->id = id;
 	w->srv = srv;
+	w->bell.fd = -1;
 	rc = dafs_fabric_open(&srv->url, listen, &w->fab);
 	if (rc)
 		return rc;
@@ -93,6 +94,12 @@ int worker_init(struct worker *w, struct server *srv, unsigned id, bool listen)
 	rc = dafs_fabric_getname(w->fab, w->name, &w->name_len);
 	if (rc)
 		goto fail_fab;
+	/* No wait object (shm): idle, we nap a millisecond at a time; clients
+	 * ring this bell to cut the nap short. Without it only the nap. */
+	if (dafs_fabric_wait_fd(w->fab) < 0 &&
+	    (rc = dafs_bell_listen(&w->bell, w->name, w->name_len)) != 0)
+		log_msg("worker %u: no doorbell (%s): requests after a pause wait up to 1 ms",
+			id, strerror(-rc));
 	rc = bufpool_create(w->fab, &w->pool);
 	if (rc)
 		goto fail_fab;
@@ -118,9 +125,11 @@ fail_pool:
 	/* Closing the endpoint cancels posted receives before their memory goes. */
 	dafs_fabric_close(w->fab);
 	bufpool_destroy(w->pool);
+	dafs_bell_close(&w->bell);
 	return rc;
 fail_fab:
 	dafs_fabric_close(w->fab);
+	dafs_bell_close(&w->bell);
 	return rc;
 }
 
@@ -140,6 +149,7 @@ void worker_fini(struct worker *w)
 	io_uring_queue_exit(&w->ring);
 	dafs_fabric_close(w->fab);
 	bufpool_destroy(w->pool);
+	dafs_bell_close(&w->bell);
 }
 
 /* ---- Jobs ------------------------------------------------------------------ */
@@ -673,6 +683,7 @@ static void on_uring(struct worker *w, struct io_uring_cqe *cqe)
 	io_uring_cqe_seen(&w->ring, cqe);
 	if (data == POLL_TAG) {
 		w->uring_poll_armed = false;
+		dafs_bell_drain(&w->bell);
 		return;
 	}
 	struct job *job = data;
@@ -700,9 +711,12 @@ static void expire_sessions(struct worker *w)
 static void wait_for_work(struct worker *w, int timeout_ms)
 {
 	int fd = dafs_fabric_wait_fd(w->fab);
+	bool napping = fd < 0;         /* nothing to block on: wake every ms */
 	struct __kernel_timespec ts = { timeout_ms / 1000, (long long)(timeout_ms % 1000) * 1000000 };
 	struct io_uring_cqe *cqe;
 
+	if (napping)
+		fd = w->bell.fd;       /* a ring ends the nap early */
 	if (fd >= 0) {
 		if (!w->uring_poll_armed) {
 			struct io_uring_sqe *sqe = worker_sqe(w);
@@ -712,11 +726,11 @@ static void wait_for_work(struct worker *w, int timeout_ms)
 			io_uring_sqe_set_data(sqe, POLL_TAG);
 			w->uring_poll_armed = true;
 		}
-		if (dafs_fabric_trywait(w->fab) != 0)
+		if (!napping && dafs_fabric_trywait(w->fab) != 0)
 			return;
-	} else if (timeout_ms > 1) {
-		ts = (struct __kernel_timespec){ 0, 1000000 };
 	}
+	if (napping && timeout_ms > 1)
+		ts = (struct __kernel_timespec){ 0, 1000000 };
 	io_uring_submit(&w->ring);
 	w->uring_pending = 0;
 	io_uring_wait_cqe_timeout(&w->ring, &cqe, &ts);
