@@ -87,6 +87,7 @@ struct dafs_session {
 	uint64_t write_sends, writes_coalesced;
 	struct client_op_stats *stats; /* DAFS_STATS: per opcode, or NULL (stats.c) */
 	struct dafs_bell bell;         /* the server's doorbell, when it has no wait fd */
+	struct dafs_bell own_bell;     /* ours, rung by the server for slow replies */
 
 	/* Direct reads (file.c): reads of at least direct_read_min bytes (0:
 	 * never) go into the caller's buffer, registered through regcache. */

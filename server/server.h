@@ -110,6 +110,7 @@ struct job {
 	void *send_buf;
 	size_t send_len;
 	struct dafs_fabric_ctx send_ctx;
+	uint64_t started_ms;       /* when the request came (a slow reply rings) */
 	bool is_stalled;
 	uint64_t stalled_since_ms;     /* first -EAGAIN of the current post */
 	struct job *next_stalled;

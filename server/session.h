@@ -4,6 +4,7 @@
 #ifndef DAFS_SERVER_SESSION_H
 #define DAFS_SERVER_SESSION_H
 
+#include "bell.h"
 #include <rdma/fabric.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -57,6 +58,7 @@ struct session {
 	unsigned jobs;     /* requests of this session in progress */
 	bool closing;      /* SESSION_CLOSE seen or lease expired: no new work */
 	uint64_t last_seen_ms;
+	struct dafs_bell bell;   /* the client's doorbell (shm), rung for slow replies */
 	struct session *next;
 };
 

@@ -180,6 +180,7 @@ static struct job *job_new(struct worker *w, struct session *sess, fi_addr_t pee
 	job->w = w;
 	job->sess = sess;
 	job->peer = peer;
+	job->started_ms = w->now_ms;
 	job->send_ctx.owner = job;
 	for (unsigned i = 0; i < DAFS_SEGS_MAX; i++)
 		job->rma_ctx[i].owner = job;
@@ -262,7 +263,12 @@ static void job_send(struct job *job)
 		log_msg("send to %s failed: %s", job->sess ? job->sess->name : "client",
 			strerror(-rc));
 		job_free(job);
+		return;
 	}
+	/* The client spins 2 ms after its last send, then naps: a reply to a
+	 * request that took a millisecond or more may find it asleep. */
+	if (job->sess && job->w->now_ms - job->started_ms >= 1)
+		dafs_bell_ring(&job->sess->bell);
 }
 
 /* Sends bytes already encoded (a cached reply). */
@@ -491,6 +497,10 @@ static void handle_session_open(struct worker *w, struct dafs_request *req)
 	s = session_create(new_session_id(w->srv), peer, credits);
 	if (!s)
 		return;
+	/* No wait object (shm): the client naps while a slow request runs;
+	 * its bell, named after its fabric address, cuts the nap short. */
+	if (dafs_fabric_wait_fd(w->fab) < 0)
+		dafs_bell_connect(&s->bell, a->addr, a->addr_len);
 	snprintf(s->name, sizeof(s->name), "%s", a->name);
 	s->pid = a->pid;
 	s->last_seen_ms = w->now_ms;
