@@ -1062,6 +1062,13 @@ static size_t direct_read_min(const struct dafs_session_opts *opts)
 	return n < 0 ? DIRECT_READ_DEFAULT : (size_t)n;
 }
 
+static bool env_is(const char *name, const char *value)
+{
+	const char *v = getenv(name);
+
+	return v && strcmp(v, value) == 0;
+}
+
 int dafs_session_open(const char *url, const struct dafs_session_opts *opts,
 		      struct dafs_session **out)
 {
@@ -1073,6 +1080,7 @@ int dafs_session_open(const char *url, const struct dafs_session_opts *opts,
 	struct worker_addr *worker = NULL;
 	size_t addr_len = sizeof(addr);
 	char name[128], host[64] = "";
+	bool doorbells;
 	int rc;
 
 	if (!url || dafs_url_parse(url, &parsed) != 0)
@@ -1107,8 +1115,10 @@ int dafs_session_open(const char *url, const struct dafs_session_opts *opts,
 	if (rc)
 		goto fail;
 	/* No wait object (shm): our naps while a slow request runs end when
-	 * the server rings this bell with its reply. */
-	if (dafs_fabric_wait_fd(s->fab) < 0)
+	 * the server rings this bell with its reply. DAFS_DOORBELL=0 goes
+	 * without, both ways (scripts/bench-latency's baseline). */
+	doorbells = dafs_fabric_wait_fd(s->fab) < 0 && !env_is("DAFS_DOORBELL", "0");
+	if (doorbells)
 		dafs_bell_listen(&s->own_bell, addr, addr_len);
 	rc = dafs_fabric_av_insert_url(s->fab, &parsed, &s->server);
 	if (rc)
@@ -1128,7 +1138,7 @@ int dafs_session_open(const char *url, const struct dafs_session_opts *opts,
 	rc = dafs_fabric_av_insert(s->fab, worker->addr, &s->server);
 	/* No wait object at the server's end (shm): ring it when it may be
 	 * napping (send_frame). */
-	if (rc == 0 && dafs_fabric_wait_fd(s->fab) < 0)
+	if (rc == 0 && doorbells)
 		dafs_bell_connect(&s->bell, worker->addr, worker->len);
 	free(worker);
 	if (rc)
