@@ -334,6 +334,34 @@ static void test_end_of_file_known(struct dafs_session *s)
 	dafs_session_close(other);
 }
 
+/* Closing a read-only file does not wait for the server's answer: many
+ * open/read/close cycles stay right, and the file can be removed (and the
+ * session closed) right after. */
+static void test_unanswered_read_only_close(void)
+{
+	struct dafs_session *s = session_with_cache(0);
+	unsigned char buf[3000];
+	struct dafs_file *f;
+	bool ok = true;
+	char path[PATH_MAX];
+
+	CHECK(s != NULL, "a session");
+	if (!s)
+		return;
+	put_file("ro", sizeof(buf), 13);
+	for (int i = 0; i < 2000 && ok; i++) {
+		ok = dafs_open(s, "/ro", O_RDONLY, 0, &f) == 0 &&
+		     dafs_pread(f, buf, sizeof(buf), 0) == (ssize_t)sizeof(buf) &&
+		     matches(buf, sizeof(buf), 13, 0);
+		ok = dafs_close(f) == 0 && ok;
+	}
+	CHECK(ok, "2,000 read-only open, read, close: every close returns 0, every read right");
+	CHECK_EQ(dafs_unlink(s, "/ro"), 0, "the file is removed right after");
+	snprintf(path, sizeof(path), "%s/ro", fx.export_dir);
+	CHECK(access(path, F_OK) != 0, "and is gone from the server's disk");
+	CHECK_EQ(dafs_session_close(s), 0, "the session closes cleanly after the unanswered closes");
+}
+
 static void test_odirect_and_advice(struct dafs_session *s)
 {
 	unsigned char buf[PAGE];
@@ -731,6 +759,7 @@ int main(void)
 	test_close_to_open(s);
 	test_write_through_and_eof(s);
 	test_end_of_file_known(s);
+	test_unanswered_read_only_close();
 	test_odirect_and_advice(s);
 	test_pipelined_writes(s);
 	test_concurrent_readers_and_writer(s);
