@@ -534,8 +534,10 @@ static int do_region(struct job *job, uint16_t opcode, const struct dafs_args_re
  * straight into `buf`, and leaves the rest (a cold page, or the end of the
  * file) to io_uring. A cache hit then costs neither an io_uring submission
  * nor a trip round the event loop, and a cold disk still never blocks the
- * worker: RWF_NOWAIT returns what it copied without waiting, or EAGAIN. The
- * bytes read here count in io_done, which the io_uring completion adds to.
+ * worker: RWF_NOWAIT returns what it copied without waiting, or EAGAIN (it
+ * is the same attempt io_uring_enter makes inline before it punts a read to
+ * its workers). The bytes read here count in io_done, which the io_uring
+ * completion adds to.
  * Returns what op_io_done returns when the page cache had it all, else what
  * submit_rw returns. */
 static int read_file(struct job *job, struct handle *h, void *buf, size_t len, uint64_t off)
