@@ -445,6 +445,109 @@ case_request_stats() {
   refute_output --partial "libdafs stats"
 }
 
+# ---- the server's reads: page cache first, io_uring for the rest ----------
+#
+# The server reads what its page cache holds with preadv2(RWF_NOWAIT) and
+# hands the rest to io_uring. These cases make the export's file cold, or
+# half cold, first, and check the data byte for byte.
+
+# Drops FILE's pages from the page cache (clean ones only, hence the fsync).
+drop_cached() {
+  python3 -c 'import os, sys
+fd = os.open(sys.argv[1], os.O_RDONLY)
+os.fsync(fd)
+os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)' "$1"
+}
+
+# Reads LEN bytes at offset 0 of FILE into the page cache, without readahead.
+cache_head() {
+  python3 -c 'import os, sys
+fd = os.open(sys.argv[1], os.O_RDONLY)
+os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_RANDOM)
+os.pread(fd, int(sys.argv[2]), 0)' "$1" "$2"
+}
+
+resident_pages() {
+  fincore --noheadings --raw --output PAGES "$1"
+}
+
+# A file none of which is in the server's page cache: every read is the
+# io_uring fallback's, and it returns the file's bytes.
+case_read_cold_file() {
+  head -c 8M /dev/urandom >"$EXPORT/cold"
+  local want
+  want=$(sha "$EXPORT/cold")
+  drop_cached "$EXPORT/cold"
+  [ "$(resident_pages "$EXPORT/cold")" -eq 0 ] ||
+    skip "the file system of $EXPORT keeps its pages cached (tmpfs?)"
+
+  run dafs get /cold "$LOCAL/cold.back"
+  assert_success
+  assert_equal "$(sha "$LOCAL/cold.back")" "$want"
+  # The server read it from the disk, not from somewhere else.
+  [ "$(resident_pages "$EXPORT/cold")" -gt 0 ] || fail "the server's reads left nothing cached"
+}
+
+# Only the first 64 KiB cached: the first 1 MiB read gets those from
+# RWF_NOWAIT and the rest from io_uring, in the right place in the buffer.
+case_read_half_cached_file() {
+  head -c 4M /dev/urandom >"$EXPORT/half"
+  local want pages
+  want=$(sha "$EXPORT/half")
+  drop_cached "$EXPORT/half"
+  cache_head "$EXPORT/half" 65536
+  pages=$(resident_pages "$EXPORT/half")
+  [ "$pages" -gt 0 ] && [ "$pages" -lt 256 ] ||
+    skip "cannot cache just the head of a file in $EXPORT ($pages pages resident)"
+
+  run dafs get /half "$LOCAL/half.back"
+  assert_success
+  assert_equal "$(sha "$LOCAL/half.back")" "$want"
+}
+
+# Short reads at the end of the file (cached: RWF_NOWAIT returns less than
+# asked, io_uring then says end of file), and holes, cached and cold.
+case_read_eof_and_holes() {
+  head -c 5000 /dev/urandom >"$EXPORT/short"
+  truncate -s 3M "$EXPORT/sparse"
+  head -c 100000 /dev/urandom | dd of="$EXPORT/sparse" bs=1M seek=1 conv=notrunc status=none
+  cp "$EXPORT/short" "$LOCAL/short"
+  cp --sparse=always "$EXPORT/sparse" "$LOCAL/sparse"
+
+  local name
+  for name in short sparse short sparse; do
+    run dafs get "/$name" "$LOCAL/$name.back"
+    assert_success
+    cmp "$LOCAL/$name" "$LOCAL/$name.back" || fail "/$name came back different"
+    rm "$LOCAL/$name.back"
+    # The second round reads them cold.
+    drop_cached "$EXPORT/$name"
+  done
+}
+
+# A file truncated and rewritten while clients read it: each read returns
+# what the file held at that moment, so every complete download is a prefix
+# of the content, and the server keeps serving.
+case_read_racing_truncate() {
+  head -c 2M /dev/urandom >"$LOCAL/orig"
+  cp "$LOCAL/orig" "$EXPORT/racy"
+  local i
+  spawn "$BATS_TEST_TMPDIR/truncator.out" bash -c '
+    for i in $(seq 200); do
+      truncate -s $((RANDOM * 64)) "$1"
+      cat "$2" >"$1"
+    done' truncator "$EXPORT/racy" "$LOCAL/orig"
+  for i in $(seq 20); do
+    dafs get /racy "$LOCAL/racy.back" 2>/dev/null || continue
+    cmp -n "$(file_size "$LOCAL/racy.back")" "$LOCAL/racy.back" "$LOCAL/orig" >/dev/null ||
+      fail "download $i is not a prefix of the file's content"
+  done
+  wait_bounded "$SPAWNED_PID" 60 || fail "the truncating loop failed"
+  run dafs get /racy "$LOCAL/racy.back"
+  assert_success
+  assert_equal "$(sha "$LOCAL/racy.back")" "$(sha "$LOCAL/orig")"
+}
+
 # ---- the tests, per transport -----------------------------------------------
 
 @test "shm: 64 MiB put/get/cat byte-identical" { start_server shm; case_big_file_round_trip; }
@@ -482,3 +585,10 @@ case_request_stats() {
 @test "shm: a killed holder's lock ends with its lease" { start_server shm --lease 2; case_lock_holder_killed; }
 @test "tcp: a killed holder's lock ends with its lease" { start_server tcp --lease 2; case_lock_holder_killed; }
 @test "shm: DAFS_STATS counts requests by kind" { start_server shm; case_request_stats; }
+@test "shm: a file cold in the server's page cache reads back intact" { start_server shm; case_read_cold_file; }
+@test "tcp: a file cold in the server's page cache reads back intact" { start_server tcp; case_read_cold_file; }
+@test "shm: a read half in the server's page cache reads back intact" { start_server shm; case_read_half_cached_file; }
+@test "tcp: a read half in the server's page cache reads back intact" { start_server tcp; case_read_half_cached_file; }
+@test "shm: reads at end of file and in holes, cached and cold" { start_server shm; case_read_eof_and_holes; }
+@test "tcp: reads at end of file and in holes, cached and cold" { start_server tcp; case_read_eof_and_holes; }
+@test "shm: reads racing truncate return prefixes, server keeps serving" { start_server shm; case_read_racing_truncate; }

@@ -52,6 +52,9 @@
 
 /* fi_cq_read batch; callers asking for more get it over several polls. */
 #define DAFS_POLL_BATCH 32
+/* Completions read early, right after an shm RMA post (see
+ * collect_rma_completion), waiting to be handed out by dafs_fabric_poll. */
+#define DAFS_EARLY_MAX 64
 
 struct dafs_fabric {
 	struct fi_info *info;
@@ -70,6 +73,9 @@ struct dafs_fabric {
 	size_t max_rma;
 	char prov_name[64];
 	char shm_name[DAFS_SHM_NAME_MAX + 1];  /* our endpoint's name (shm) */
+	struct dafs_completion early[DAFS_EARLY_MAX];  /* a ring, oldest at early_head */
+	unsigned early_head, nearly;
+	bool orphan_risk;       /* the CQ may hold an RMA error whose post is past */
 };
 
 /* Names of the shm listeners this process has opened. shm 1.17 is unsafe
@@ -748,6 +754,121 @@ int dafs_fabric_mr_dereg(struct dafs_mr *mr)
 	return ret;
 }
 
+/* ---- completions ---- */
+
+static enum dafs_completion_kind kind_of(uint64_t flags)
+{
+	if (flags & FI_RECV)
+		return DAFS_CQ_RECV;
+	if (flags & FI_READ)
+		return DAFS_CQ_RMA_READ;
+	if (flags & FI_WRITE)
+		return DAFS_CQ_RMA_WRITE;
+	/* FI_SEND, and error entries whose provider left the flags empty. */
+	return DAFS_CQ_SEND;
+}
+
+static struct dafs_fabric_ctx *ctx_of(void *op_context)
+{
+	/* The fi_context2 is the first member, so the pointer handed to the
+	 * provider is the dafs_fabric_ctx itself. */
+	return (struct dafs_fabric_ctx *)op_context;
+}
+
+/* Reads up to `max` (at most DAFS_POLL_BATCH) completions from the CQ. An
+ * error entry without a context is given *orphan, which is then used up (see
+ * collect_rma_completion); with orphan NULL, or *orphan NULL, it keeps none.
+ * Returns how many, or -errno. */
+static int read_cq(struct dafs_fabric *f, struct dafs_completion *out, int max,
+		   struct dafs_fabric_ctx **orphan)
+{
+	struct fi_cq_data_entry ent[DAFS_POLL_BATCH];
+	ssize_t n = fi_cq_read(f->cq, ent, max < DAFS_POLL_BATCH ? (size_t)max : DAFS_POLL_BATCH);
+
+	if (n == -FI_EAGAIN)
+		return 0;
+	if (n == -FI_EAVAIL) {
+		struct fi_cq_err_entry err;
+
+		memset(&err, 0, sizeof(err));
+		n = fi_cq_readerr(f->cq, &err, 0);
+		if (n == -FI_EAGAIN)
+			return 0;
+		if (n < 0)
+			return neg_errno(n);
+		out[0].ctx = ctx_of(err.op_context);
+		if (!out[0].ctx && orphan) {
+			out[0].ctx = *orphan;
+			*orphan = NULL;
+		}
+		out[0].kind = kind_of(err.flags);
+		out[0].status = -fi_err_to_errno(err.err);
+		out[0].len = err.len;
+		return 1;
+	}
+	if (n < 0)
+		return neg_errno(n);
+	for (ssize_t i = 0; i < n; i++) {
+		out[i].ctx = ctx_of(ent[i].op_context);
+		out[i].kind = kind_of(ent[i].flags);
+		out[i].status = 0;
+		out[i].len = ent[i].len;
+	}
+	return (int)n;
+}
+
+/* shm (1.17) performs an RMA inside the post, by process_vm_writev/readv,
+ * and when that fails it reports the failure as an error completion with NO
+ * context, written to the CQ during the post: nobody could tell which
+ * transfer failed, and its owner would wait for its completion forever. So
+ * after every shm RMA post the CQ is read at once into `early` (handed out
+ * first by the next polls, in order), and a context-less error found there is
+ * this post's: every earlier post read the CQ until it was empty, so no older
+ * orphan can be in it, unless `early` filled up first (orphan_risk, cleared
+ * once a read finds the CQ empty). Other providers give RMA errors their
+ * context. Returns `rc`. */
+static int collect_rma_completion(struct dafs_fabric *f, struct dafs_fabric_ctx *ctx, int rc)
+{
+	struct dafs_fabric_ctx *orphan = f->orphan_risk ? NULL : ctx;
+
+	if (rc != 0 || f->scheme != SCHEME_SHM)
+		return rc;
+	f->orphan_risk = true;
+	while (f->nearly < DAFS_EARLY_MAX) {
+		unsigned tail = (f->early_head + f->nearly) % DAFS_EARLY_MAX;
+		/* The free part of the ring that follows its tail without wrapping. */
+		int room = (int)(tail < f->early_head ? f->early_head - tail : DAFS_EARLY_MAX - tail);
+		int n = read_cq(f, &f->early[tail], room, &orphan);
+
+		if (n == 0)
+			f->orphan_risk = false;
+		if (n <= 0)
+			break;   /* an error here is the next poll's to report */
+		f->nearly += (unsigned)n;
+	}
+	return rc;
+}
+
+int dafs_fabric_poll(struct dafs_fabric *f, struct dafs_completion *out, int max)
+{
+	int n = 0;
+
+	if (!f || !out || max <= 0)
+		return -EINVAL;
+	if (!f->nearly) {
+		n = read_cq(f, out, max, NULL);
+		if (n == 0)
+			f->orphan_risk = false;
+		return n;
+	}
+	while (f->nearly && n < max) {
+		out[n++] = f->early[f->early_head];
+		f->early_head = (f->early_head + 1) % DAFS_EARLY_MAX;
+		f->nearly--;
+	}
+	return n;
+}
+
 /* ---- operations ---- */
 
 static int post_result(ssize_t ret)
@@ -784,7 +905,8 @@ int dafs_fabric_rma_read(struct dafs_fabric *f, fi_addr_t peer, void *local, siz
 		return -EINVAL;
 	if (len > f->max_rma)
 		return -EMSGSIZE;
-	return post_result(fi_read(f->ep, local, len, desc, peer, raddr, rkey, &ctx->fi));
+	return collect_rma_completion(f, ctx, post_result(fi_read(f->ep, local, len, desc, peer,
+								  raddr, rkey, &ctx->fi)));
 }
 
 int dafs_fabric_rma_write(struct dafs_fabric *f, fi_addr_t peer, const void *local, size_t len,
@@ -796,64 +918,8 @@ int dafs_fabric_rma_write(struct dafs_fabric *f, fi_addr_t peer, const void *loc
 		return -EINVAL;
 	if (len > f->max_rma)
 		return -EMSGSIZE;
-	return post_result(fi_write(f->ep, local, len, desc, peer, raddr, rkey, &ctx->fi));
-}
-
-/* ---- completions ---- */
-
-static enum dafs_completion_kind kind_of(uint64_t flags)
-{
-	if (flags & FI_RECV)
-		return DAFS_CQ_RECV;
-	if (flags & FI_READ)
-		return DAFS_CQ_RMA_READ;
-	if (flags & FI_WRITE)
-		return DAFS_CQ_RMA_WRITE;
-	/* FI_SEND, and error entries whose provider left the flags empty. */
-	return DAFS_CQ_SEND;
-}
-
-static struct dafs_fabric_ctx *ctx_of(void *op_context)
-{
-	/* The fi_context2 is the first member, so the pointer handed to the
-	 * provider is the dafs_fabric_ctx itself. */
-	return (struct dafs_fabric_ctx *)op_context;
-}
-
-int dafs_fabric_poll(struct dafs_fabric *f, struct dafs_completion *out, int max)
-{
-	struct fi_cq_data_entry ent[DAFS_POLL_BATCH];
-	ssize_t n;
-
-	if (!f || !out || max <= 0)
-		return -EINVAL;
-	n = fi_cq_read(f->cq, ent, max < DAFS_POLL_BATCH ? (size_t)max : DAFS_POLL_BATCH);
-	if (n == -FI_EAGAIN)
-		return 0;
-	if (n == -FI_EAVAIL) {
-		struct fi_cq_err_entry err;
-
-		memset(&err, 0, sizeof(err));
-		n = fi_cq_readerr(f->cq, &err, 0);
-		if (n == -FI_EAGAIN)
-			return 0;
-		if (n < 0)
-			return neg_errno(n);
-		out[0].ctx = ctx_of(err.op_context);
-		out[0].kind = kind_of(err.flags);
-		out[0].status = -fi_err_to_errno(err.err);
-		out[0].len = err.len;
-		return 1;
-	}
-	if (n < 0)
-		return neg_errno(n);
-	for (ssize_t i = 0; i < n; i++) {
-		out[i].ctx = ctx_of(ent[i].op_context);
-		out[i].kind = kind_of(ent[i].flags);
-		out[i].status = 0;
-		out[i].len = ent[i].len;
-	}
-	return (int)n;
+	return collect_rma_completion(f, ctx, post_result(fi_write(f->ep, local, len, desc, peer,
+								   raddr, rkey, &ctx->fi)));
 }
 
 int dafs_fabric_wait_fd(struct dafs_fabric *f)

@@ -37,6 +37,7 @@ struct handle {
 	bool readable, writable, is_dir;
 	uint64_t dev, ino;
 	bool locked;       /* some lock owner of ours may hold locks on dev/ino */
+	bool no_nowait;    /* preadv2 said RWF_NOWAIT is not supported on it */
 };
 
 /* Client memory the client said the server may transfer to and from. */

@@ -6,7 +6,9 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "client.h"
@@ -119,6 +121,66 @@ static void test_forged_fields(struct dafs_session *s)
 	CHECK(still_serving(s), "the server still serves after forged requests");
 }
 
+/* Drops an exported file's pages from the server's page cache (it runs on
+ * this host): 0 or an errno. */
+static int drop_export_cache(struct server_fixture *f, const char *name)
+{
+	char path[128];
+	int fd, rc;
+
+	snprintf(path, sizeof(path), "%s/%s", f->export_dir, name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno;
+	rc = posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+	close(fd);
+	return rc;
+}
+
+/* A segment inside memory the client did register with the server, but
+ * which is not mapped any more: the checks pass, the RDMA write itself fails.
+ * The read must come back as an error, never as success with the data
+ * missing, whether the file's pages were in the server's page cache (the
+ * write is posted at once) or not (after io_uring). */
+static void test_rma_failure(struct dafs_session *s)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	struct dafs_request *rq;
+	struct dafs_file *f;
+	static char buf[65536];
+	void *gone = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			  -1, 0);
+
+	CHECK(gone != MAP_FAILED, "map two pages");
+	if (gone == MAP_FAILED)
+		return;
+	munmap(gone, 2 * page);
+	memset(buf, 'x', sizeof(buf));
+	CHECK_EQ(dafs_open(s, "/rma", O_RDWR | O_CREAT, 0644, &f), 0, "open /rma");
+	CHECK_EQ(dafs_pwrite(f, buf, sizeof(buf), 0), (ssize_t)sizeof(buf), "write 64 KiB");
+	rq = one_op(DAFS_OP_REGISTER);
+	rq->ops[0].a.region = (struct dafs_args_region){ .addr = (uintptr_t)gone,
+							 .len = 2 * page, .key = 0x5eed };
+	CHECK_EQ(run_raw_request(s, rq), 0, "register the unmapped pages");
+	for (int i = 0; i < 2; i++) {
+		ssize_t rc;
+
+		if (i == 1)   /* the second time from the disk, through io_uring */
+			CHECK_EQ(dafs_fsync(f, 0), 0, "fsync /rma");
+		if (i == 1)
+			CHECK_EQ(drop_export_cache(&fx, "rma"), 0, "drop /rma from the page cache");
+		rq = one_op(DAFS_OP_READ);
+		rq->ops[0].a.io = (struct dafs_args_io){ .fh = f->fh, .len = (uint32_t)page,
+			.nsegs = 1, .segs = { { .addr = (uintptr_t)gone, .key = 0x5eed,
+						.len = (uint32_t)page } } };
+		rc = run_raw_request(s, rq);
+		CHECK(rc < 0, "a read whose RDMA write fails is an error (%s)",
+		      i ? "cold" : "cached");
+	}
+	dafs_close(f);
+	CHECK(still_serving(s), "the server still serves after failed RDMA writes");
+}
+
 int main(void)
 {
 	struct dafs_session *s;
@@ -131,6 +193,7 @@ int main(void)
 	if (s) {
 		test_garbage_frames(s);
 		test_forged_fields(s);
+		test_rma_failure(s);
 		CHECK(fixture_alive(&fx), "the server process is alive");
 		dafs_session_close(s);
 	}
