@@ -24,39 +24,35 @@ static void bell_name(struct dafs_bell *b, const void *name, size_t len)
 	b->addr_len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n);
 }
 
-static int bell_open(struct dafs_bell *b, const void *name, size_t len)
+int dafs_bell_listen(struct dafs_bell *b, const void *name, size_t len)
 {
+	int rc = 0;
+
+	bell_name(b, name, len);
 	b->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (b->fd < 0)
 		return -errno;
-	bell_name(b, name, len);
-	return 0;
-}
-
-int dafs_bell_listen(struct dafs_bell *b, const void *name, size_t len)
-{
-	int rc = bell_open(b, name, len);
-
-	if (rc == 0 && bind(b->fd, (struct sockaddr *)&b->addr, b->addr_len) != 0) {
+	if (bind(b->fd, (struct sockaddr *)&b->addr, b->addr_len) != 0) {
 		rc = -errno;
 		dafs_bell_close(b);
 	}
 	return rc;
 }
 
-int dafs_bell_connect(struct dafs_bell *b, const void *name, size_t len)
+void dafs_bell_address(struct dafs_bell *b, const void *name, size_t len)
 {
-	return bell_open(b, name, len);
+	b->fd = -1;
+	bell_name(b, name, len);
 }
 
-void dafs_bell_ring(const struct dafs_bell *b)
+void dafs_bell_ring(const struct dafs_bell *ours, const struct dafs_bell *peer)
 {
 	static const char ding = 1;
 
 	/* A full queue means it is rung already; nobody there, nothing lost. */
-	if (b->fd >= 0)
-		(void)!sendto(b->fd, &ding, 1, MSG_DONTWAIT, (const struct sockaddr *)&b->addr,
-			      b->addr_len);
+	if (ours->fd >= 0 && peer->addr_len)
+		(void)!sendto(ours->fd, &ding, 1, MSG_DONTWAIT, (const struct sockaddr *)&peer->addr,
+			      peer->addr_len);
 }
 
 void dafs_bell_drain(const struct dafs_bell *b)

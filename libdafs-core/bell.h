@@ -18,16 +18,18 @@
 #include <sys/un.h>
 
 struct dafs_bell {
-	int fd;                        /* -1: no bell */
-	struct sockaddr_un addr;       /* the bell's name (to ring: the peer's) */
+	int fd;                        /* our bound socket, or -1 (a peer's bell, or none) */
+	struct sockaddr_un addr;       /* the bell's name */
 	socklen_t addr_len;
 };
 
-/* The bell of the endpoint named `name`: bound, readable once rung. */
+/* Our bell, for the endpoint named `name`: bound, readable once rung; its
+ * socket also rings peers' bells. */
 int dafs_bell_listen(struct dafs_bell *b, const void *name, size_t len);
-/* A way to ring the bell of the peer named `name`. */
-int dafs_bell_connect(struct dafs_bell *b, const void *name, size_t len);
-void dafs_bell_ring(const struct dafs_bell *b);
+/* The bell of the peer named `name` (an address only: no descriptor). */
+void dafs_bell_address(struct dafs_bell *b, const void *name, size_t len);
+/* Rings `peer` through our own bell's socket (nothing when we have none). */
+void dafs_bell_ring(const struct dafs_bell *ours, const struct dafs_bell *peer);
 /* Empties a listening bell after it woke its owner. */
 void dafs_bell_drain(const struct dafs_bell *b);
 void dafs_bell_close(struct dafs_bell *b);

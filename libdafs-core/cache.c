@@ -437,7 +437,10 @@ void cache_open(struct dafs_file *f, const struct dafs_attr *a)
 	cf->size = a->size;
 	cf->mtime_sec = a->mtime.sec;
 	cf->mtime_nsec = a->mtime.nsec;
-	cf->known_size = a->size;
+	/* Open elsewhere in this process, the file may have grown by writes
+	 * of ours the server had not run when it answered this OPEN. */
+	if (!cf->refs || a->size > cf->known_size)
+		cf->known_size = a->size;
 	cf->size_seen_ms = client_now_ms();
 	cf->refs++;
 	f->cf = cf;
@@ -779,8 +782,10 @@ ssize_t cache_read(struct dafs_file *f, void *buf, size_t len, off_t off)
 	uint64_t first = (uint64_t)off / CACHE_PAGE, last, eof = INT64_MAX, fetched = 0;
 	bool sequential = off == f->ra_next;
 	/* The pages the look-up pass found, for the copy: one hash look-up
-	 * per page, not two (a 1 MiB read is 256 pages). */
-	uint32_t found[DAFS_IO_MAX / CACHE_PAGE];
+	 * per page, not two (a 1 MiB read is 256 pages). An unaligned read
+	 * of DAFS_IO_MAX spans one page more. */
+	uint32_t found[DAFS_IO_MAX / CACHE_PAGE + 1];
+	bool readahead_started = false;
 
 	if (len == 0)
 		return 0;
@@ -865,8 +870,13 @@ ssize_t cache_read(struct dafs_file *f, void *buf, size_t len, off_t off)
 		} else {
 			fill_free(c, fl);
 		}
-		if (attempt == 0)
+		/* While we wait, read-ahead goes out too; with nothing to wait
+		 * for it waits until the copy, which must find the pages the
+		 * pass above found (read-ahead may evict them). */
+		if (attempt == 0 && (req || waiting)) {
 			start_readahead(f, (uint64_t)off, len, sequential);
+			readahead_started = true;
+		}
 		if (req) {
 			ssize_t got = wait_req(s, req);
 			if (got < 0)
@@ -914,6 +924,8 @@ ssize_t cache_read(struct dafs_file *f, void *buf, size_t len, off_t off)
 			copied += run_len;
 		}
 		c->st.hits += (last - first + 1) > fetched ? (last - first + 1) - fetched : 0;
+		if (!readahead_started)
+			start_readahead(f, (uint64_t)off, len, sequential);
 		f->ra_next = off + (off_t)copied;
 		return (ssize_t)copied;
 	}

@@ -382,8 +382,8 @@ static int send_frame(struct dafs_session *s, struct msgbuf *m, size_t len)
 		 * client that heard nothing from it for a millisecond or more
 		 * may find it asleep (what another client keeps it doing, we
 		 * cannot know; a needless ring costs one datagram). */
-		if (s->bell.fd >= 0 && s->last_tx_ms - s->last_rx_ms >= 1)
-			dafs_bell_ring(&s->bell);
+		if (s->last_tx_ms - s->last_rx_ms >= 1)
+			dafs_bell_ring(&s->own_bell, &s->bell);
 	}
 	return rc;
 }
@@ -406,7 +406,8 @@ static int submit_locked(struct dafs_req *req, struct dafs_request *rq)
 	 * sees them. */
 	if (!req->pipelined && !req->noslot && s->wb_files)
 		client_send_coalesced(s, 0);
-	while (!req->pipelined && !req->noslot && s->writes_inflight && !s->dead)
+	while (!req->pipelined && !req->noslot && (s->writes_inflight || s->wb_sending) &&
+	       !s->dead)
 		client_progress(s, 10);
 	if (s->stats)
 		req->barrier_ns = client_now_ns() - req->submit_ns;
@@ -1005,7 +1006,6 @@ static void session_free(struct dafs_session *s)
 	free(s->sends);
 	free(s->slots);
 	free(s->reply);
-	dafs_bell_close(&s->bell);
 	dafs_bell_close(&s->own_bell);
 	pthread_cond_destroy(&s->lease_cond);
 	pthread_mutex_destroy(&s->lock);
@@ -1139,7 +1139,7 @@ int dafs_session_open(const char *url, const struct dafs_session_opts *opts,
 	/* No wait object at the server's end (shm): ring it when it may be
 	 * napping (send_frame). */
 	if (rc == 0 && doorbells)
-		dafs_bell_connect(&s->bell, worker->addr, worker->len);
+		dafs_bell_address(&s->bell, worker->addr, worker->len);
 	free(worker);
 	if (rc)
 		goto fail;

@@ -83,11 +83,12 @@ struct dafs_session {
 	unsigned writes_inflight;      /* pipelined writes not yet answered */
 	bool coalesce_writes;          /* DAFS_WRITE_COALESCE (file.c) */
 	struct dafs_file *wb_files;    /* files whose coalesced writes wait */
+	unsigned wb_sending;           /* their buffers on the way (the lock let go) */
 	bool lease_ticking;            /* the lease thread wakes every ms to send them */
 	uint64_t write_sends, writes_coalesced;
 	struct client_op_stats *stats; /* DAFS_STATS: per opcode, or NULL (stats.c) */
-	struct dafs_bell bell;         /* the server's doorbell, when it has no wait fd */
-	struct dafs_bell own_bell;     /* ours, rung by the server for slow replies */
+	struct dafs_bell bell;         /* the server's doorbell (an address), when it has no wait fd */
+	struct dafs_bell own_bell;     /* ours: slow replies ring it; its socket rings theirs */
 
 	/* Direct reads (file.c): reads of at least direct_read_min bytes (0:
 	 * never) go into the caller's buffer, registered through regcache. */

@@ -323,6 +323,14 @@ static ssize_t io_sync(struct dafs_file *f, void *buf, size_t len, off_t off, bo
 		if ((size_t)got < n)
 			break;
 	} while (done < len);
+	if (write && (f->flags & O_APPEND) && cache_enabled(f)) {
+		/* Where it landed was the server's choice: a fill another
+		 * thread sent before it was run may have told an end of file
+		 * it has since moved (cache.c trusts that for a moment). */
+		pthread_mutex_lock(&f->s->lock);
+		cache_invalidate(f);
+		pthread_mutex_unlock(&f->s->lock);
+	}
 	return (ssize_t)done;
 }
 
@@ -557,24 +565,42 @@ static void wb_unlink(struct dafs_file *f)
 	f->wb_next = NULL;
 }
 
+/* Waits until no buffer of f is on its way (being sent, the lock let go):
+ * what comes after it must not overtake it. Session locked. */
+static void wait_buffer_sent(struct dafs_file *f)
+{
+	while (f->wb_sending && !f->s->dead)
+		client_progress(f->s, 10);
+}
+
 /* Sends what waits in f's buffer. Session locked; the lock may be dropped
  * while waiting for a slot, so the buffer is taken out of f meanwhile (a
- * write of another thread starts a new one) and f is marked busy (its close
- * waits). A failure is f's deferred error, like any pipelined write's. */
+ * write of another thread starts a new one, sent after this one) and
+ * counted on its way: f's close and flush, and every request that waits
+ * for pipelined writes, wait for it too. A failure is f's deferred error,
+ * like any pipelined write's. */
 static int wb_send(struct dafs_file *f)
 {
-	char *data = f->wb;
-	size_t len = f->wb_len;
+	struct dafs_session *s = f->s;
+	char *data;
+	size_t len;
+	off_t off;
 	int rc;
 
+	wait_buffer_sent(f);
+	data = f->wb;
+	len = f->wb_len;
+	off = f->wb_off;
 	if (!len)
 		return 0;
 	wb_unlink(f);
 	f->wb = NULL;
 	f->wb_len = 0;
 	f->wb_sending++;
-	rc = send_write(f, data, len, f->wb_off);
+	s->wb_sending++;
+	rc = send_write(f, data, len, off);
 	f->wb_sending--;
+	s->wb_sending--;
 	if (!f->wb)
 		f->wb = data;
 	else
@@ -610,15 +636,19 @@ static ssize_t coalesce_write(struct dafs_file *f, const void *buf, size_t len, 
 	struct dafs_session *s = f->s;
 	int rc;
 
-	if (f->wb_len && (off != f->wb_off + (off_t)f->wb_len || f->wb_len + len > s->inline_max)) {
+	/* A buffer this write does not continue goes first. Sending it lets
+	 * the lock go, and another thread may have started a new buffer
+	 * meanwhile: look again. */
+	while (f->wb_len &&
+	       (off != f->wb_off + (off_t)f->wb_len || f->wb_len + len > s->inline_max)) {
 		rc = wb_send(f);
 		if (rc)
 			return take_write_err(f);
 	}
 	if (len >= s->inline_max)
 		return 0;
-	client_progress(s, 0);   /* learn which writes were answered */
-	if (!f->wb_len && !f->writes_inflight)
+	client_progress(s, 0);   /* learn which writes were answered (the lock stays) */
+	if (!f->wb_len && !f->writes_inflight && !f->wb_sending)
 		return 0;        /* nothing in flight to wait behind: go now */
 	if (!f->wb && !(f->wb = malloc(s->inline_max)))
 		return 0;
@@ -657,6 +687,7 @@ static ssize_t write_pipelined(struct dafs_file *f, const void *buf, size_t len,
 			pthread_mutex_unlock(&s->lock);
 			return got;
 		}
+		wait_buffer_sent(f);
 	}
 	while (!rc && done < len) {
 		size_t n = len - done < s->inline_max ? len - done : s->inline_max;
@@ -706,7 +737,7 @@ int dafs_session_sync(struct dafs_session *s)
 {
 	pthread_mutex_lock(&s->lock);
 	client_send_coalesced(s, 0);
-	while (s->writes_inflight && !s->dead)
+	while ((s->writes_inflight || s->wb_sending) && !s->dead)
 		client_progress(s, 10);
 	pthread_mutex_unlock(&s->lock);
 	return s->dead;

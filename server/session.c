@@ -21,7 +21,6 @@ struct session *session_create(uint64_t id, fi_addr_t peer, unsigned nslots)
 	s->id = id;
 	s->peer = peer;
 	s->nslots = nslots;
-	s->bell.fd = -1;
 	return s;
 }
 
@@ -37,7 +36,6 @@ void session_destroy(struct session *s)
 	free(s->slots);
 	free(s->handles);
 	free(s->regions);
-	dafs_bell_close(&s->bell);
 	free(s);
 }
 

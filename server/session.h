@@ -59,7 +59,7 @@ struct session {
 	unsigned jobs;     /* requests of this session in progress */
 	bool closing;      /* SESSION_CLOSE seen or lease expired: no new work */
 	uint64_t last_seen_ms;
-	struct dafs_bell bell;   /* the client's doorbell (shm), rung for slow replies */
+	struct dafs_bell bell;   /* the client's doorbell's address (shm), rung for slow replies */
 	struct session *next;
 };
 

@@ -268,7 +268,7 @@ static void job_send(struct job *job)
 	/* The client spins 2 ms after its last send, then naps: a reply to a
 	 * request that took a millisecond or more may find it asleep. */
 	if (job->sess && job->w->now_ms - job->started_ms >= 1)
-		dafs_bell_ring(&job->sess->bell);
+		dafs_bell_ring(&job->w->bell, &job->sess->bell);
 }
 
 /* Sends bytes already encoded (a cached reply). */
@@ -499,8 +499,8 @@ static void handle_session_open(struct worker *w, struct dafs_request *req)
 		return;
 	/* No wait object (shm): the client naps while a slow request runs;
 	 * its bell, named after its fabric address, cuts the nap short. */
-	if (dafs_fabric_wait_fd(w->fab) < 0)
-		dafs_bell_connect(&s->bell, a->addr, a->addr_len);
+	if (w->bell.fd >= 0)
+		dafs_bell_address(&s->bell, a->addr, a->addr_len);
 	snprintf(s->name, sizeof(s->name), "%s", a->name);
 	s->pid = a->pid;
 	s->last_seen_ms = w->now_ms;

@@ -708,6 +708,75 @@ static void *coalesce_writer_main(void *arg)
 	return NULL;
 }
 
+/* Threads writing to one file, each its own region in small pieces: a
+ * buffer sent while another thread starts the next one (the lock is let go
+ * while sending) must neither overflow nor land in the wrong place. */
+struct shared_writer {
+	struct dafs_file *f;
+	unsigned index;
+	bool ok;
+};
+
+static void *shared_writer_main(void *arg)
+{
+	struct shared_writer *w = arg;
+	unsigned char rec[200];
+	const uint64_t region = 1 << 20;
+
+	w->ok = true;
+	for (uint64_t off = 0; off < region; off += sizeof(rec)) {
+		uint64_t at = w->index * region + off;
+		size_t n = region - off < sizeof(rec) ? region - off : sizeof(rec);
+		for (size_t j = 0; j < n; j++)
+			rec[j] = pattern(30, at + j);
+		w->ok &= dafs_pwrite(w->f, rec, n, (off_t)at) == (ssize_t)n;
+	}
+	return NULL;
+}
+
+static void test_coalescing_threads_one_file(void)
+{
+	struct dafs_session *s = session_coalescing(0);
+	struct shared_writer w[4];
+	struct dafs_file *f;
+	pthread_t t[4];
+	bool ok = true;
+
+	CHECK(s != NULL, "a coalescing session for 4 threads on one file");
+	if (!s || dafs_open(s, "/shared", O_WRONLY | O_CREAT | O_TRUNC, 0644, &f) != 0)
+		return;
+	for (unsigned i = 0; i < 4; i++) {
+		w[i] = (struct shared_writer){ .f = f, .index = i };
+		pthread_create(&t[i], NULL, shared_writer_main, &w[i]);
+	}
+	for (unsigned i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		ok &= w[i].ok;
+	}
+	CHECK(ok, "4 threads, 200-byte writes to their own MiB of one file: all returned");
+	CHECK_EQ(dafs_close(f), 0, "close");
+	CHECK(disk_matches("shared", 4 << 20, 30), "every byte where it was written");
+	dafs_session_close(s);
+}
+
+/* A read of DAFS_IO_MAX (4 MiB) that does not start on a page spans one
+ * page more than 4 MiB holds. */
+static void test_largest_unaligned_read(struct dafs_session *s)
+{
+	const size_t size = 5 << 20, len = 4 << 20;
+	unsigned char *buf = malloc(len);
+	struct dafs_file *f;
+
+	put_file("large", size, 31);
+	dafs_open(s, "/large", O_RDONLY, 0, &f);
+	CHECK(dafs_pread(f, buf, len, 100) == (ssize_t)len && matches(buf, len, 31, 100),
+	      "a 4 MiB read at offset 100 (1,025 pages) is right");
+	CHECK(dafs_pread(f, buf, len, 100) == (ssize_t)len && matches(buf, len, 31, 100),
+	      "and again, from the cache");
+	dafs_close(f);
+	free(buf);
+}
+
 static void test_coalescing_threads(void)
 {
 	struct dafs_session *s = session_coalescing(0);
@@ -759,6 +828,7 @@ int main(void)
 	test_close_to_open(s);
 	test_write_through_and_eof(s);
 	test_end_of_file_known(s);
+	test_largest_unaligned_read(s);
 	test_unanswered_read_only_close();
 	test_odirect_and_advice(s);
 	test_pipelined_writes(s);
@@ -767,6 +837,7 @@ int main(void)
 	test_coalesced_writes_are_seen(0);
 	test_coalesced_writes_are_seen(-1);
 	test_coalescing_threads();
+	test_coalescing_threads_one_file();
 	dafs_session_close(s);
 	{
 		struct dafs_session *none = session_with_cache(-1);
