@@ -20,12 +20,17 @@
 
 #include "client.h"
 
-uint64_t client_now_ms(void)
+uint64_t client_now_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t client_now_ms(void)
+{
+	return client_now_ns() / 1000000;
 }
 
 /* Requests are 27 KB (room for a full compound) and every call needs one
@@ -404,11 +409,8 @@ static int submit_locked(struct dafs_req *req, struct dafs_request *rq)
 	 * any order with what follows: everything else sends those still
 	 * coalescing and waits them all out, so a read, a stat or a close
 	 * sees them. */
-	if (!req->pipelined && !req->noslot && s->wb_files)
-		client_send_coalesced(s, 0);
-	while (!req->pipelined && !req->noslot && (s->writes_inflight || s->wb_sending) &&
-	       !s->dead)
-		client_progress(s, 10);
+	if (!req->pipelined && !req->noslot)
+		client_wait_writes(s);
 	if (s->stats)
 		req->barrier_ns = client_now_ns() - req->submit_ns;
 	if (s->dead)
@@ -1201,7 +1203,7 @@ int dafs_session_close(struct dafs_session *s)
 		return 0;
 	pthread_mutex_lock(&s->lock);
 	/* Requests still in flight finish first (or fail with the session). */
-	client_send_coalesced(s, 0);
+	client_wait_writes(s);
 	while (s->outstanding && !s->dead)
 		client_progress(s, 100);
 	pthread_mutex_unlock(&s->lock);

@@ -190,6 +190,7 @@ struct dafs_dir {
 
 /* client.c */
 uint64_t client_now_ms(void);
+uint64_t client_now_ns(void);
 /* Allocates a request; cg and req_out as in the public _async calls. */
 struct dafs_req *req_new(struct dafs_session *s, struct dafs_cg *cg, void *user,
 			 struct dafs_req **req_out, req_finish_fn finish);
@@ -258,6 +259,9 @@ struct dafs_req *req_new_internal(struct dafs_session *s, req_finish_fn finish);
 /* file.c: sends the coalesced writes that waited at least older_than_ms.
  * Session locked. */
 void client_send_coalesced(struct dafs_session *s, uint64_t older_than_ms);
+/* Sends every coalesced write, then waits until the server answered every
+ * pipelined write of the session. Session locked. */
+void client_wait_writes(struct dafs_session *s);
 
 /* cache.c: the page cache. Every call with the session locked. */
 struct dafs_attr;
@@ -315,7 +319,6 @@ void client_stat_from_attr(struct stat *st, const struct dafs_attr *a);
 uint32_t client_open_flags(int flags);
 
 /* stats.c */
-uint64_t client_now_ns(void);
 void stats_setup(struct dafs_session *s);
 void stats_request_done(struct dafs_session *s, const struct dafs_req *req);
 void stats_print(struct dafs_session *s);

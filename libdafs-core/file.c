@@ -99,7 +99,7 @@ int dafs_open(struct dafs_session *s, const char *path, int flags, mode_t mode,
 	return (int)CLIENT_SYNC(dafs_open_async, s, path, flags, mode, out);
 }
 
-static int wb_send(struct dafs_file *f);
+static void wait_file_writes(struct dafs_file *f);
 static void wb_unlink(struct dafs_file *f);
 
 /* The error of a write that failed after it returned, once. */
@@ -146,8 +146,8 @@ static int close_submit(struct dafs_file *f, struct dafs_cg *cg, void *user,
 
 	/* Requests in flight point at f: its writes and cache fills end first. */
 	pthread_mutex_lock(&s->lock);
-	wb_send(f);
-	while ((f->writes_inflight || f->fills_inflight || f->wb_sending) && !s->dead)
+	wait_file_writes(f);
+	while (f->fills_inflight && !s->dead)
 		client_progress(s, 10);
 	pthread_mutex_unlock(&s->lock);
 	rq = request_alloc();
@@ -610,6 +610,22 @@ static int wb_send(struct dafs_file *f)
 	return rc;
 }
 
+/* Sends f's coalesced writes, then waits until the server answered every
+ * pipelined write of f. Session locked. */
+static void wait_file_writes(struct dafs_file *f)
+{
+	wb_send(f);
+	while ((f->writes_inflight || f->wb_sending) && !f->s->dead)
+		client_progress(f->s, 10);
+}
+
+void client_wait_writes(struct dafs_session *s)
+{
+	client_send_coalesced(s, 0);
+	while ((s->writes_inflight || s->wb_sending) && !s->dead)
+		client_progress(s, 10);
+}
+
 void client_send_coalesced(struct dafs_session *s, uint64_t older_than_ms)
 {
 	uint64_t now = client_now_ms();
@@ -723,9 +739,7 @@ int dafs_flush(struct dafs_file *f)
 	int err;
 
 	pthread_mutex_lock(&s->lock);
-	wb_send(f);
-	while ((f->writes_inflight || f->wb_sending) && !s->dead)
-		client_progress(s, 10);
+	wait_file_writes(f);
 	err = take_write_err(f);
 	if (!err && f->writes_inflight)
 		err = s->dead;
@@ -736,9 +750,7 @@ int dafs_flush(struct dafs_file *f)
 int dafs_session_sync(struct dafs_session *s)
 {
 	pthread_mutex_lock(&s->lock);
-	client_send_coalesced(s, 0);
-	while ((s->writes_inflight || s->wb_sending) && !s->dead)
-		client_progress(s, 10);
+	client_wait_writes(s);
 	pthread_mutex_unlock(&s->lock);
 	return s->dead;
 }

@@ -6,7 +6,6 @@
  * reads. */
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "client.h"
@@ -17,14 +16,6 @@ struct client_op_stats {
 	uint64_t count, total_ns, max_ns, barrier_ns;
 	uint64_t hist[STATS_BUCKETS];
 };
-
-uint64_t client_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 void stats_setup(struct dafs_session *s)
 {
