@@ -256,17 +256,6 @@ static double parse_seconds(const char *opt, const char *v)
 	return s;
 }
 
-static uint64_t parse_mib(const char *opt, const char *v)
-{
-	uint64_t n;
-
-	if (!bench_parse_count(v, false, 1, 4095, &n)) {
-		fprintf(stderr, "bench-bdb: bad %s value '%s' (want 1..4095 MiB)\n", opt, v);
-		exit(2);
-	}
-	return n;
-}
-
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -285,16 +274,11 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'H': o.home = optarg; break;
-		case 'm': o.mib = parse_mib("--mib", optarg); break;
-		case 'c': o.cache_mib = parse_mib("--cache-mib", optarg); break;
+		case 'm': o.mib = bench_count_arg("--mib", optarg, false, 1, 4095); break;
+		case 'c': o.cache_mib = bench_count_arg("--cache-mib", optarg, false, 1, 4095); break;
 		case 't': o.seconds = parse_seconds("--seconds", optarg); break;
 		case 'w': o.warmup = parse_seconds("--warmup", optarg); break;
-		case 'r':
-			if (!bench_parse_count(optarg, false, 0, UINT64_MAX, &o.seed)) {
-				fprintf(stderr, "bench-bdb: bad --seed '%s'\n", optarg);
-				return 2;
-			}
-			break;
+		case 'r': o.seed = bench_count_arg("--seed", optarg, false, 0, UINT64_MAX); break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}

@@ -445,18 +445,6 @@ static void usage(FILE *out)
 		DEPTH_MAX);
 }
 
-static uint64_t parse_u64(const char *opt, const char *v, uint64_t min, uint64_t max)
-{
-	uint64_t n;
-
-	if (!bench_parse_count(v, false, min, max, &n)) {
-		fprintf(stderr, "bench-core: bad %s value '%s' (want %" PRIu64 "..%" PRIu64 ")\n",
-			opt, v, min, max);
-		exit(2);
-	}
-	return n;
-}
-
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -485,11 +473,11 @@ int main(int argc, char **argv)
 		case 'l': o.local_dir = optarg; break;
 		case 's': o.url = optarg; break;
 		case 'f': o.file = optarg; break;
-		case 'z': o.size = parse_u64("--size", optarg, 1, 1 << 20) << 20; break;
-		case 'c': o.cap = parse_u64("--cap", optarg, 1, 1ull << 30) << 20; break;
-		case 'd': o.depth = (unsigned)parse_u64("--depth", optarg, 1, DEPTH_MAX); break;
+		case 'z': o.size = bench_count_arg("--size", optarg, false, 1, 1 << 20) << 20; break;
+		case 'c': o.cap = bench_count_arg("--cap", optarg, false, 1, 1ull << 30) << 20; break;
+		case 'd': o.depth = (unsigned)bench_count_arg("--depth", optarg, false, 1, DEPTH_MAX); break;
 		case 'L': o.label = optarg; break;
-		case 'r': o.seed = parse_u64("--seed", optarg, 0, UINT64_MAX); break;
+		case 'r': o.seed = bench_count_arg("--seed", optarg, false, 0, UINT64_MAX); break;
 		case 'n': o.verify = false; break;
 		case 't':
 			o.seconds = strtod(optarg, &end);

@@ -140,17 +140,9 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 's':
-			if (!bench_parse_count(optarg, true, 1, UINT64_C(1) << 40, &size)) {
-				fprintf(stderr, "bench-mkdata: bad --size '%s'\n", optarg);
-				return 2;
-			}
+			size = bench_count_arg("--size", optarg, true, 1, UINT64_C(1) << 40);
 			break;
-		case 'r':
-			if (!bench_parse_count(optarg, false, 0, UINT64_MAX, &seed)) {
-				fprintf(stderr, "bench-mkdata: bad --seed '%s'\n", optarg);
-				return 2;
-			}
-			break;
+		case 'r': seed = bench_count_arg("--seed", optarg, false, 0, UINT64_MAX); break;
 		case 't': text = true; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;

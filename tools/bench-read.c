@@ -269,19 +269,6 @@ static void usage(FILE *out)
 		"  --no-verify       do not check the blocks' offset stamps\n");
 }
 
-static uint64_t parse_count(const char *opt, const char *v, bool units, uint64_t min,
-			    uint64_t max)
-{
-	uint64_t n;
-
-	if (!bench_parse_count(v, units, min, max, &n)) {
-		fprintf(stderr, "bench-read: bad %s value '%s' (want %" PRIu64 "..%" PRIu64 ")\n",
-			opt, v, min, max);
-		exit(2);
-	}
-	return n;
-}
-
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -302,9 +289,9 @@ int main(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'b': o.bs = (size_t)parse_count("--bs", optarg, true, 1, BS_MAX); break;
-		case 'n': o.passes = parse_count("--passes", optarg, false, 1, UINT32_MAX); break;
-		case 'r': o.seed = parse_count("--seed", optarg, false, 0, UINT64_MAX); break;
+		case 'b': o.bs = (size_t)bench_count_arg("--bs", optarg, true, 1, BS_MAX); break;
+		case 'n': o.passes = bench_count_arg("--passes", optarg, false, 1, UINT32_MAX); break;
+		case 'r': o.seed = bench_count_arg("--seed", optarg, false, 0, UINT64_MAX); break;
 		case 'w': o.warm = true; break;
 		case 'd': o.drop = true; break;
 		case 'V': o.verify = false; break;

@@ -12,9 +12,11 @@
 #define DAFS_BENCH_UTIL_H
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -109,6 +111,21 @@ static inline bool bench_parse_count(const char *v, bool units, uint64_t min, ui
 		return false;
 	*out = n;
 	return true;
+}
+
+/* An option's count, as bench_parse_count reads it, or a message naming
+ * the program, the option and the range, and exit status 2. */
+static inline uint64_t bench_count_arg(const char *opt, const char *v, bool units, uint64_t min,
+				       uint64_t max)
+{
+	uint64_t n;
+
+	if (!bench_parse_count(v, units, min, max, &n)) {
+		fprintf(stderr, "%s: bad %s value '%s' (want %" PRIu64 "..%" PRIu64 ")\n",
+			program_invocation_short_name, opt, v, min, max);
+		exit(2);
+	}
+	return n;
 }
 
 #endif
