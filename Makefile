@@ -19,18 +19,37 @@ PKG_CFLAGS  = $(shell pkg-config --cflags $(PKGS))
 WARN        = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
               -Wno-unused-parameter
 CFLAGS_ALL  = -std=gnu11 -D_GNU_SOURCE -O2 -g -fPIC -MMD -MP $(WARN) $(SANFLAGS) \
-              -Ilibdafs-core -Iserver $(PKG_CFLAGS) $(CFLAGS)
+              $(INC) $(PKG_CFLAGS) $(CFLAGS)
 LDFLAGS_ALL = $(SANFLAGS) $(LDFLAGS)
 CORE_LIBS   = $(shell pkg-config --libs libfabric) -lpthread
 SERVER_LIBS = $(shell pkg-config --libs libfabric liburing jemalloc libunwind) -lpthread
 
+# What client and server share (wire format, transport, doorbells): one
+# static library linked into both.
+COMMON_SRC  := $(wildcard common/*.c)
+COMMON_OBJ  := $(COMMON_SRC:%.c=$(B)/%.o)
+COMMON_LIB  := $(B)/libdafs-common.a
 CORE_SRC    := $(wildcard libdafs-core/*.c)
 CORE_OBJ    := $(CORE_SRC:%.c=$(B)/%.o)
 SERVER_SRC  := $(wildcard server/*.c)
 SERVER_OBJ  := $(SERVER_SRC:%.c=$(B)/%.o)
 SERVER_LIB_OBJ := $(filter-out $(B)/server/main.o,$(SERVER_OBJ))
+COMMON_TESTS := $(patsubst common/tests/%.c,$(B)/tests/common_%,$(wildcard common/tests/test_*.c))
 CORE_TESTS  := $(patsubst libdafs-core/tests/%.c,$(B)/tests/core_%,$(wildcard libdafs-core/tests/test_*.c))
 SERVER_TESTS := $(patsubst server/tests/%.c,$(B)/tests/server_%,$(wildcard server/tests/test_*.c))
+
+# Include paths per target: each part sees common/ and its own headers; the
+# server never sees the client's, programs see only the public dafs.h.
+$(B)/common/%.o:       INC = -Icommon
+$(B)/libdafs-core/%.o: INC = -Icommon -Ilibdafs-core
+$(B)/server/%.o:       INC = -Icommon -Iserver
+$(B)/shim/%.o:         INC = -Ilibdafs-core
+$(B)/tools/%.o:        INC = -Ilibdafs-core
+$(B)/tests/common_%:   INC = -Icommon -Icommon/tests
+$(B)/tests/core_%:     INC = -Icommon -Ilibdafs-core -Icommon/tests
+# The server's replay and hostile-input tests drive it through the client's
+# internals (resending a slot, raw frames).
+$(B)/tests/server_%:   INC = -Icommon -Iserver -Ilibdafs-core -Icommon/tests
 TOOLS       := $(B)/dafs $(B)/dafs-locktest $(B)/preadloop
 # The benchmark's programs (scripts/bench); built with everything else so
 # that make test can check the benchmark harness (bats/bench.bats).
@@ -52,14 +71,18 @@ $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -c $< -o $@
 
-$(B)/libdafs-core.so: $(CORE_OBJ)
+$(COMMON_LIB): $(COMMON_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+$(B)/libdafs-core.so: $(CORE_OBJ) $(COMMON_LIB)
 	$(CC) -shared -Wl,-soname,libdafs-core.so.0 $(LDFLAGS_ALL) -o $@.0 $^ $(CORE_LIBS)
 	ln -sf libdafs-core.so.0 $@
 
 $(B)/dafs-core.pc: libdafs-core/dafs-core.pc.in
 	sed -e 's|@PREFIX@|$(abspath $(B))|' -e 's|@INCLUDEDIR@|$(abspath libdafs-core)|' $< > $@
 
-$(B)/dafs-server: $(SERVER_OBJ) $(CORE_OBJ)
+$(B)/dafs-server: $(SERVER_OBJ) $(COMMON_LIB)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(SERVER_LIBS)
 
 $(B)/dafs: $(B)/tools/dafs.o $(B)/libdafs-core.so
@@ -77,27 +100,31 @@ $(B)/dafs-locktest: $(B)/tools/dafs-locktest.o $(B)/libdafs-core.so
 $(B)/preadloop: $(B)/tools/preadloop.o
 	$(CC) $(LDFLAGS_ALL) -o $@ $<
 
-$(B)/tests/core_%: libdafs-core/tests/%.c $(CORE_OBJ)
+$(B)/tests/common_%: common/tests/%.c $(COMMON_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -Ilibdafs-core/tests $(LDFLAGS_ALL) -o $@ $< $(CORE_OBJ) $(CORE_LIBS)
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< $(COMMON_LIB) $(CORE_LIBS)
 
-$(B)/tests/server_%: server/tests/%.c $(SERVER_LIB_OBJ) $(CORE_OBJ)
+$(B)/tests/core_%: libdafs-core/tests/%.c $(CORE_OBJ) $(COMMON_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -Ilibdafs-core/tests $(LDFLAGS_ALL) -o $@ $< $(SERVER_LIB_OBJ) $(CORE_OBJ) $(SERVER_LIBS)
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< $(CORE_OBJ) $(COMMON_LIB) $(CORE_LIBS)
 
-unit: $(CORE_TESTS) $(SERVER_TESTS)
+$(B)/tests/server_%: server/tests/%.c $(SERVER_LIB_OBJ) $(CORE_OBJ) $(COMMON_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< $(SERVER_LIB_OBJ) $(CORE_OBJ) $(COMMON_LIB) $(SERVER_LIBS)
+
+unit: $(COMMON_TESTS) $(CORE_TESTS) $(SERVER_TESTS)
 
 # The decoder fuzz target needs clang's libFuzzer; it is its own build.
 FUZZ_SECONDS ?= 60
-$(B)/fuzz_decode: libdafs-core/tests/fuzz_decode.c libdafs-core/proto.c libdafs-core/proto.h
+$(B)/fuzz_decode: common/tests/fuzz_decode.c common/proto.c common/proto.h
 	@mkdir -p $(dir $@)
-	clang -std=gnu11 -D_GNU_SOURCE -g -O1 -Ilibdafs-core $(WARN) \
-	  -fsanitize=fuzzer,address,undefined -o $@ libdafs-core/tests/fuzz_decode.c libdafs-core/proto.c
+	clang -std=gnu11 -D_GNU_SOURCE -g -O1 -Icommon $(WARN) \
+	  -fsanitize=fuzzer,address,undefined -o $@ common/tests/fuzz_decode.c common/proto.c
 
 fuzz: deps
 	@$(MAKE) --no-print-directory $(B)/fuzz_decode
 	@mkdir -p $(B)/fuzz-corpus
-	$(B)/fuzz_decode -max_total_time=$(FUZZ_SECONDS) -max_len=70000 $(B)/fuzz-corpus libdafs-core/tests/fuzz-seeds
+	$(B)/fuzz_decode -max_total_time=$(FUZZ_SECONDS) -max_len=70000 $(B)/fuzz-corpus common/tests/fuzz-seeds
 
 run: deps
 	@$(MAKE) --no-print-directory all
@@ -113,6 +140,7 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@scripts/bench
 
+$(B)/bench-core: INC = -Ilibdafs-core
 $(B)/bench-core: tools/bench-core.c $(B)/libdafs-core.so
 	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< -L$(B) -l:libdafs-core.so -Wl,-rpath,'$$ORIGIN' $(CORE_LIBS)
 

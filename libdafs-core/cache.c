@@ -607,7 +607,7 @@ static int fill_submit(struct dafs_file *f, struct cache_fill *fl, struct dafs_r
 {
 	struct dafs_session *s = f->s;
 	struct cache *c = s->cache;
-	struct dafs_request *rq = request_alloc();
+	struct dafs_compound *rq = compound_alloc();
 	struct dafs_req *req = NULL;
 	int rc;
 
@@ -615,7 +615,7 @@ static int fill_submit(struct dafs_file *f, struct cache_fill *fl, struct dafs_r
 		req = req_out ? req_new(s, NULL, NULL, req_out, finish_fill) :
 				req_new_internal(s, finish_fill);
 	if (!req) {
-		request_free(rq);
+		compound_free(rq);
 		fill_abort(c, fl);
 		return -ENOMEM;
 	}
@@ -645,7 +645,7 @@ static int fill_submit(struct dafs_file *f, struct cache_fill *fl, struct dafs_r
 	fl->cf = f->cf;
 	fl->id = f->cf->id;
 	rc = req_submit_locked(req, rq);
-	request_free(rq);
+	compound_free(rq);
 	if (rc) {
 		fill_abort(c, fl);
 		return rc;

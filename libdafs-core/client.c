@@ -41,25 +41,25 @@ uint64_t client_now_ms(void)
 #define REQUEST_OPS_CLEARED 8
 
 static pthread_mutex_t spare_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct dafs_request *spare_requests[REQUEST_SPARES];
+static struct dafs_compound *spare_requests[REQUEST_SPARES];
 static unsigned nspare_requests;
 
-struct dafs_request *request_alloc(void)
+struct dafs_compound *compound_alloc(void)
 {
-	struct dafs_request *rq = NULL;
+	struct dafs_compound *rq = NULL;
 
 	pthread_mutex_lock(&spare_lock);
 	if (nspare_requests)
 		rq = spare_requests[--nspare_requests];
 	pthread_mutex_unlock(&spare_lock);
 	if (!rq)
-		return calloc(1, sizeof(struct dafs_request));
-	memset(rq, 0, offsetof(struct dafs_request, ops) +
+		return calloc(1, sizeof(struct dafs_compound));
+	memset(rq, 0, offsetof(struct dafs_compound, ops) +
 		      REQUEST_OPS_CLEARED * sizeof(rq->ops[0]));
 	return rq;
 }
 
-void request_free(struct dafs_request *rq)
+void compound_free(struct dafs_compound *rq)
 {
 	if (!rq)
 		return;
@@ -268,12 +268,12 @@ static void repost_recvs(struct dafs_session *s)
 static void send_ping(struct dafs_session *s)
 {
 	struct msgbuf *m = &s->sends[s->credits];
-	struct dafs_request *rq;
+	struct dafs_compound *rq;
 	int len;
 
 	if (m->busy || !s->id)
 		return;
-	rq = request_alloc();
+	rq = compound_alloc();
 	if (!rq)
 		return;
 	rq->hdr.session = s->id;
@@ -281,7 +281,7 @@ static void send_ping(struct dafs_session *s)
 	rq->nops = 1;
 	rq->ops[0].opcode = DAFS_OP_NULL;
 	len = dafs_encode_request(m->buf, DAFS_MSG_MAX, rq);
-	request_free(rq);
+	compound_free(rq);
 	if (len > 0 && dafs_fabric_send(s->fab, s->server, m->buf, (size_t)len,
 					s->msg_mr.desc, &m->ctx) == 0) {
 		if (!pending(s))
@@ -393,7 +393,7 @@ static int send_frame(struct dafs_session *s, struct msgbuf *m, size_t len)
 	return rc;
 }
 
-static int submit_locked(struct dafs_req *req, struct dafs_request *rq)
+static int submit_locked(struct dafs_req *req, struct dafs_compound *rq)
 {
 	struct dafs_session *s = req->s;
 	struct msgbuf *m;
@@ -453,7 +453,7 @@ static int submit_locked(struct dafs_req *req, struct dafs_request *rq)
 	return 0;
 }
 
-int req_submit_locked(struct dafs_req *req, struct dafs_request *rq)
+int req_submit_locked(struct dafs_req *req, struct dafs_compound *rq)
 {
 	int rc = submit_locked(req, rq);
 
@@ -462,7 +462,7 @@ int req_submit_locked(struct dafs_req *req, struct dafs_request *rq)
 	return rc;
 }
 
-int req_submit(struct dafs_req *req, struct dafs_request *rq)
+int req_submit(struct dafs_req *req, struct dafs_compound *rq)
 {
 	struct dafs_session *s = req->s;
 	int rc;
@@ -534,11 +534,11 @@ ssize_t dafs_req_wait(struct dafs_req *req, int timeout_ms)
 	return result;
 }
 
-ssize_t req_run(struct dafs_req *req, struct dafs_request *rq)
+ssize_t req_run(struct dafs_req *req, struct dafs_compound *rq)
 {
 	int rc = req_submit(req, rq);
 
-	request_free(rq);
+	compound_free(rq);
 	if (rc)
 		return rc;
 	return dafs_req_wait(req, -1);
@@ -568,12 +568,12 @@ int client_submit_one(struct dafs_session *s, const struct dafs_op *op, req_fini
 		      void *out, size_t out_len, struct dafs_cg *cg, void *user,
 		      struct dafs_req **req_out)
 {
-	struct dafs_request *rq = request_alloc();
+	struct dafs_compound *rq = compound_alloc();
 	struct dafs_req *req = rq ? req_new(s, cg, user, req_out, finish) : NULL;
 	int rc;
 
 	if (!req) {
-		request_free(rq);
+		compound_free(rq);
 		return rq ? -EINVAL : -ENOMEM;
 	}
 	req->out.st = out;
@@ -581,7 +581,7 @@ int client_submit_one(struct dafs_session *s, const struct dafs_op *op, req_fini
 	rq->nops = 1;
 	rq->ops[0] = *op;
 	rc = req_submit(req, rq);
-	request_free(rq);
+	compound_free(rq);
 	return rc;
 }
 
@@ -921,7 +921,7 @@ static ssize_t finish_boot(struct dafs_req *req, struct dafs_reply *rep)
 }
 
 /* One bootstrap exchange: CONNECT or SESSION_OPEN, NOSLOT, synchronous. */
-static int boot_call(struct dafs_session *s, struct dafs_request *rq, void **out)
+static int boot_call(struct dafs_session *s, struct dafs_compound *rq, void **out)
 {
 	struct dafs_req *req;
 	ssize_t rc;
@@ -1076,7 +1076,7 @@ int dafs_session_open(const char *url, const struct dafs_session_opts *opts,
 {
 	struct dafs_url parsed;
 	struct dafs_session *s;
-	struct dafs_request *rq = NULL;
+	struct dafs_compound *rq = NULL;
 	struct dafs_res_session_open *granted = NULL;
 	uint8_t addr[DAFS_ADDR_MAX];
 	struct worker_addr *worker = NULL;
@@ -1128,7 +1128,7 @@ int dafs_session_open(const char *url, const struct dafs_session_opts *opts,
 
 	/* CONNECT asks the listening endpoint which worker will serve us. */
 	rc = -ENOMEM;
-	rq = request_alloc();
+	rq = compound_alloc();
 	if (!rq)
 		goto fail;
 	rq->nops = 1;
@@ -1169,7 +1169,7 @@ int dafs_session_open(const char *url, const struct dafs_session_opts *opts,
 		s->io_max = CLIENT_BOUNCE_CHUNK;
 	s->lease_ms = granted->lease_ms ? granted->lease_ms : 30000;
 	free(granted);
-	request_free(rq);
+	compound_free(rq);
 	rq = NULL;
 	rc = client_region_op(s, DAFS_OP_REGISTER, &s->bounce_mr);
 	if (rc)
@@ -1188,14 +1188,14 @@ int dafs_session_open(const char *url, const struct dafs_session_opts *opts,
 	*out = s;
 	return 0;
 fail:
-	request_free(rq);
+	compound_free(rq);
 	session_free(s);
 	return rc;
 }
 
 int dafs_session_close(struct dafs_session *s)
 {
-	struct dafs_request *rq;
+	struct dafs_compound *rq;
 	struct dafs_req *req = NULL;
 	int rc = 0;
 
@@ -1207,14 +1207,14 @@ int dafs_session_close(struct dafs_session *s)
 	while (s->outstanding && !s->dead)
 		client_progress(s, 100);
 	pthread_mutex_unlock(&s->lock);
-	rq = request_alloc();
+	rq = compound_alloc();
 	if (!s->dead && rq && (req = req_new(s, NULL, NULL, &req, NULL))) {
 		rq->nops = 1;
 		rq->ops[0].opcode = DAFS_OP_SESSION_CLOSE;
 		rc = (int)req_run(req, rq);
 		rq = NULL;
 	}
-	request_free(rq);
+	compound_free(rq);
 	pthread_mutex_lock(&s->lock);
 	s->closing = true;
 	pthread_cond_signal(&s->lease_cond);

@@ -196,9 +196,9 @@ struct dafs_req *req_new(struct dafs_session *s, struct dafs_cg *cg, void *user,
 			 struct dafs_req **req_out, req_finish_fn finish);
 /* Encodes and sends `rq` for `req` on a free slot. On failure the request is
  * freed and the error returned. */
-int req_submit(struct dafs_req *req, struct dafs_request *rq);
+int req_submit(struct dafs_req *req, struct dafs_compound *rq);
 /* Submits and waits: the synchronous form of any operation. */
-ssize_t req_run(struct dafs_req *req, struct dafs_request *rq);
+ssize_t req_run(struct dafs_req *req, struct dafs_compound *rq);
 void req_free(struct dafs_req *req);
 /* Sends the last frame of `slot` again, unchanged, for `req`: what a client
  * does after losing a reply. The server must answer from its reply cache. */
@@ -225,9 +225,9 @@ int client_segments(struct dafs_req *req, void *buf, size_t len, bool to_server,
 void client_copy_chunks(struct dafs_req *req, unsigned first, void *dst, size_t len);
 /* A request struct with room for DAFS_COMPOUND_MAX operations: header,
  * count and the first ops zeroed; fill every op used whole. Back with
- * request_free. */
-struct dafs_request *request_alloc(void);
-void request_free(struct dafs_request *rq);
+ * compound_free. */
+struct dafs_compound *compound_alloc(void);
+void compound_free(struct dafs_compound *rq);
 
 /* One operation: submit (async) or run (submit and wait); `out` and
  * `out_len` are what `finish` fills in. */
@@ -251,7 +251,7 @@ ssize_t client_finish_attr(struct dafs_req *req, struct dafs_reply *rep);
 
 /* Submits with the session locked (the lock may be dropped and retaken
  * while waiting for a slot). */
-int req_submit_locked(struct dafs_req *req, struct dafs_request *rq);
+int req_submit_locked(struct dafs_req *req, struct dafs_compound *rq);
 /* A request of the library itself: no group, nobody waits, freed when it
  * completes. */
 struct dafs_req *req_new_internal(struct dafs_session *s, req_finish_fn finish);

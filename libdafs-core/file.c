@@ -140,7 +140,7 @@ static int close_submit(struct dafs_file *f, struct dafs_cg *cg, void *user,
 			struct dafs_req **req_out, bool answered)
 {
 	struct dafs_session *s = f->s;
-	struct dafs_request *rq;
+	struct dafs_compound *rq;
 	struct dafs_req *req;
 	unsigned n = 0;
 
@@ -150,11 +150,11 @@ static int close_submit(struct dafs_file *f, struct dafs_cg *cg, void *user,
 	while (f->fills_inflight && !s->dead)
 		client_progress(s, 10);
 	pthread_mutex_unlock(&s->lock);
-	rq = request_alloc();
+	rq = compound_alloc();
 	req = !rq ? NULL : answered ? req_new(s, cg, user, req_out, finish_close) :
 				      req_new_internal(s, finish_close);
 	if (!req) {
-		request_free(rq);
+		compound_free(rq);
 		file_forget(f);
 		return rq ? -EINVAL : -ENOMEM;
 	}
@@ -171,7 +171,7 @@ static int close_submit(struct dafs_file *f, struct dafs_cg *cg, void *user,
 	rq->nops = (uint16_t)n;
 	rq->hdr.flags = DAFS_HF_CONTINUE;
 	int rc = req_submit(req, rq);
-	request_free(rq);
+	compound_free(rq);
 	if (rc)
 		file_forget(f);
 	return rc;
@@ -257,7 +257,7 @@ static int io_async(struct dafs_file *f, void *buf, size_t len, off_t off, bool 
 		    struct dafs_cg *cg, void *user, struct dafs_req **req_out, off_t *where)
 {
 	struct dafs_session *s = f->s;
-	struct dafs_request *rq;
+	struct dafs_compound *rq;
 	struct dafs_req *req;
 	int rc;
 
@@ -267,10 +267,10 @@ static int io_async(struct dafs_file *f, void *buf, size_t len, off_t off, bool 
 		return -E2BIG;
 	if ((uint64_t)off > (uint64_t)INT64_MAX - len)
 		return -EFBIG;
-	rq = request_alloc();
+	rq = compound_alloc();
 	req = rq ? req_new(s, cg, user, req_out, write ? finish_write : finish_read) : NULL;
 	if (!req) {
-		request_free(rq);
+		compound_free(rq);
 		return rq ? -EINVAL : -ENOMEM;
 	}
 	req->out_len = len;
@@ -281,11 +281,11 @@ static int io_async(struct dafs_file *f, void *buf, size_t len, off_t off, bool 
 	pthread_mutex_unlock(&s->lock);
 	if (rc) {
 		req_free(req);
-		request_free(rq);
+		compound_free(rq);
 		return rc;
 	}
 	rc = req_submit(req, rq);
-	request_free(rq);
+	compound_free(rq);
 	return rc;
 }
 
@@ -407,12 +407,12 @@ static ssize_t direct_read(struct dafs_file *f, void *buf, size_t len, off_t off
 	mr = regcache_mr(reg);
 	do {
 		size_t n = len - done < piece_max ? len - done : piece_max;
-		struct dafs_request *rq = request_alloc();
+		struct dafs_compound *rq = compound_alloc();
 		struct dafs_req *req = NULL;
 		ssize_t got;
 
 		if (!rq || !req_new(s, NULL, NULL, &req, finish_direct)) {
-			request_free(rq);
+			compound_free(rq);
 			err = -ENOMEM;
 			break;
 		}
@@ -504,14 +504,14 @@ static ssize_t finish_pipelined(struct dafs_req *req, struct dafs_reply *rep)
 static int send_write(struct dafs_file *f, const char *buf, size_t len, off_t off)
 {
 	struct dafs_session *s = f->s;
-	struct dafs_request *rq = request_alloc();
+	struct dafs_compound *rq = compound_alloc();
 	struct dafs_req *req = rq ? req_new_internal(s, finish_pipelined) : NULL;
 	struct msgbuf *m;
 	uint64_t sent;
 	int rc;
 
 	if (!req) {
-		request_free(rq);
+		compound_free(rq);
 		return -ENOMEM;
 	}
 	req->pipelined = true;
@@ -526,7 +526,7 @@ static int send_write(struct dafs_file *f, const char *buf, size_t len, off_t of
 	/* len <= inline_max: an inline WRITE, cached pages updated on the way. */
 	fill_io(req, &rq->ops[0], f, (void *)buf, len, off, true);
 	rc = req_submit_locked(req, rq);
-	request_free(rq);
+	compound_free(rq);
 	if (rc)
 		return rc;
 	if (f->writes_inflight++ == 0) {
@@ -1005,7 +1005,7 @@ static ssize_t finish_batch(struct dafs_req *req, struct dafs_reply *rep)
 int dafs_batch_submit(struct dafs_session *s, struct dafs_batch_item *items, unsigned n,
 		      struct dafs_cg *cg, void *user, struct dafs_req **req_out)
 {
-	struct dafs_request *rq;
+	struct dafs_compound *rq;
 	struct dafs_req *req;
 	size_t inline_bytes = 0;
 	int rc = 0;
@@ -1022,10 +1022,10 @@ int dafs_batch_submit(struct dafs_session *s, struct dafs_batch_item *items, uns
 	/* Inline data of all items rides in one message each way. */
 	if (inline_bytes > DAFS_MSG_MAX - 8192)
 		return -E2BIG;
-	rq = request_alloc();
+	rq = compound_alloc();
 	req = rq ? req_new(s, cg, user, req_out, finish_batch) : NULL;
 	if (!req) {
-		request_free(rq);
+		compound_free(rq);
 		return rq ? -EINVAL : -ENOMEM;
 	}
 	req->out.items = items;
@@ -1043,11 +1043,11 @@ int dafs_batch_submit(struct dafs_session *s, struct dafs_batch_item *items, uns
 	pthread_mutex_unlock(&s->lock);
 	if (rc) {
 		req_free(req);
-		request_free(rq);
+		compound_free(rq);
 		return rc;
 	}
 	rc = req_submit(req, rq);
-	request_free(rq);
+	compound_free(rq);
 	return rc;
 }
 
@@ -1086,7 +1086,7 @@ static ssize_t finish_open_read(struct dafs_req *req, struct dafs_reply *rep)
 ssize_t dafs_open_read(struct dafs_session *s, const char *path, void *buf, size_t len,
 		       off_t off, struct dafs_file **out)
 {
-	struct dafs_request *rq;
+	struct dafs_compound *rq;
 	struct dafs_req *req = NULL;
 	char dir[DAFS_PATH_MAX];
 	const char *slash, *name;
@@ -1101,9 +1101,9 @@ ssize_t dafs_open_read(struct dafs_session *s, const char *path, void *buf, size
 	name = slash ? slash + 1 : path;
 	memcpy(dir, path, (size_t)(name - path));
 	dir[name - path] = '\0';
-	rq = request_alloc();
+	rq = compound_alloc();
 	if (!rq || !req_new(s, NULL, NULL, &req, finish_open_read)) {
-		request_free(rq);
+		compound_free(rq);
 		return -ENOMEM;
 	}
 	*out = NULL;
@@ -1122,7 +1122,7 @@ ssize_t dafs_open_read(struct dafs_session *s, const char *path, void *buf, size
 	pthread_mutex_unlock(&s->lock);
 	if (rc) {
 		req_free(req);
-		request_free(rq);
+		compound_free(rq);
 		return rc;
 	}
 	got = req_run(req, rq);

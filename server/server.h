@@ -88,7 +88,7 @@ struct job {
 	enum job_phase phase;
 	void *frame;               /* a private copy of the request frame */
 	size_t frame_len;
-	struct dafs_request req;
+	struct dafs_compound req;
 	struct dafs_reply rep;
 	unsigned next_op;
 	uint64_t current_fh;

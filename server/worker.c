@@ -433,7 +433,7 @@ static struct session *find_session(struct worker *w, uint64_t id)
 	return NULL;
 }
 
-static void handle_connect(struct worker *w, struct dafs_request *req)
+static void handle_connect(struct worker *w, struct dafs_compound *req)
 {
 	struct server *srv = w->srv;
 	const struct dafs_args_connect *a = &req->ops[0].a.connect;
@@ -470,7 +470,7 @@ static uint64_t new_session_id(struct server *srv)
 	return id ? id : 1;
 }
 
-static void handle_session_open(struct worker *w, struct dafs_request *req)
+static void handle_session_open(struct worker *w, struct dafs_compound *req)
 {
 	const struct dafs_args_session_open *a = &req->ops[0].a.session_open;
 	unsigned credits = req->hdr.credits;

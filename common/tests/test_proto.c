@@ -46,7 +46,7 @@ static const uint8_t *at_tail(const void *frame, size_t len)
 	return p;
 }
 
-static int dec_req(const void *frame, size_t len, struct dafs_request *req)
+static int dec_req(const void *frame, size_t len, struct dafs_compound *req)
 {
 	return dafs_decode_request(at_tail(frame, len), len, req);
 }
@@ -743,7 +743,7 @@ static bool eq_res(const struct dafs_result *a, const struct dafs_result *b)
 	return false;
 }
 
-static bool eq_req(const struct dafs_request *a, const struct dafs_request *b)
+static bool eq_req(const struct dafs_compound *a, const struct dafs_compound *b)
 {
 	if (!eq_hdr(&a->hdr, &b->hdr) || a->nops != b->nops)
 		return false;
@@ -851,7 +851,7 @@ static bool res_ptrs_ok(const void *base, size_t len, const struct dafs_result *
 	return true;
 }
 
-static bool req_ptrs_ok(const void *base, size_t len, const struct dafs_request *req)
+static bool req_ptrs_ok(const void *base, size_t len, const struct dafs_compound *req)
 {
 	for (unsigned i = 0; i < req->nops; i++)
 		if (!op_ptrs_ok(base, len, &req->ops[i]))
@@ -892,7 +892,7 @@ struct frame_kind {
 	bool (*ptrs_ok)(const void *base, size_t len, const void *msg);
 };
 
-static struct dafs_hdr *req_hdr(void *m) { return &((struct dafs_request *)m)->hdr; }
+static struct dafs_hdr *req_hdr(void *m) { return &((struct dafs_compound *)m)->hdr; }
 static struct dafs_hdr *rep_hdr(void *m) { return &((struct dafs_reply *)m)->hdr; }
 static int enc_req(void *b, size_t c, void *m) { return dafs_encode_request(b, c, m); }
 static int enc_rep(void *b, size_t c, void *m) { return dafs_encode_reply(b, c, m); }
@@ -904,7 +904,7 @@ static bool req_ptrs_any(const void *f, size_t n, const void *m) { return req_pt
 static bool rep_ptrs_any(const void *f, size_t n, const void *m) { return rep_ptrs_ok(f, n, m); }
 
 static const struct frame_kind request_kind = {
-	"request", sizeof(struct dafs_request), req_hdr, enc_req, dec_req_any, eq_req_any,
+	"request", sizeof(struct dafs_compound), req_hdr, enc_req, dec_req_any, eq_req_any,
 	req_ptrs_any,
 };
 static const struct frame_kind reply_kind = {
@@ -917,7 +917,7 @@ static const struct frame_kind reply_kind = {
  * One CHECK; returns the frame's length or the failing rc. */
 static int roundtrip(const struct frame_kind *k, void *in, const char *what)
 {
-	static union { struct dafs_request req; struct dafs_reply rep; } out;
+	static union { struct dafs_compound req; struct dafs_reply rep; } out;
 	const char *why = NULL;
 	int n, rc = 0, n2 = 0;
 
@@ -947,7 +947,7 @@ static int roundtrip(const struct frame_kind *k, void *in, const char *what)
 	return why ? (n < 0 ? n : -1) : n;
 }
 
-static int roundtrip_req(struct dafs_request *in, const char *what)
+static int roundtrip_req(struct dafs_compound *in, const char *what)
 {
 	return roundtrip(&request_kind, in, what);
 }
@@ -998,7 +998,7 @@ static void build_dirents(void)
 
 static void test_roundtrip_single(void)
 {
-	static struct dafs_request req;
+	static struct dafs_compound req;
 	static struct dafs_reply rep;
 	char what[96];
 	unsigned nreq = 0, nrep = 0;
@@ -1033,7 +1033,7 @@ static void test_roundtrip_single(void)
 /* Many operations of every kind in one compound, and as many results. */
 static void test_roundtrip_compound(void)
 {
-	static struct dafs_request req;
+	static struct dafs_compound req;
 	static struct dafs_reply rep;
 	static struct dafs_op small_ops[256];
 	static struct dafs_result small_res[256];
@@ -1092,7 +1092,7 @@ static void test_roundtrip_compound(void)
 /* LOOKUP (transient) -> OPEN -> READ -> CLOSE, each on the previous handle. */
 static void test_chaining(void)
 {
-	static struct dafs_request req, out;
+	static struct dafs_compound req, out;
 	static struct dafs_reply rep;
 
 	init_hdr(&req.hdr, 0);
@@ -1136,7 +1136,7 @@ static void test_chaining(void)
 /* Batch I/O: reads and writes, inline and direct, with DAFS_HF_CONTINUE. */
 static void test_batch(void)
 {
-	static struct dafs_request req, out;
+	static struct dafs_compound req, out;
 	static struct dafs_reply rep, rout;
 
 	init_hdr(&req.hdr, DAFS_HF_CONTINUE);
@@ -1292,7 +1292,7 @@ static void test_names_and_hdr(void)
 	      strcmp(dafs_opcode_name(0xffff), "UNKNOWN") == 0 &&
 	      strcmp(dafs_opcode_name(~0u), "UNKNOWN") == 0, "unknown opcodes are UNKNOWN");
 
-	static struct dafs_request req;
+	static struct dafs_compound req;
 	struct dafs_hdr h;
 	init_hdr(&req.hdr, DAFS_HF_NOSLOT);
 	req.nops = 1;
@@ -1315,7 +1315,7 @@ static struct wb W, B;     /* a frame, and an operation's body */
 
 static int req_rc(const struct wb *w)
 {
-	static struct dafs_request r;
+	static struct dafs_compound r;
 	return dec_req(w->b, w->n, &r);
 }
 
@@ -1424,7 +1424,7 @@ static void went(struct wb *e, const void *name, uint32_t n)
 
 static void test_bad_headers(void)
 {
-	static struct dafs_request req;
+	static struct dafs_compound req;
 	static struct dafs_reply rep;
 	static uint8_t f[BIG];
 	struct dafs_hdr h;
@@ -1588,7 +1588,7 @@ static void test_bad_headers(void)
 /* A frame of exactly DAFS_MSG_MAX, and one byte more. */
 static void test_msg_max(void)
 {
-	static struct dafs_request req, out;
+	static struct dafs_compound req, out;
 	uint32_t overhead = DAFS_HDR_SIZE + 4 + 3 * (8 + 8 + 8 + 4 + 2 + 4);
 	uint32_t rest = DAFS_MSG_MAX - overhead - 2 * DAFS_INLINE_MAX;
 
@@ -2192,7 +2192,7 @@ static bool encode_guarded(bool reply, void *msg, size_t cap, int *rc)
 
 static void test_encoder_einval(void)
 {
-	static struct dafs_request req;
+	static struct dafs_compound req;
 	static struct dafs_reply rep;
 	static char toolong[DAFS_PATH_MAX + 1];
 	int rc;
@@ -2366,7 +2366,7 @@ static void corpus_free(void)
 
 static void build_corpus(void)
 {
-	static struct dafs_request req;
+	static struct dafs_compound req;
 	static struct dafs_reply rep;
 	static struct dafs_op ops[256];
 	static struct dafs_result res[256];
@@ -2419,7 +2419,7 @@ static void build_corpus(void)
 
 static int decode_any(const struct frame *f, const uint8_t *p, size_t n)
 {
-	static struct dafs_request req;
+	static struct dafs_compound req;
 	static struct dafs_reply rep;
 	return f->reply ? dafs_decode_reply(p, n, &rep) : dafs_decode_request(p, n, &req);
 }
@@ -2460,7 +2460,7 @@ static void test_truncation(void)
  * not one byte written at or past cap; at exactly its length, success. */
 static void test_encoder_caps(void)
 {
-	static struct dafs_request req;
+	static struct dafs_compound req;
 	static struct dafs_reply rep;
 	unsigned long tried = 0, bad_rc = 0, overwrote = 0, exact_bad = 0;
 
@@ -2622,7 +2622,7 @@ static void note_rc(struct mut_stats *st, int rc, const uint8_t *p, size_t len)
 static void test_mutation(void)
 {
 	static uint8_t m[BIG];
-	static struct dafs_request req, req2;
+	static struct dafs_compound req, req2;
 	static struct dafs_reply rep, rep2;
 	static struct span sp[DAFS_COMPOUND_MAX];
 	static unsigned small[CORPUS_MAX];

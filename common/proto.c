@@ -615,7 +615,7 @@ static int encode_message(void *buf, size_t cap, struct dafs_hdr *hdr, uint16_t 
 	return (int)c.pos;
 }
 
-int dafs_encode_request(void *buf, size_t cap, struct dafs_request *req)
+int dafs_encode_request(void *buf, size_t cap, struct dafs_compound *req)
 {
 	return encode_message(buf, cap, &req->hdr, &req->nops, false, req->ops);
 }
@@ -625,7 +625,7 @@ int dafs_encode_reply(void *buf, size_t cap, struct dafs_reply *rep)
 	return encode_message(buf, cap, &rep->hdr, &rep->nres, true, rep->res);
 }
 
-int dafs_decode_request(const void *buf, size_t len, struct dafs_request *req)
+int dafs_decode_request(const void *buf, size_t len, struct dafs_compound *req)
 {
 	struct codec c = { (uint8_t *)buf, len, 0, false, 0 };
 

@@ -291,7 +291,7 @@ struct dafs_op {
 	} a;
 };
 
-struct dafs_request {
+struct dafs_compound {
 	struct dafs_hdr hdr;
 	uint16_t nops;
 	struct dafs_op ops[DAFS_COMPOUND_MAX];
@@ -388,14 +388,14 @@ struct dafs_dirent {
 /* Encoders fill in hdr.magic, version and body_len and return the frame's
  * length, or -EMSGSIZE when it does not fit `cap`, -EINVAL for arguments the
  * decoder would refuse (so a bug shows at the sender). */
-int dafs_encode_request(void *buf, size_t cap, struct dafs_request *req);
+int dafs_encode_request(void *buf, size_t cap, struct dafs_compound *req);
 int dafs_encode_reply(void *buf, size_t cap, struct dafs_reply *rep);
 
 /* Decoders return 0, or: -EBADMSG malformed (short, bad magic, lengths past
  * the end, trailing bytes, bad string, bad enum), -EPROTONOSUPPORT wrong
  * version, -EOPNOTSUPP unknown opcode, -E2BIG a count or length over a limit. */
 int dafs_decode_hdr(const void *buf, size_t len, struct dafs_hdr *hdr);
-int dafs_decode_request(const void *buf, size_t len, struct dafs_request *req);
+int dafs_decode_request(const void *buf, size_t len, struct dafs_compound *req);
 int dafs_decode_reply(const void *buf, size_t len, struct dafs_reply *rep);
 
 /* Directory entries: the server appends, the client walks. put returns the

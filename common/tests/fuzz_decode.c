@@ -8,8 +8,8 @@
  * input is also tried with its header repaired (magic, version, body_len) so
  * that mutations reach the bodies, and walked as raw directory entries.
  *
- *   clang ... -fsanitize=fuzzer,address,undefined libdafs-core/tests/fuzz_decode.c libdafs-core/proto.c
- *   build/fuzz_decode -max_len=70000 build/fuzz-corpus libdafs-core/tests/fuzz-seeds
+ *   clang ... -fsanitize=fuzzer,address,undefined common/tests/fuzz_decode.c common/proto.c
+ *   build/fuzz_decode -max_len=70000 build/fuzz-corpus common/tests/fuzz-seeds
  */
 #include "proto.h"
 
@@ -99,7 +99,7 @@ static uint32_t walk_dirents(const void *entries, size_t len, int strict)
 	return n;
 }
 
-static void check_request(const uint8_t *buf, size_t len, const struct dafs_request *req)
+static void check_request(const uint8_t *buf, size_t len, const struct dafs_compound *req)
 {
 	if (req->nops < 1 || req->nops > DAFS_COMPOUND_MAX)
 		BUG("decoded request with %u ops", req->nops);
@@ -202,7 +202,7 @@ static void check_reply(const uint8_t *buf, size_t len, const struct dafs_reply 
 /* Decode `buf` every way; re-encode whatever decodes. */
 static void one(const uint8_t *buf, size_t len)
 {
-	static struct dafs_request req, req2;
+	static struct dafs_compound req, req2;
 	static struct dafs_reply rep, rep2;
 	static uint8_t out[DAFS_MSG_MAX + 16];
 	struct dafs_hdr h;

@@ -24,7 +24,7 @@ static ssize_t finish_first(struct dafs_req *req, struct dafs_reply *rep)
 }
 
 /* Runs one hand-built request through the normal slot machinery. */
-static ssize_t run_raw_request(struct dafs_session *s, struct dafs_request *rq)
+static ssize_t run_raw_request(struct dafs_session *s, struct dafs_compound *rq)
 {
 	struct dafs_req *req = NULL;
 
@@ -33,9 +33,9 @@ static ssize_t run_raw_request(struct dafs_session *s, struct dafs_request *rq)
 	return req_run(req, rq);
 }
 
-static struct dafs_request *one_op(uint16_t opcode)
+static struct dafs_compound *one_op(uint16_t opcode)
 {
-	struct dafs_request *rq = request_alloc();
+	struct dafs_compound *rq = compound_alloc();
 
 	rq->nops = 1;
 	rq->ops[0].opcode = opcode;
@@ -76,7 +76,7 @@ static void test_garbage_frames(struct dafs_session *s)
 
 static void test_forged_fields(struct dafs_session *s)
 {
-	struct dafs_request *rq;
+	struct dafs_compound *rq;
 	static char buf[1 << 20];
 
 	rq = one_op(DAFS_OP_READ);
@@ -145,7 +145,7 @@ static int drop_export_cache(struct server_fixture *f, const char *name)
 static void test_rma_failure(struct dafs_session *s)
 {
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
-	struct dafs_request *rq;
+	struct dafs_compound *rq;
 	struct dafs_file *f;
 	static char buf[65536];
 	void *gone = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
