@@ -175,11 +175,13 @@ static void release_regions(struct bufpool *bp)
 	bp->nregions = 0;
 }
 
+/* mallctl returns a positive errno; this returns 0 or -errno, as the rest
+ * of the server does. */
 static int arena_ctl(unsigned arena, const char *what, void *newp, size_t newlen)
 {
 	char name[64];
 	snprintf(name, sizeof(name), "arena.%u.%s", arena, what);
-	return mallctl(name, NULL, NULL, newp, newlen);
+	return -mallctl(name, NULL, NULL, newp, newlen);
 }
 
 int bufpool_create_ops(const struct bufpool_ops *ops, struct bufpool **out)

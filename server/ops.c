@@ -41,7 +41,7 @@ static int fstat_attr(int fd, struct dafs_attr *a)
 	struct stat st;
 
 	if (fstat(fd, &st) < 0)
-		return errno;
+		return -errno;
 	attr_from_stat(a, &st);
 	return 0;
 }
@@ -103,7 +103,7 @@ static int add_handle(struct job *job, int fd, uint32_t open_flags, struct dafs_
 	int rc;
 
 	if (fstat(fd, &st) < 0) {
-		rc = errno;
+		rc = -errno;
 		close(fd);
 		return rc;
 	}
@@ -111,7 +111,7 @@ static int add_handle(struct job *job, int fd, uint32_t open_flags, struct dafs_
 				st.st_dev, st.st_ino, &res->fh);
 	if (rc < 0) {
 		close(fd);
-		return -rc;
+		return rc;
 	}
 	attr_from_stat(&res->attr, &st);
 	job->current_fh = res->fh;
@@ -125,19 +125,19 @@ static int do_open(struct job *job, const struct dafs_args_open *a, struct dafs_
 	struct stat st;
 
 	if (dirfd < 0)
-		return -dirfd;
+		return dirfd;
 	/* O_NONBLOCK keeps a FIFO in the export from blocking the worker; only
 	 * regular files and directories are served. */
 	fd = export_openat(&job->w->srv->export, dirfd, a->path, open_flags_from_wire(a->flags),
 			   a->mode & 07777);
 	if (fd < 0)
-		return -fd;
+		return fd;
 	if (fstat(fd, &st) < 0 || (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))) {
 		close(fd);
-		return ENXIO;
+		return -ENXIO;
 	}
 	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0) {
-		int rc = errno;
+		int rc = -errno;
 		close(fd);
 		return rc;
 	}
@@ -150,11 +150,11 @@ static int do_lookup(struct job *job, const struct dafs_args_open *a, struct daf
 	int fd, rc;
 
 	if (dirfd < 0)
-		return -dirfd;
+		return dirfd;
 	fd = export_openat(&job->w->srv->export, dirfd, a->path,
 			   O_PATH | O_CLOEXEC | (a->flags & DAFS_L_NOFOLLOW ? O_NOFOLLOW : 0), 0);
 	if (fd < 0)
-		return -fd;
+		return fd;
 	rc = add_handle(job, fd, 0, &res->r.handle);
 	if (rc == 0 && (a->flags & DAFS_L_TRANSIENT))
 		job->transient[job->ntransient++] = res->r.handle.fh;
@@ -183,7 +183,7 @@ static int do_getattr(struct job *job, const struct dafs_args_open *a, struct da
 	int rc;
 
 	if (fd < 0)
-		return -fd;
+		return fd;
 	rc = fstat_attr(fd, &res->r.attr.attr);
 	if (owned)
 		close(fd);
@@ -206,18 +206,18 @@ static int do_setattr(struct job *job, const struct dafs_args_setattr *a, struct
 			       a->mask & DAFS_SET_SIZE ? O_WRONLY | O_NONBLOCK : O_PATH, &owned);
 	}
 	if (fd < 0)
-		return -fd;
+		return fd;
 	if (a->mask & DAFS_SET_SIZE) {
 		if (h && !h->writable)
-			rc = EINVAL;
+			rc = -EINVAL;
 		else if (ftruncate(fd, (off_t)a->size) < 0)
-			rc = errno;
+			rc = -errno;
 	}
 	/* An O_PATH descriptor cannot be fchmod'ed; its /proc link can, and it
 	 * stays the confined file because the descriptor is already open. */
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
 	if (!rc && (a->mask & DAFS_SET_MODE) && chmod(proc, a->mode & 07777) < 0)
-		rc = errno;
+		rc = -errno;
 	if (!rc && (a->mask & (DAFS_SET_ATIME | DAFS_SET_MTIME | DAFS_SET_ATIME_NOW |
 			       DAFS_SET_MTIME_NOW))) {
 		struct timespec ts[2] = { { 0, UTIME_OMIT }, { 0, UTIME_OMIT } };
@@ -230,7 +230,7 @@ static int do_setattr(struct job *job, const struct dafs_args_setattr *a, struct
 		if (a->mask & DAFS_SET_MTIME_NOW)
 			ts[1].tv_nsec = UTIME_NOW;
 		if (utimensat(AT_FDCWD, proc, ts, 0) < 0)
-			rc = errno;
+			rc = -errno;
 	}
 	if (!rc)
 		rc = fstat_attr(fd, &res->r.attr.attr);
@@ -255,7 +255,7 @@ static int stat_name(int pfd, const char *name, struct dafs_attr *a)
 	struct stat st;
 
 	if (fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return errno;
+		return -errno;
 	attr_from_stat(a, &st);
 	return 0;
 }
@@ -272,35 +272,35 @@ static int do_name_op(struct job *job, uint16_t opcode, const struct dafs_args_p
 	/* The directory itself has no parent here (EBUSY, right for RMDIR):
 	 * making it is making what exists, EEXIST as mkdir("/") says. */
 	if (pfd == -EBUSY && opcode == DAFS_OP_MKDIR)
-		return EEXIST;
+		return -EEXIST;
 	if (pfd < 0)
-		return -pfd;
+		return pfd;
 	switch (opcode) {
 	case DAFS_OP_MKDIR:
 		if (mkdirat(pfd, name, a->mode & 07777) < 0)
-			rc = errno;
+			rc = -errno;
 		else
 			rc = stat_name(pfd, name, &res->r.attr.attr);
 		break;
 	case DAFS_OP_RMDIR:
 		if (unlinkat(pfd, name, AT_REMOVEDIR) < 0)
-			rc = errno;
+			rc = -errno;
 		break;
 	case DAFS_OP_REMOVE:
 		if (unlinkat(pfd, name, 0) < 0)
-			rc = errno;
+			rc = -errno;
 		break;
 	case DAFS_OP_READLINK:
 		n = readlinkat(pfd, name, target, sizeof(target) - 1);
 		if (n < 0) {
-			rc = errno;
+			rc = -errno;
 			break;
 		}
 		/* The target must outlive this function: it goes into the reply. */
 		target[n] = '\0';
 		res->r.readlink.target = keep_alloc(job, (size_t)n + 1);
 		if (!res->r.readlink.target)
-			rc = ENOMEM;
+			rc = -ENOMEM;
 		else
 			memcpy((char *)res->r.readlink.target, target, (size_t)n + 1);
 		break;
@@ -318,27 +318,27 @@ static int do_two_paths(struct job *job, uint16_t opcode, const struct dafs_args
 	if (opcode != DAFS_OP_SYMLINK) {
 		p1 = parent_of(job, a->dir1, a->path1, name1);
 		if (p1 < 0)
-			return -p1;
+			return p1;
 	}
 	p2 = parent_of(job, a->dir2, a->path2, name2);
 	if (p2 < 0) {
 		if (p1 >= 0)
 			close(p1);
-		return -p2;
+		return p2;
 	}
 	switch (opcode) {
 	case DAFS_OP_RENAME: {
 		unsigned flags = (a->flags & DAFS_RENAME_NOREPLACE ? RENAME_NOREPLACE : 0) |
 				 (a->flags & DAFS_RENAME_EXCHANGE ? RENAME_EXCHANGE : 0);
 		if (renameat2(p1, name1, p2, name2, flags) < 0)
-			rc = errno;
+			rc = -errno;
 		break;
 	}
 	case DAFS_OP_LINK:
 		/* No AT_SYMLINK_FOLLOW: a link names the symlink itself, so it can
 		 * never reach a file outside the export. */
 		if (linkat(p1, name1, p2, name2, 0) < 0)
-			rc = errno;
+			rc = -errno;
 		else
 			rc = stat_name(p2, name2, &res->r.attr.attr);
 		break;
@@ -346,7 +346,7 @@ static int do_two_paths(struct job *job, uint16_t opcode, const struct dafs_args
 		/* The link's text is stored as given; it is only ever followed by
 		 * openat2 beneath the export, which refuses escapes. */
 		if (symlinkat(a->path1, p2, name2) < 0)
-			rc = errno;
+			rc = -errno;
 		else
 			rc = stat_name(p2, name2, &res->r.attr.attr);
 		break;
@@ -367,23 +367,23 @@ static int do_readdir(struct job *job, const struct dafs_args_readdir *a, struct
 	struct dafs_res_readdir *out = &res->r.readdir;
 
 	if (fd < 0)
-		return -fd;
+		return fd;
 	if (!h || !h->is_dir)
-		return ENOTDIR;
+		return -ENOTDIR;
 	if (cap > DAFS_MSG_MAX - 1024)
 		cap = DAFS_MSG_MAX - 1024;
 	if (cap < 512)
 		cap = 512;
 	entries = keep_alloc(job, cap);
 	if (!entries)
-		return ENOMEM;
+		return -ENOMEM;
 	if (lseek(fd, (off_t)a->cookie, SEEK_SET) < 0)
-		return errno;
+		return -errno;
 	*out = (struct dafs_res_readdir){ .entries = entries };
 	for (;;) {
 		long n = syscall(SYS_getdents64, fd, raw, sizeof(raw));
 		if (n < 0)
-			return errno;
+			return -errno;
 		if (n == 0) {
 			out->eof = 1;
 			break;
@@ -402,7 +402,7 @@ static int do_readdir(struct job *job, const struct dafs_args_readdir *a, struct
 	}
 full:
 	if (out->count == 0 && !out->eof)
-		return EOVERFLOW;
+		return -EOVERFLOW;
 	out->entries_len = (uint32_t)pos;
 	return 0;
 }
@@ -413,9 +413,9 @@ static int do_statfs(struct job *job, const struct dafs_args_fh *a, struct dafs_
 	struct statvfs sv;
 
 	if (fd < 0)
-		return -fd;
+		return fd;
 	if (fstatvfs(fd, &sv) < 0)
-		return errno;
+		return -errno;
 	res->r.statfs = (struct dafs_res_statfs){
 		.bsize = sv.f_bsize, .frsize = sv.f_frsize, .blocks = sv.f_blocks,
 		.bfree = sv.f_bfree, .bavail = sv.f_bavail, .files = sv.f_files,
@@ -438,14 +438,14 @@ static int do_lock(struct job *job, uint16_t opcode, const struct dafs_args_lock
 	int rc;
 
 	if (fd < 0)
-		return -fd;
+		return fd;
 	if (!h || h->is_dir)
-		return EBADF;
+		return -EBADF;
 	/* As fcntl: a read lock needs a readable descriptor, a write lock a
 	 * writable one. */
 	if (opcode == DAFS_OP_LOCK && ((want.type == F_RDLCK && !h->readable) ||
 				       (want.type == F_WRLCK && !h->writable)))
-		return EBADF;
+		return -EBADF;
 	if (opcode == DAFS_OP_UNLOCK)
 		want.type = F_UNLCK;
 	if (opcode == DAFS_OP_LOCKT)
@@ -457,13 +457,13 @@ static int do_lock(struct job *job, uint16_t opcode, const struct dafs_args_lock
 	if (rc == 0 && opcode != DAFS_OP_LOCKT)
 		return 0;
 	if (rc < 0 && rc != -EAGAIN)
-		return -rc;
+		return rc;
 	res->r.lock = (struct dafs_res_lock){
 		.type = conflict.type == F_RDLCK ? DAFS_LOCK_READ :
 			conflict.type == F_WRLCK ? DAFS_LOCK_WRITE : DAFS_LOCK_NONE,
 		.start = conflict.start, .len = conflict.len, .pid = conflict.pid,
 	};
-	return rc == -EAGAIN ? EAGAIN : 0;
+	return rc;  /* 0, or -EAGAIN with the conflicting lock filled in */
 }
 
 static int do_hint(struct job *job, const struct dafs_args_hint *a)
@@ -476,15 +476,15 @@ static int do_hint(struct job *job, const struct dafs_args_hint *a)
 	int fd = handle_fd(job, a->fh, &h);
 
 	if (fd < 0)
-		return -fd;
+		return fd;
 	if (!h || h->is_dir)
-		return EBADF;
-	return posix_fadvise(fd, (off_t)a->offset, (off_t)a->len, advice[a->advice]);
+		return -EBADF;
+	return -posix_fadvise(fd, (off_t)a->offset, (off_t)a->len, advice[a->advice]);
 }
 
 static int do_close(struct job *job, const struct dafs_args_fh *a)
 {
-	return -session_handle_close(job->sess, resolve_fh(job, a->fh), NULL);
+	return session_handle_close(job->sess, resolve_fh(job, a->fh), NULL);
 }
 
 /* ---- Data operations ---------------------------------------------------- */
@@ -496,7 +496,7 @@ static int io_buffer(struct job *job, size_t len)
 	job->io_done = 0;
 	job->rma_next = job->rma_busy = 0;
 	job->rma_err = 0;
-	return job->data ? 0 : ENOMEM;
+	return job->data ? 0 : -ENOMEM;
 }
 
 static int submit_rw(struct job *job, bool write, int fd, void *buf, unsigned len, uint64_t off)
@@ -504,7 +504,7 @@ static int submit_rw(struct job *job, bool write, int fd, void *buf, unsigned le
 	struct io_uring_sqe *sqe = worker_sqe(job->w);
 
 	if (!sqe)
-		return EAGAIN;
+		return -EAGAIN;
 	if (write)
 		io_uring_prep_write(sqe, fd, buf, len, off);
 	else
@@ -525,9 +525,9 @@ static bool segments_allowed(struct job *job, const struct dafs_args_io *a)
 
 static int do_region(struct job *job, uint16_t opcode, const struct dafs_args_region *a)
 {
-	return -(opcode == DAFS_OP_REGISTER ?
-		 session_region_add(job->sess, a->addr, a->len, a->key) :
-		 session_region_remove(job->sess, a->addr, a->len, a->key));
+	return opcode == DAFS_OP_REGISTER ?
+	       session_region_add(job->sess, a->addr, a->len, a->key) :
+	       session_region_remove(job->sess, a->addr, a->len, a->key);
 }
 
 /* Reads what the server's page cache already holds with one system call,
@@ -567,20 +567,20 @@ static int start_read(struct job *job, const struct dafs_args_io *a)
 	int fd = handle_fd(job, a->fh, &h), rc;
 
 	if (fd < 0)
-		return -fd;
+		return fd;
 	if (!h)
-		return EISDIR;
+		return -EISDIR;
 	if (h->is_dir)
-		return EISDIR;
+		return -EISDIR;
 	if (!h->readable)
-		return EBADF;
+		return -EBADF;
 	if (!segments_allowed(job, a))
-		return EFAULT;
+		return -EFAULT;
 	if (a->nsegs == 0) {
 		/* Inline: read straight into memory the reply will copy from. */
 		job->io_done = 0;
 		if (!keep_alloc(job, a->len))
-			return ENOMEM;
+			return -ENOMEM;
 		if (a->len == 0)
 			return op_io_done(job, 0);
 		return read_file(job, h, job->keep[job->next_op], a->len, a->offset);
@@ -597,13 +597,13 @@ static int start_write(struct job *job, const struct dafs_args_io *a)
 	int fd = handle_fd(job, a->fh, &h), rc;
 
 	if (fd < 0)
-		return -fd;
+		return fd;
 	if (!h || h->is_dir)
-		return EISDIR;
+		return -EISDIR;
 	if (!h->writable)
-		return EBADF;
+		return -EBADF;
 	if (!segments_allowed(job, a))
-		return EFAULT;
+		return -EFAULT;
 	rc = io_buffer(job, a->len);
 	if (rc)
 		return rc;
@@ -630,12 +630,12 @@ static int start_commit(struct job *job, const struct dafs_args_commit *a)
 	struct io_uring_sqe *sqe;
 
 	if (fd < 0)
-		return -fd;
+		return fd;
 	if (!h)
-		return EBADF;
+		return -EBADF;
 	sqe = worker_sqe(job->w);
 	if (!sqe)
-		return EAGAIN;
+		return -EAGAIN;
 	io_uring_prep_fsync(sqe, fd, a->flags & DAFS_COMMIT_DATASYNC ? IORING_FSYNC_DATASYNC : 0);
 	io_uring_sqe_set_data(sqe, job);
 	job->phase = JOB_IO;
@@ -652,11 +652,11 @@ static int start_allocate(struct job *job, const struct dafs_args_allocate *a)
 	struct io_uring_sqe *sqe;
 
 	if (fd < 0)
-		return -fd;
+		return fd;
 	if (!h || h->is_dir)
-		return h ? EISDIR : EBADF;
+		return h ? -EISDIR : -EBADF;
 	if (!h->writable)
-		return EBADF;
+		return -EBADF;
 	if (a->mode & DAFS_ALLOC_KEEP_SIZE)
 		mode |= FALLOC_FL_KEEP_SIZE;
 	if (a->mode & DAFS_ALLOC_PUNCH_HOLE)
@@ -665,7 +665,7 @@ static int start_allocate(struct job *job, const struct dafs_args_allocate *a)
 		mode |= FALLOC_FL_ZERO_RANGE;
 	sqe = worker_sqe(job->w);
 	if (!sqe)
-		return EAGAIN;
+		return -EAGAIN;
 	io_uring_prep_fallocate(sqe, fd, mode, (off_t)a->offset, (off_t)a->len);
 	io_uring_sqe_set_data(sqe, job);
 	job->phase = JOB_IO;
@@ -689,15 +689,15 @@ int op_io_done(struct job *job, int cqe_res)
 
 	job->phase = JOB_RUNNING;
 	if (op->opcode == DAFS_OP_COMMIT || op->opcode == DAFS_OP_ALLOCATE)
-		return cqe_res < 0 ? -cqe_res : 0;
+		return cqe_res < 0 ? cqe_res : 0;
 	if (cqe_res < 0) {
 		release_data(job);
-		return -cqe_res;
+		return cqe_res;
 	}
 	fd = handle_fd(job, a->fh, &h);
 	if (fd < 0) {
 		release_data(job);
-		return EBADF;
+		return -EBADF;
 	}
 	job->io_done += (size_t)cqe_res;
 	if (op->opcode == DAFS_OP_READ) {
@@ -728,7 +728,7 @@ int op_io_done(struct job *job, int cqe_res)
 	}
 	if (job->io_done < a->len) {
 		release_data(job);
-		return ENOSPC;
+		return -ENOSPC;
 	}
 	res->r.write.count = (uint32_t)job->io_done;
 	res->r.write.offset = a->offset;
@@ -751,7 +751,7 @@ int op_rma_done(struct job *job)
 	job->phase = JOB_RUNNING;
 	if (job->rma_err) {
 		release_data(job);
-		return EIO;
+		return -EIO;
 	}
 	if (op->opcode == DAFS_OP_READ) {
 		release_data(job);
@@ -760,7 +760,7 @@ int op_rma_done(struct job *job)
 	fd = handle_fd(job, op->a.io.fh, &h);
 	if (fd < 0) {
 		release_data(job);
-		return EBADF;
+		return -EBADF;
 	}
 	if (op->a.io.len == 0)
 		return op_io_done(job, 0);
@@ -816,7 +816,7 @@ int op_run(struct job *job, struct dafs_op *op, struct dafs_result *res)
 	default:
 		/* CONNECT, SESSION_OPEN and SESSION_CLOSE are the worker's, and
 		 * only valid alone. */
-		return EINVAL;
+		return -EINVAL;
 	}
 }
 

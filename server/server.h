@@ -3,7 +3,13 @@
  *
  * Each worker thread owns a fabric endpoint, an io_uring and the sessions
  * assigned to it, and runs one event loop over both completion queues; only
- * the lock table and the export are shared between workers. */
+ * the lock table and the export are shared between workers.
+ *
+ * Errors: every function of the server that can fail returns 0 or a negative
+ * errno, and -EINPROGRESS where an operation finishes later (job_run is
+ * called again). The statuses in job->rep follow the same convention; the
+ * wire carries errno positive, and worker.c's encode_reply is the one place
+ * that changes the sign. */
 #ifndef DAFS_SERVER_H
 #define DAFS_SERVER_H
 
@@ -125,9 +131,8 @@ void job_run(struct job *job);
 struct io_uring_sqe *worker_sqe(struct worker *w);
 void job_start_rma(struct job *job);
 
-/* ops.c: runs one operation. Returns 0 when the result is filled in, a
- * positive errno for a failed operation, or -EINPROGRESS when it went
- * asynchronous (job_run is called again when it completes). */
+/* ops.c: runs one operation. Returns 0 when the result is filled in, -errno
+ * for a failed operation, or -EINPROGRESS when it went asynchronous. */
 int op_run(struct job *job, struct dafs_op *op, struct dafs_result *res);
 /* Completion of an async step of the current operation. */
 int op_io_done(struct job *job, int cqe_res);

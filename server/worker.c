@@ -284,6 +284,28 @@ static void send_bytes(struct job *job, const void *frame, size_t len)
 	job_send(job);
 }
 
+/* Encodes a reply whose statuses are the server's negative errno (server.h).
+ * The wire carries them positive (proto.h: "0 or an errno"): this is the one
+ * place where they change sign, on a copy of the statuses so that `rep`
+ * keeps the server's convention. */
+static int encode_reply(void *buf, struct dafs_reply *rep)
+{
+	int32_t hdr_status = rep->hdr.status;
+	int32_t res_status[DAFS_COMPOUND_MAX];
+	int len;
+
+	rep->hdr.status = -hdr_status;
+	for (unsigned i = 0; i < rep->nres; i++) {
+		res_status[i] = rep->res[i].status;
+		rep->res[i].status = -res_status[i];
+	}
+	len = dafs_encode_reply(buf, DAFS_MSG_MAX, rep);
+	rep->hdr.status = hdr_status;
+	for (unsigned i = 0; i < rep->nres; i++)
+		rep->res[i].status = res_status[i];
+	return len;
+}
+
 static void job_reply(struct job *job)
 {
 	struct dafs_reply *rep = &job->rep;
@@ -299,13 +321,13 @@ static void job_reply(struct job *job)
 		job_free(job);
 		return;
 	}
-	len = dafs_encode_reply(job->send_buf, DAFS_MSG_MAX, rep);
+	len = encode_reply(job->send_buf, rep);
 	if (len < 0) {
 		/* Too much inline data for one reply: refuse the request as a
 		 * whole so the client can split it. */
-		rep->hdr.status = len == -EMSGSIZE ? E2BIG : EIO;
+		rep->hdr.status = len == -EMSGSIZE ? -E2BIG : -EIO;
 		rep->nres = 0;
-		len = dafs_encode_reply(job->send_buf, DAFS_MSG_MAX, rep);
+		len = encode_reply(job->send_buf, rep);
 	}
 	if (len < 0) {
 		log_msg("cannot encode a reply: %s", strerror(-len));
@@ -456,7 +478,7 @@ static void handle_connect(struct worker *w, struct dafs_compound *req)
 	job->rep.res[0].r.connect.addr = target->name;
 	job->rep.res[0].r.connect.addr_len = (uint32_t)target->name_len;
 	if (srv->stopping)
-		job->rep.res[0].status = ESHUTDOWN;
+		job->rep.res[0].status = -ESHUTDOWN;
 	job_reply(job);
 }
 
@@ -490,7 +512,7 @@ static void handle_session_open(struct worker *w, struct dafs_compound *req)
 		job->req.hdr = req->hdr;
 		job->rep.nres = 1;
 		job->rep.res[0].opcode = DAFS_OP_SESSION_OPEN;
-		job->rep.res[0].status = w->srv->stopping ? ESHUTDOWN : EPROTONOSUPPORT;
+		job->rep.res[0].status = w->srv->stopping ? -ESHUTDOWN : -EPROTONOSUPPORT;
 		job_reply(job);
 		return;
 	}
@@ -602,7 +624,7 @@ static void handle_frame(struct worker *w, const void *frame, size_t len)
 			job_free(job);
 			return;
 		case SLOT_BAD:
-			job->rep.hdr.status = EINVAL;
+			job->rep.hdr.status = -EINVAL;
 			job_reply(job);
 			return;
 		case SLOT_NEW:
@@ -613,21 +635,21 @@ static void handle_frame(struct worker *w, const void *frame, size_t len)
 	rc = decode_body(job);
 	if (rc) {
 		job->req.hdr = hdr;
-		job->rep.hdr.status = -rc;
+		job->rep.hdr.status = rc;
 		job_reply(job);
 		return;
 	}
 	if (hdr.flags & DAFS_HF_NOSLOT) {
 		/* Pings renew the lease; nothing else may skip the slot table. */
 		if (job->req.nops != 1 || job->req.ops[0].opcode != DAFS_OP_NULL)
-			job->rep.hdr.status = EINVAL;
+			job->rep.hdr.status = -EINVAL;
 		else
 			job->rep.nres = 1;
 		job_reply(job);
 		return;
 	}
 	if (w->srv->stopping) {
-		job->rep.hdr.status = ESHUTDOWN;
+		job->rep.hdr.status = -ESHUTDOWN;
 		job_reply(job);
 		return;
 	}
