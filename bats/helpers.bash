@@ -7,12 +7,15 @@
 #                   starts a server exporting a fresh $EXPORT and waits until
 #                   it answers; exports DAFS_SERVER, EXPORT, SERVER_PID, SERVER_LOG
 #   stop_server     SIGTERM, bounded wait, SIGKILL; sets SERVER_STATUS
+#   kill_server     SIGKILL (a crash, as clients see it)
 #   dafs ARGS...    the dafs command, bounded by $DAFS_CMD_TIMEOUT seconds
 #   spawn OUT CMD   a background process (CMD an executable, so that $! is its
 #                   own pid), killed by teardown if still running
 #   wait_bounded PID SECONDS
 #                   its exit status, or 124 after killing it when it took longer
 #
+# The servers' work is scripts/lib/server.bash's: port and shm name choice,
+# the bounded wait for an answer, the report of a server that did not start.
 # Every wait here is bounded: a hung server or client fails its test, never
 # the whole run.
 
@@ -35,8 +38,11 @@ SERVER_BIN=$BUILD_DIR/dafs-server
 LOCKTEST_BIN=$BUILD_DIR/dafs-locktest
 
 DAFS_CMD_TIMEOUT=${DAFS_CMD_TIMEOUT:-60}   # seconds, any one client command
-SERVER_START_TIMEOUT=10                    # seconds until a new server must answer
-SERVER_STOP_TIMEOUT=10                     # seconds between SIGTERM and SIGKILL
+
+# Starting, waiting for and stopping servers (its own header says how).
+# shellcheck source=../scripts/lib/server.bash
+source "$DAFS_ROOT/scripts/lib/server.bash"
+DAFS_PROBE_BIN=$DAFS_BIN                   # SERVER_BIN may be a wrapper script
 
 # How the server's log names session events. It logs one line per session
 # opened and one per session closed; these only need to tell the two apart.
@@ -81,13 +87,6 @@ wait_until() {
   done
 }
 
-# A TCP port nobody listens on right now (start_server retries if another
-# process takes it before the server binds).
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' \
-    2>/dev/null || echo $((20000 + RANDOM % 40000))
-}
-
 # spawn OUTFILE CMD...: runs CMD in the background with stdout and stderr in
 # OUTFILE; sets SPAWNED_PID. CMD must be an executable, not a function, so
 # the pid is CMD's own (a test may SIGKILL it) and nothing outlives teardown.
@@ -122,40 +121,8 @@ wait_bounded() {
 
 # ---- the server -------------------------------------------------------------
 
-server_answers() {
-  timeout 3 "$DAFS_BIN" --server "$1" ls / >/dev/null 2>"$BATS_TEST_TMPDIR/probe.err"
-}
-
-# Why a server did not come up: the last probe's complaint and the log's end.
-startup_report() {
-  echo "last probe said: $(cat "$BATS_TEST_TMPDIR/probe.err" 2>/dev/null)"
-  echo "server log (last lines):"
-  tail -n 20 "$SERVER_LOG"
-}
-
-# Starts the server and waits until it answers or exits. Returns 0, 1 when it
-# did not answer in time, 2 when it exited (its status in SERVER_STATUS).
-launch_server() {
-  local url=$1
-  shift
-  "$SERVER_BIN" --export "$EXPORT" --listen "$url" "$@" 2>>"$SERVER_LOG" 3>&- &
-  SERVER_PID=$!
-  local deadline=$(($(now_ms) + SERVER_START_TIMEOUT * 1000))
-  while [ "$(now_ms)" -lt "$deadline" ]; do
-    if ! kill -0 "$SERVER_PID" 2>/dev/null; then
-      SERVER_STATUS=0
-      wait "$SERVER_PID" 2>/dev/null || SERVER_STATUS=$?
-      SERVER_PID=
-      return 2
-    fi
-    server_answers "$url" && return 0
-    sleep 0.1
-  done
-  return 1
-}
-
 start_server() {
-  local transport=$1
+  local transport=$1 url rc=0
   shift
   [ -x "$SERVER_BIN" ] || fail "$SERVER_BIN is missing: build it first"
   [ -x "$DAFS_BIN" ] || fail "$DAFS_BIN is missing: build it first"
@@ -168,40 +135,33 @@ start_server() {
   mkdir -p "$EXPORT"
   : >"$SERVER_LOG"
 
-  local url rc attempt
-  for attempt in 1 2 3; do
-    case $transport in
-      shm) url=shm://dafs-bats-$$-${BATS_TEST_NUMBER}-$RANDOM ;;
-      tcp) url=tcp://127.0.0.1:$(free_port) ;;
-      *) fail "start_server: unknown transport '$transport' (shm or tcp)" ;;
-    esac
-    rc=0
-    launch_server "$url" "$@" || rc=$?
-    [ "$rc" -eq 0 ] && break
-    [ "$rc" -eq 1 ] && fail "dafs-server on $url did not answer within ${SERVER_START_TIMEOUT} s; $(startup_report)"
-    # Exited: for tcp most likely the port was taken meanwhile; try another.
-    [ "$transport" = tcp ] || break
-  done
-  [ "$rc" -eq 0 ] || fail "dafs-server on $url exited with $SERVER_STATUS at startup; $(startup_report)"
+  case $transport in
+    shm) url=$(dafs_shm_url "dafs-bats-$BATS_TEST_NUMBER") ;;
+    tcp) url=tcp://127.0.0.1:0 ;;   # a free port, another if it is taken meanwhile
+    *) fail "start_server: unknown transport '$transport' (shm or tcp)" ;;
+  esac
+  dafs_server_start "$SERVER_BIN" "$EXPORT" "$url" "$SERVER_LOG" "$@" || rc=$?
+  url=$DAFS_SERVER_URL
+  [ "$rc" -ne 1 ] ||
+    fail "dafs-server on $url did not answer within ${DAFS_SERVER_START_TIMEOUT} s; $(dafs_server_report "$SERVER_LOG")"
+  [ "$rc" -eq 0 ] ||
+    fail "dafs-server on $url exited with $DAFS_SERVER_STATUS at startup; $(dafs_server_report "$SERVER_LOG")"
+  SERVER_PID=$DAFS_SERVER_PID
   export DAFS_SERVER=$url EXPORT EXPORT_PARENT SERVER_PID SERVER_LOG
 }
 
 stop_server() {
   SERVER_STATUS=
   [ -n "$SERVER_PID" ] || return 0
-  kill -TERM "$SERVER_PID" 2>/dev/null || true
-  wait_until "$SERVER_STOP_TIMEOUT" eval '! kill -0 "$SERVER_PID" 2>/dev/null' ||
-    kill -KILL "$SERVER_PID" 2>/dev/null || true
-  SERVER_STATUS=0
-  wait "$SERVER_PID" 2>/dev/null || SERVER_STATUS=$?
+  dafs_server_stop "$SERVER_PID"
+  SERVER_STATUS=$DAFS_SERVER_STATUS
   SERVER_PID=
 }
 
 # The way a crash looks to clients: no goodbye at all.
 kill_server() {
   [ -n "$SERVER_PID" ] || return 0
-  kill -KILL "$SERVER_PID" 2>/dev/null || true
-  wait "$SERVER_PID" 2>/dev/null || true    # no "Killed" notice in the TAP output
+  dafs_server_kill "$SERVER_PID"
   SERVER_PID=
 }
 
