@@ -156,3 +156,34 @@ $(B)/bench-bdb: tools/bench-bdb.c
 
 clean:
 	rm -rf build build-asan
+
+# ---- The shim's test programs ------------------------------------------------
+# Ordinary programs that bats/shim_*.bats run under the shim (and once on a
+# local directory to compare): shim/tests/*.c and streams.cc, built into
+# $(B)/shim-tests/ with the project's flags, and in build-asan with the
+# sanitizers (the suites then preload the sanitizer runtimes ahead of the
+# shim: bats/shim_helpers.bash, SHIM_RUNTIME). They link nothing of ours.
+# Built by `unit`, with the other test programs.
+SHIM_TEST_C    := $(wildcard shim/tests/*.c)
+SHIM_TESTS     := $(SHIM_TEST_C:shim/tests/%.c=$(B)/shim-tests/%) $(B)/shim-tests/aio_demo64 \
+                  $(B)/shim-tests/streams
+unit: $(SHIM_TESTS)
+
+$(B)/shim-tests/%:            INC = -Ishim/tests
+$(B)/shim-tests/aio_demo:     SHIM_TEST_LIBS = -pthread
+$(B)/shim-tests/aio_demo64:   SHIM_TEST_LIBS = -pthread
+$(B)/shim-tests/libaio_demo:  SHIM_TEST_LIBS = -laio
+
+$(B)/shim-tests/%: shim/tests/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< $(SHIM_TEST_LIBS)
+
+# The same program with the aio_*64 names.
+$(B)/shim-tests/aio_demo64: shim/tests/aio_demo.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -D_FILE_OFFSET_BITS=64 $(LDFLAGS_ALL) -o $@ $< $(SHIM_TEST_LIBS)
+
+CXX ?= g++
+$(B)/shim-tests/streams: shim/tests/streams.cc
+	@mkdir -p $(dir $@)
+	$(CXX) -std=gnu++17 -O2 -g -MMD -MP -Wall -Wextra -Werror $(SANFLAGS) $(LDFLAGS_ALL) -o $@ $<

@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # shim_aio.bats — POSIX aio and libaio on DAFS descriptors (shim/wrap_aio.c).
-# The test programs in shim/tests/ are built here with gcc; each runs once in
+# The test programs of shim/tests/ (built by `make unit`) each run once in
 # a local directory and once in /dafs under the shim, and the two outputs,
 # exit statuses and resulting trees must match (same_on_both). Then fio with
 # its psync, posixaio and libaio engines writes and verifies (crc32c) a file
@@ -19,13 +19,6 @@ setup() {
   export SCRATCH
 }
 
-build_test() {   # build_test NAME SOURCE [gcc args...]
-  local name=$1 src=$DAFS_ROOT/shim/tests/$2
-  shift 2
-  run gcc -std=gnu11 -O2 -g -Wall -Wextra -Werror -o "$BATS_TEST_TMPDIR/$name" "$src" "$@"
-  assert_success
-}
-
 # same_on_both only says the two runs agree: the program must also have
 # found every result right (on /dafs, again).
 all_ok() {
@@ -36,26 +29,25 @@ all_ok() {
 }
 
 @test "shim aio: aio_read/write/fsync/suspend/cancel, lio_listio, SIGEV_SIGNAL and SIGEV_THREAD" {
-  build_test aio_demo aio_demo.c -pthread
-  export AIO_BIN=$BATS_TEST_TMPDIR/aio_demo
+  test_program aio_demo
+  export AIO_BIN=$TEST_PROGRAM
   same_on_both '"$AIO_BIN" "$R" "$SCRATCH"; echo "status $?"'
   all_ok
 }
 
 @test "shim aio: the aio_*64 names (-D_FILE_OFFSET_BITS=64), relative paths" {
-  build_test aio_demo64 aio_demo.c -pthread -D_FILE_OFFSET_BITS=64
-  run nm -D "$BATS_TEST_TMPDIR/aio_demo64"
+  test_program aio_demo64
+  run nm -D "$TEST_PROGRAM"
   assert_output --partial aio_read64
   assert_output --partial lio_listio64
-  export AIO_BIN=$BATS_TEST_TMPDIR/aio_demo64
+  export AIO_BIN=$TEST_PROGRAM
   same_on_both '"$AIO_BIN" . "$SCRATCH" | tail -n 3; echo "status ${PIPESTATUS[0]}"'
   all_ok
 }
 
 @test "shim aio: libaio io_submit/io_getevents (true short counts, mixed contexts, eventfd)" {
-  [ -f /usr/include/libaio.h ] || fail "libaio.h is missing: scripts/install-deps installs libaio-dev"
-  build_test libaio_demo libaio_demo.c -laio
-  export AIO_BIN=$BATS_TEST_TMPDIR/libaio_demo
+  test_program libaio_demo
+  export AIO_BIN=$TEST_PROGRAM
   same_on_both '"$AIO_BIN" "$R" "$SCRATCH"; echo "status $?"'
   all_ok
 }

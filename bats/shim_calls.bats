@@ -17,16 +17,9 @@ setup() {
   shim_fixture_setup 10000
 }
 
-build_test() {   # build_test NAME SOURCE [gcc args...]
-  local name=$1 src=$DAFS_ROOT/shim/tests/$2
-  shift 2
-  run gcc -std=gnu11 -O2 -g -Wall -Wextra -Werror -o "$BATS_TEST_TMPDIR/$name" "$src" "$@"
-  assert_success
-}
-
 @test "shim calls: preadv/pwritev(2), fallocate, sync_file_range, getdents64, scandir, utimes, OFD locks as on a local directory" {
-  build_test calls_demo calls_demo.c
-  export CALLS_BIN=$BATS_TEST_TMPDIR/calls_demo
+  test_program calls_demo
+  export CALLS_BIN=$TEST_PROGRAM
   # The DAFS run also checks what DAFS refuses by design (RWF_NOWAIT,
   # collapse-range): "dafs" there, "local" here would print the same.
   same_on_both '"$CALLS_BIN" . $([ "$R" = /dafs ] && echo dafs || echo local); echo "status $?"'
@@ -61,11 +54,11 @@ except FileExistsError:
 }
 
 @test "shim calls: MAP_SHARED stores reach the file when the last descriptor closes" {
-  build_test mmap_close mmap_close.c
+  test_program mmap_close
   head -c 8192 /dev/zero >"$EXPORT/m.bin"
   # The check runs while the program still has the mapping: cat of the
   # export's own file, in another process, after close and before munmap.
-  run shimmed "$BATS_TEST_TMPDIR/mmap_close" /dafs/m.bin \
+  run shimmed "$TEST_PROGRAM" /dafs/m.bin \
     sh -c "head -c 120 '$EXPORT/m.bin' | tr '\\0' . ; echo"
   assert_success
   assert_line --index 0 closed
@@ -76,8 +69,8 @@ except FileExistsError:
 }
 
 @test "shim calls: DAFS_DEBUG names each unsupported call's site once, else stays silent" {
-  build_test debug_sites debug_sites.c
-  local prog=$BATS_TEST_TMPDIR/debug_sites err=$BATS_TEST_TMPDIR/stderr
+  test_program debug_sites
+  local prog=$TEST_PROGRAM err=$BATS_TEST_TMPDIR/stderr
   DAFS_DEBUG=1 shimmed "$prog" /dafs/lines.txt 2>"$err"
   run cat "$err"
   # Two sites, the first called twice: two lines, each naming ioctl, the

@@ -11,6 +11,9 @@
 #                     ASan and UBSan runtimes come first: an ASan-built shim
 #                     in an uninstrumented program needs them loaded first)
 #   shimmed CMD...    CMD under the shim, bounded by $DAFS_CMD_TIMEOUT
+#   test_program NAME sets TEST_PROGRAM to $DAFS_BUILD/shim-tests/NAME, one
+#                     of the test programs of shim/tests/ that `make unit`
+#                     builds (in build-asan with the sanitizers)
 #   same_on_both SCRIPT
 #                     runs `bash -c SCRIPT` in $LOCAL (plain) and in /dafs
 #                     (under the shim, cwd set by the shim's chdir) and
@@ -30,6 +33,11 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0}
 shimmed() {
   [ -f "$SHIM_LIB" ] || fail "$SHIM_LIB is missing: build it first"
   LD_PRELOAD=$SHIM_PRELOAD timeout "$DAFS_CMD_TIMEOUT" "$@"
+}
+
+test_program() {
+  TEST_PROGRAM=$BUILD_DIR/shim-tests/$1
+  [ -x "$TEST_PROGRAM" ] || fail "$TEST_PROGRAM is missing: 'make unit' builds shim/tests/ (SAN=1 for build-asan)"
 }
 
 # Both trees start from the same fixture, written directly (not via DAFS).

@@ -118,42 +118,8 @@ os.replace(\"p/q/r/data\", \"p/moved\"); os.rmdir(\"p/q/r\"); print(os.path.gets
 }
 
 @test "programs: a C++ program with std::ifstream and std::ofstream" {
-  local src=$BATS_TEST_TMPDIR/streams.cc
-  cat >"$src" <<'EOF'
-#include <fstream>
-#include <iostream>
-#include <string>
-#include <vector>
-int main(int argc, char **argv)
-{
-	std::ifstream in("lines.txt");
-	if (!in) { std::cerr << "cannot open lines.txt\n"; return 1; }
-	std::vector<std::string> lines;
-	for (std::string l; std::getline(in, l);) lines.push_back(l);
-	std::ofstream out("reversed.txt");
-	for (auto it = lines.rbegin(); it != lines.rend(); ++it) out << *it << '\n';
-	out.close();
-	std::ofstream app("reversed.txt", std::ios::app);
-	app << "appended " << lines.size() << '\n';
-	app.close();
-	std::ifstream bin("random.bin", std::ios::binary);
-	bin.seekg(0, std::ios::end);
-	std::streamoff size = bin.tellg();
-	bin.seekg(size / 2);
-	char buf[8];
-	bin.read(buf, sizeof buf);
-	std::ofstream bout("half.bin", std::ios::binary | std::ios::trunc);
-	bout.write(buf, bin.gcount());
-	bout.close();
-	std::ifstream back("reversed.txt");
-	std::cout << size << ' ' << back.rdbuf();
-	std::ifstream missing("nope");
-	std::cout << "missing " << !missing << '\n';
-	return 0;
-}
-EOF
-  g++ -O1 -o "$BATS_TEST_TMPDIR/streams" "$src"
-  export STREAMS=$BATS_TEST_TMPDIR/streams
+  test_program streams
+  export STREAMS=$TEST_PROGRAM
   same_on_both '$STREAMS'
 }
 
@@ -242,32 +208,8 @@ EOF
 }
 
 @test "programs: no data lost: writes that returned survive SIGKILL" {
-  local src=$BATS_TEST_TMPDIR/writer.c bin=$BATS_TEST_TMPDIR/writer out=$BATS_TEST_TMPDIR/writer.out
-  cat >"$src" <<'EOF'
-#include <fcntl.h>
-#include <stdio.h>
-#include <string.h>
-#include <unistd.h>
-/* Writes 4 KiB records (record i filled with byte i % 251) to argv[1] and
- * prints the running total after each write that returned. */
-int main(int argc, char **argv)
-{
-	char buf[4096];
-	long total = 0;
-	int fd = open(argv[1], O_WRONLY | O_CREAT | O_TRUNC, 0644);
-
-	if (fd < 0) { perror(argv[1]); return 1; }
-	setvbuf(stdout, NULL, _IONBF, 0);
-	for (unsigned i = 0;; i++) {
-		memset(buf, (int)(i % 251), sizeof buf);
-		ssize_t w = write(fd, buf, sizeof buf);
-		if (w != (ssize_t)sizeof buf) { perror("write"); return 1; }
-		total += w;
-		printf("%ld\n", total);
-	}
-}
-EOF
-  gcc -O1 -o "$bin" "$src"
+  test_program record_writer
+  local bin=$TEST_PROGRAM out=$BATS_TEST_TMPDIR/writer.out
   LD_PRELOAD=$SHIM_PRELOAD spawn "$out" "$bin" /dafs/f
   wait_until 10 grep -q '^4096000$' "$out"
   kill -KILL "$SPAWNED_PID"

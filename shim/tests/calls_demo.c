@@ -14,7 +14,6 @@
  * with EOPNOTSUPP) is checked only when the second argument is "dafs".
  * The output names no paths and no directory order. Exit 0 when all is well.
  */
-#define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>

@@ -4,7 +4,6 @@
  *
  *   debug_sites FILE
  */
-#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>

@@ -10,7 +10,6 @@
  * opens the file and shows it) before the mapping is unmapped or the program
  * exits. Then a store after close still reaches the file at munmap.
  */
-#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
