@@ -183,7 +183,6 @@ $(B)/shim-tests/aio_demo64: shim/tests/aio_demo.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -D_FILE_OFFSET_BITS=64 $(LDFLAGS_ALL) -o $@ $< $(SHIM_TEST_LIBS)
 
-CXX ?= g++
 $(B)/shim-tests/streams: shim/tests/streams.cc
 	@mkdir -p $(dir $@)
 	$(CXX) -std=gnu++17 -O2 -g -MMD -MP -Wall -Wextra -Werror $(SANFLAGS) $(LDFLAGS_ALL) -o $@ $<
