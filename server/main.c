@@ -134,9 +134,10 @@ int main(int argc, char **argv)
 		dafs_fabric_provider(srv.workers[0].fab), srv.nworkers,
 		srv.nworkers == 1 ? "" : "s", srv.lease_ms / 1000);
 	for (unsigned i = 1; i < srv.nworkers; i++) {
-		rc = pthread_create(&srv.workers[i].thread, NULL, worker_main, &srv.workers[i]);
+		/* pthread_create returns a positive errno. */
+		rc = -pthread_create(&srv.workers[i].thread, NULL, worker_main, &srv.workers[i]);
 		if (rc) {
-			fprintf(stderr, "dafs-server: cannot start a worker: %s\n", strerror(rc));
+			fprintf(stderr, "dafs-server: cannot start a worker: %s\n", strerror(-rc));
 			srv.stopping = 1;
 			srv.nworkers = i;
 			break;
