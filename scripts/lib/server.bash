@@ -86,7 +86,7 @@ _dafs_untrack() {
 _dafs_server_start_once() {
   local bin=$1 export_dir=$2 url=$3 log=$4
   shift 4
-  local probe=${DAFS_PROBE_BIN:-$(dirname "$bin")/dafs} deadline
+  local probe=${DAFS_PROBE_BIN:-$(dirname "$bin")/dafs} deadline probe_rc
   "$bin" --export "$export_dir" --listen "$url" "$@" 2>>"$log" 3>&- &
   DAFS_SERVER_PID=$!
   DAFS_SERVER_URL=$url
@@ -102,10 +102,12 @@ _dafs_server_start_once() {
       return 2
     fi
     # Until it answers, the probes' errors are expected; the last is kept.
-    if DAFS_SERVER_PROBE_ERR=$(timeout "$DAFS_SERVER_PROBE_TIMEOUT" "$probe" --server "$url" \
-      ls / 2>&1 >/dev/null); then
-      return 0
-    fi
+    probe_rc=0
+    DAFS_SERVER_PROBE_ERR=$(timeout "$DAFS_SERVER_PROBE_TIMEOUT" "$probe" --server "$url" \
+      ls / 2>&1 >/dev/null) || probe_rc=$?
+    [ "$probe_rc" -ne 0 ] || return 0
+    [ "$probe_rc" -ne 124 ] ||
+      DAFS_SERVER_PROBE_ERR="no answer within $DAFS_SERVER_PROBE_TIMEOUT s (timeout)"
     sleep 0.1
   done
   dafs_server_stop "$DAFS_SERVER_PID"
