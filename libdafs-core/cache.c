@@ -313,18 +313,8 @@ void cache_setup(struct dafs_session *s, long long want)
 
 	if (want < 0)
 		return;
-	if (want == 0) {
-		const char *env = getenv("DAFS_CACHE_SIZE");
-		want = client_env_size("DAFS_CACHE_SIZE");
-		if (want < 0) {
-			if (env && *env)
-				fprintf(stderr, "libdafs: DAFS_CACHE_SIZE=%s is not a size; "
-					"using the default\n", env);
-			want = (long long)CACHE_DEFAULT;
-		}
-		if (want == 0)
-			return;
-	}
+	if (want == 0)
+		want = (long long)CACHE_DEFAULT;
 	size = (unsigned long long)want;
 	if (size > most)
 		size = most;

@@ -30,6 +30,7 @@
 #define CLIENT_BOUNCE_CHUNKS 32        /* 8 MiB of registered bounce memory */
 #define CLIENT_PING_MS       1000      /* silence while waiting before a ping */
 #define CLIENT_SPIN_MS       2         /* yield, not sleep, this soon after a completion */
+#define CLIENT_TIMEOUT_MS    5000      /* silence before the server is declared dead */
 
 struct msgbuf {
 	struct dafs_fabric_ctx ctx;
@@ -276,11 +277,6 @@ int client_segments(struct dafs_req *req, void *buf, size_t len, bool to_server,
 /* Copies len bytes out of the request's bounce chunks, from chunk `first`. */
 void client_copy_chunks(struct dafs_req *req, unsigned first, void *dst, size_t len);
 
-/* session.c */
-/* A size from the environment: "64M", "1G", "4096", "0". Negative: unset or
- * unreadable. */
-long long client_env_size(const char *name);
-
 /* file.c: what write.c and batch.c build on. */
 void fill_open(struct dafs_session *s, struct dafs_op *op, const char *path, int flags,
 	       mode_t mode);
@@ -319,8 +315,8 @@ void client_wait_writes(struct dafs_session *s);
 
 /* cache.c: the page cache. Every call with the session locked. */
 struct dafs_attr;
-/* Sets up the region at session start: `want` bytes, 0 for DAFS_CACHE_SIZE
- * or the default, negative for none; no cache when that fails. */
+/* Sets up the region at session start: `want` bytes, 0 for the default,
+ * negative for none; no cache when that fails. */
 void cache_setup(struct dafs_session *s, long long want);
 /* The region to announce to the server (NULL: no cache). */
 const struct dafs_mr *cache_region(const struct dafs_session *s);
@@ -354,7 +350,8 @@ void cache_advise(struct dafs_file *f, off_t off, off_t len, int advice);
 /* regcache.c: registrations of callers' buffers for direct reads. Every
  * call with the session unlocked (REGISTER and UNREGISTER are requests). */
 struct regcache_entry;
-void regcache_setup(struct dafs_session *s);
+/* Keeps up to `entries` registrations: 0 for the default, negative none. */
+void regcache_setup(struct dafs_session *s, int entries);
 void regcache_teardown(struct dafs_session *s);
 /* A registration covering [buf, buf + len), known to the server, held until
  * regcache_put: a kept one found again, else a new one. */
@@ -372,7 +369,8 @@ void client_stat_from_attr(struct stat *st, const struct dafs_attr *a);
 uint32_t client_open_flags(int flags);
 
 /* stats.c */
-void stats_setup(struct dafs_session *s);
+/* Counts this session's requests when `on`. */
+void stats_setup(struct dafs_session *s, bool on);
 void stats_request_done(struct dafs_session *s, const struct dafs_req *req);
 void stats_print(struct dafs_session *s);
 

@@ -198,38 +198,6 @@ static void session_free(struct dafs_session *s)
 	free(s);
 }
 
-long long client_env_size(const char *name)
-{
-	const char *v = getenv(name);
-	char *end;
-	long long n;
-
-	if (!v || !*v)
-		return -1;
-	n = strtoll(v, &end, 10);
-	if (n < 0 || end == v)
-		return -1;
-	switch (*end) {
-	case 'k': case 'K': n <<= 10; end++; break;
-	case 'm': case 'M': n <<= 20; end++; break;
-	case 'g': case 'G': n <<= 30; end++; break;
-	default: break;
-	}
-	return *end ? -1 : n;
-}
-
-static int env_int(const char *name, int fallback)
-{
-	const char *v = getenv(name);
-	char *end;
-	long n;
-
-	if (!v || !*v)
-		return fallback;
-	n = strtol(v, &end, 10);
-	return *end || n <= 0 || n > 3600000 ? fallback : (int)n;
-}
-
 /* Reads this large and larger go straight into the caller's buffer (0:
  * never). Off unless asked for: on shm and tcp here, streaming 256 KiB to
  * 1 MiB reads went no faster that way than through the page cache, whose
@@ -239,20 +207,8 @@ static int env_int(const char *name, int fallback)
 
 static size_t direct_read_min(const struct dafs_session_opts *opts)
 {
-	long long n = opts ? opts->direct_read_min : 0;
-
-	if (n < 0)
-		return 0;
-	if (n == 0)
-		n = client_env_size("DAFS_DIRECT_READ_MIN");
-	return n < 0 ? DIRECT_READ_DEFAULT : (size_t)n;
-}
-
-static bool env_is(const char *name, const char *value)
-{
-	const char *v = getenv(name);
-
-	return v && strcmp(v, value) == 0;
+	return opts && opts->direct_read_min > 0 ? (size_t)opts->direct_read_min :
+						    DIRECT_READ_DEFAULT;
 }
 
 int dafs_session_open(const char *url, const struct dafs_session_opts *opts,
@@ -277,13 +233,12 @@ int dafs_session_open(const char *url, const struct dafs_session_opts *opts,
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->lease_cond, NULL);
 	s->bell.fd = s->own_bell.fd = -1;
-	stats_setup(s);
+	stats_setup(s, opts && opts->stats > 0);
 	s->credits = opts && opts->credits ? opts->credits : 32;
 	if (s->credits > 128)
 		s->credits = 128;
 	s->nrecvs = s->credits + CLIENT_RECVS;
-	s->timeout_ms = opts && opts->timeout_ms > 0 ? opts->timeout_ms :
-			env_int("DAFS_TIMEOUT_MS", 5000);
+	s->timeout_ms = opts && opts->timeout_ms > 0 ? opts->timeout_ms : CLIENT_TIMEOUT_MS;
 	s->umask = process_umask();
 
 	rc = dafs_fabric_open(&parsed, false, &s->fab);
@@ -301,9 +256,10 @@ int dafs_session_open(const char *url, const struct dafs_session_opts *opts,
 	if (rc)
 		goto fail;
 	/* No wait object (shm): our naps while a slow request runs end when
-	 * the server rings this bell with its reply. DAFS_DOORBELL=0 goes
-	 * without, both ways (scripts/bench-latency's baseline). */
-	doorbells = dafs_fabric_wait_fd(s->fab) < 0 && !env_is("DAFS_DOORBELL", "0");
+	 * the server rings this bell with its reply. opts->doorbells < 0
+	 * (DAFS_DOORBELL=0) goes without, both ways (scripts/bench-latency's
+	 * baseline). */
+	doorbells = dafs_fabric_wait_fd(s->fab) < 0 && !(opts && opts->doorbells < 0);
 	if (doorbells)
 		dafs_bell_listen(&s->own_bell, addr, addr_len);
 	rc = dafs_fabric_av_insert_url(s->fab, &parsed, &s->server);
@@ -359,13 +315,12 @@ int dafs_session_open(const char *url, const struct dafs_session_opts *opts,
 	if (rc)
 		goto fail;
 	cache_setup(s, opts ? opts->cache_size : 0);
-	s->coalesce_writes = opts && opts->coalesce_writes ? opts->coalesce_writes > 0 :
-			     env_int("DAFS_WRITE_COALESCE", 0) == 1;
+	s->coalesce_writes = opts && opts->coalesce_writes > 0;
 	if (cache_region(s) && client_region_op(s, DAFS_OP_REGISTER, cache_region(s)) != 0) {
 		fprintf(stderr, "libdafs: no page cache: the server refused its region\n");
 		cache_teardown(s);
 	}
-	regcache_setup(s);
+	regcache_setup(s, opts ? opts->regcache_entries : 0);
 	s->direct_read_min = direct_read_min(opts);
 	if (pthread_create(&s->lease_thread, NULL, lease_main, s) == 0)
 		s->lease_running = true;
