@@ -116,7 +116,7 @@ static ssize_t finish_open_read(struct dafs_req *req, struct dafs_reply *rep)
 	f->fh = rep->res[1].r.handle.fh;
 	f->flags = O_RDONLY;
 	cache_open(f, &rep->res[1].r.handle.attr);
-	*req->out.file = f;
+	*req->out.opened = f;
 	return finish_read(req, rep);
 }
 
@@ -144,7 +144,7 @@ ssize_t dafs_open_read(struct dafs_session *s, const char *path, void *buf, size
 		return -ENOMEM;
 	}
 	*out = NULL;
-	req->out.file = out;
+	req->out.opened = out;
 	req->out_len = len;
 	rq->nops = 3;
 	/* The directory's handle lives only as long as this request. */

@@ -135,18 +135,21 @@ struct dafs_req {
 	req_finish_fn finish;
 	struct dafs_req *next_done;
 
-	/* Outputs and state of the operation, read by `finish`. */
-	union {
-		struct stat *st;
-		struct dafs_file **file;
-		struct dafs_dir *dir;
-		struct statvfs *sv;
-		struct flock *fl;
-		char *link;
-		struct dafs_batch_item *items;
-		struct dafs_file *locked_file;
+	/* Where `finish` puts the operation's outputs, or what it acts on:
+	 * the call that picks `finish` sets the member `finish` reads. */
+	union req_out {
+		struct stat *st;               /* client_finish_attr, or NULL */
+		struct dafs_file **opened;     /* open, open-and-read: the new file */
+		struct dafs_file *file;        /* fsync, truncate, fallocate, lock */
+		struct dafs_dir *dir;          /* readdir */
+		struct statvfs *sv;            /* statvfs */
+		struct flock *fl;              /* F_GETLK */
+		char *link;                    /* readlink */
+		struct dafs_batch_item *items; /* batch */
+		off_t *where;                  /* dafs_append: where the data landed */
 	} out;
-	size_t out_len;
+	size_t out_len;                /* bytes asked of a read or write; items of a batch */
+	uint64_t finish_arg;           /* what `finish` needs besides `out` (client_submit_one) */
 	void *user_buf;                /* read: where inline or bounced data go */
 	unsigned nbounce;              /* bounce chunks held, in order */
 	uint8_t bounce[CLIENT_BOUNCE_CHUNKS];
@@ -240,13 +243,16 @@ int client_send_raw(struct dafs_session *s, const void *frame, size_t len);
 /* Reads completions; blocks up to timeout_ms when none. Session locked. */
 void client_progress(struct dafs_session *s, int timeout_ms);
 
-/* One operation: submit (async) or run (submit and wait); `out` and
- * `out_len` are what `finish` fills in. */
+/* One operation: submit (async) or run (submit and wait). `out` and
+ * `finish_arg` are for `finish`: the member of `out` it reads, and a number
+ * it needs (open's flags, setattr's mask, a lock's owner, the room at
+ * out.link), or REQ_OUT_NONE and 0. */
+#define REQ_OUT_NONE ((union req_out){ .st = NULL })
 int client_submit_one(struct dafs_session *s, const struct dafs_op *op, req_finish_fn finish,
-		      void *out, size_t out_len, struct dafs_cg *cg, void *user,
+		      union req_out out, uint64_t finish_arg, struct dafs_cg *cg, void *user,
 		      struct dafs_req **req_out);
 ssize_t client_run_one(struct dafs_session *s, const struct dafs_op *op, req_finish_fn finish,
-		       void *out, size_t out_len);
+		       union req_out out, uint64_t finish_arg);
 /* Finishers shared by many operations: the status of the last op that ran;
  * that and the attributes of the first into req->out.st. */
 ssize_t client_finish_status(struct dafs_req *req, struct dafs_reply *rep);

@@ -27,9 +27,9 @@ static ssize_t finish_open(struct dafs_req *req, struct dafs_reply *rep)
 		return -ENOMEM;
 	f->s = req->s;
 	f->fh = rep->res[0].r.handle.fh;
-	f->flags = (int)req->out_len;
+	f->flags = (int)req->finish_arg;
 	cache_open(f, &rep->res[0].r.handle.attr);
-	*req->out.file = f;
+	*req->out.opened = f;
 	return 0;
 }
 
@@ -50,7 +50,8 @@ int dafs_open_async(struct dafs_session *s, const char *path, int flags, mode_t 
 	struct dafs_op op;
 
 	fill_open(s, &op, path, flags, mode);
-	return client_submit_one(s, &op, finish_open, out, (size_t)flags, cg, user, req_out);
+	return client_submit_one(s, &op, finish_open, (union req_out){ .opened = out },
+				 (uint64_t)flags, cg, user, req_out);
 }
 
 int dafs_open(struct dafs_session *s, const char *path, int flags, mode_t mode,
@@ -177,8 +178,8 @@ ssize_t finish_write(struct dafs_req *req, struct dafs_reply *rep)
 	r = &rep->res[0].r.write;
 	if (r->count > req->out_len)
 		return -EPROTO;
-	if (req->out.st)   /* dafs_append: where the data landed */
-		*(off_t *)req->out.st = (off_t)r->offset;
+	if (req->out.where)
+		*req->out.where = (off_t)r->offset;
 	return r->count;
 }
 
@@ -222,7 +223,7 @@ static int io_async(struct dafs_file *f, void *buf, size_t len, off_t off, bool 
 		return rq ? -EINVAL : -ENOMEM;
 	}
 	req->out_len = len;
-	req->out.st = (struct stat *)where;
+	req->out.where = where;
 	rq->nops = 1;
 	pthread_mutex_lock(&s->lock);
 	rc = fill_io(req, &rq->ops[0], f, buf, len, off, write);
@@ -309,7 +310,7 @@ ssize_t dafs_pread(struct dafs_file *f, void *buf, size_t len, off_t off)
 static ssize_t finish_commit(struct dafs_req *req, struct dafs_reply *rep)
 {
 	ssize_t rc = client_finish_status(req, rep);
-	int err = take_write_err(req->out.locked_file);
+	int err = take_write_err(req->out.file);
 
 	return err ? err : rc;
 }
@@ -320,7 +321,8 @@ int dafs_fsync_async(struct dafs_file *f, int datasync,
 	struct dafs_op op = { .opcode = DAFS_OP_COMMIT, .a.commit = {
 		.fh = f->fh, .flags = datasync ? DAFS_COMMIT_DATASYNC : 0 } };
 
-	return client_submit_one(f->s, &op, finish_commit, f, 0, cg, user, req_out);
+	return client_submit_one(f->s, &op, finish_commit, (union req_out){ .file = f }, 0, cg,
+				 user, req_out);
 }
 
 int dafs_fsync(struct dafs_file *f, int datasync)
@@ -334,7 +336,8 @@ int dafs_fstat_async(struct dafs_file *f, struct stat *st,
 	struct dafs_op op = { .opcode = DAFS_OP_GETATTR,
 			      .a.open = { .dir = f->fh, .path = "" } };
 
-	return client_submit_one(f->s, &op, client_finish_attr, st, 0, cg, user, req_out);
+	return client_submit_one(f->s, &op, client_finish_attr, (union req_out){ .st = st }, 0,
+				 cg, user, req_out);
 }
 
 int dafs_fstat(struct dafs_file *f, struct stat *st)
@@ -349,7 +352,7 @@ static ssize_t finish_dropping_cache(struct dafs_req *req, struct dafs_reply *re
 {
 	ssize_t rc = client_finish_status(req, rep);
 
-	cache_invalidate(req->out.locked_file);
+	cache_invalidate(req->out.file);
 	return rc;
 }
 
@@ -362,8 +365,9 @@ static int fsetattr_async(struct dafs_file *f, struct dafs_args_setattr *a,
 	a->path = "";
 	op.a.setattr = *a;
 	if (a->mask & DAFS_SET_SIZE)
-		return client_submit_one(f->s, &op, finish_dropping_cache, f, 0, cg, user, req_out);
-	return client_submit_one(f->s, &op, client_finish_attr, NULL, 0, cg, user, req_out);
+		return client_submit_one(f->s, &op, finish_dropping_cache,
+					 (union req_out){ .file = f }, 0, cg, user, req_out);
+	return client_submit_one(f->s, &op, client_finish_attr, REQ_OUT_NONE, 0, cg, user, req_out);
 }
 
 int dafs_ftruncate_async(struct dafs_file *f, off_t size,
@@ -435,7 +439,8 @@ int dafs_fstatvfs_async(struct dafs_file *f, struct statvfs *sv,
 {
 	struct dafs_op op = { .opcode = DAFS_OP_STATFS, .a.fh.fh = f->fh };
 
-	return client_submit_one(f->s, &op, finish_statfs, sv, 0, cg, user, req_out);
+	return client_submit_one(f->s, &op, finish_statfs, (union req_out){ .sv = sv }, 0, cg,
+				 user, req_out);
 }
 
 int dafs_fstatvfs(struct dafs_file *f, struct statvfs *sv)
@@ -448,7 +453,8 @@ int dafs_statvfs_async(struct dafs_session *s, struct statvfs *sv,
 {
 	struct dafs_op op = { .opcode = DAFS_OP_STATFS, .a.fh.fh = DAFS_FH_ROOT };
 
-	return client_submit_one(s, &op, finish_statfs, sv, 0, cg, user, req_out);
+	return client_submit_one(s, &op, finish_statfs, (union req_out){ .sv = sv }, 0, cg, user,
+				 req_out);
 }
 
 int dafs_statvfs(struct dafs_session *s, struct statvfs *sv)
@@ -478,7 +484,8 @@ int dafs_fadvise_async(struct dafs_file *f, off_t off, off_t len, int advice,
 	pthread_mutex_lock(&f->s->lock);
 	cache_advise(f, off, len, advice);
 	pthread_mutex_unlock(&f->s->lock);
-	return client_submit_one(f->s, &op, client_finish_status, NULL, 0, cg, user, req_out);
+	return client_submit_one(f->s, &op, client_finish_status, REQ_OUT_NONE, 0, cg, user,
+				 req_out);
 }
 
 int dafs_fadvise(struct dafs_file *f, off_t off, off_t len, int advice)
@@ -523,7 +530,8 @@ int dafs_fallocate_async(struct dafs_file *f, int mode, off_t off, off_t len,
 	pthread_mutex_lock(&f->s->lock);
 	cache_invalidate(f);
 	pthread_mutex_unlock(&f->s->lock);
-	return client_submit_one(f->s, &op, finish_dropping_cache, f, 0, cg, user, req_out);
+	return client_submit_one(f->s, &op, finish_dropping_cache,
+					 (union req_out){ .file = f }, 0, cg, user, req_out);
 }
 
 int dafs_fallocate(struct dafs_file *f, int mode, off_t off, off_t len)

@@ -21,7 +21,7 @@ int client_region_op(struct dafs_session *s, uint16_t opcode, const struct dafs_
 	struct dafs_op op = { .opcode = opcode,
 			      .a.region = { mr->remote_base, mr->len, mr->key } };
 
-	return (int)client_run_one(s, &op, client_finish_status, NULL, 0);
+	return (int)client_run_one(s, &op, client_finish_status, REQ_OUT_NONE, 0);
 }
 
 int dafs_mem_register(struct dafs_session *s, void *buf, size_t len, struct dafs_mem **out)

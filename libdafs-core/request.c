@@ -558,7 +558,7 @@ ssize_t client_finish_attr(struct dafs_req *req, struct dafs_reply *rep)
 }
 
 int client_submit_one(struct dafs_session *s, const struct dafs_op *op, req_finish_fn finish,
-		      void *out, size_t out_len, struct dafs_cg *cg, void *user,
+		      union req_out out, uint64_t finish_arg, struct dafs_cg *cg, void *user,
 		      struct dafs_req **req_out)
 {
 	struct dafs_compound *rq = compound_alloc();
@@ -569,8 +569,8 @@ int client_submit_one(struct dafs_session *s, const struct dafs_op *op, req_fini
 		compound_free(rq);
 		return rq ? -EINVAL : -ENOMEM;
 	}
-	req->out.st = out;
-	req->out_len = out_len;
+	req->out = out;
+	req->finish_arg = finish_arg;
 	rq->nops = 1;
 	rq->ops[0] = *op;
 	rc = req_submit(req, rq);
@@ -579,10 +579,10 @@ int client_submit_one(struct dafs_session *s, const struct dafs_op *op, req_fini
 }
 
 ssize_t client_run_one(struct dafs_session *s, const struct dafs_op *op, req_finish_fn finish,
-		       void *out, size_t out_len)
+		       union req_out out, uint64_t finish_arg)
 {
 	struct dafs_req *req;
-	int rc = client_submit_one(s, op, finish, out, out_len, NULL, NULL, &req);
+	int rc = client_submit_one(s, op, finish, out, finish_arg, NULL, NULL, &req);
 
 	return rc ? rc : dafs_req_wait(req, -1);
 }
