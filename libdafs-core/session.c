@@ -211,18 +211,134 @@ static size_t direct_read_min(const struct dafs_session_opts *opts)
 						    DIRECT_READ_DEFAULT;
 }
 
+/* The endpoint and its memory: receives posted, our fabric address in
+ * addr, the server's listening endpoint addressed, and our doorbell up
+ * when it has one (*doorbells). */
+static int session_endpoint(struct dafs_session *s, const struct dafs_url *parsed,
+			    const struct dafs_session_opts *opts, uint8_t *addr,
+			    size_t *addr_len, bool *doorbells)
+{
+	int rc;
+
+	rc = dafs_fabric_open(parsed, false, &s->fab);
+	if (rc)
+		return rc;
+	rc = session_setup_memory(s);
+	if (rc)
+		return rc;
+	for (unsigned i = 0; i < s->nrecvs; i++) {
+		rc = post_recv(s, &s->recvs[i]);
+		if (rc)
+			return rc;
+	}
+	rc = dafs_fabric_getname(s->fab, addr, addr_len);
+	if (rc)
+		return rc;
+	/* No wait object (shm): our naps while a slow request runs end when
+	 * the server rings this bell with its reply. opts->doorbells < 0
+	 * (DAFS_DOORBELL=0) goes without, both ways (scripts/bench-latency's
+	 * baseline). */
+	*doorbells = dafs_fabric_wait_fd(s->fab) < 0 && !(opts && opts->doorbells < 0);
+	if (*doorbells)
+		dafs_bell_listen(&s->own_bell, addr, *addr_len);
+	return dafs_fabric_av_insert_url(s->fab, parsed, &s->server);
+}
+
+/* CONNECT asks the listening endpoint which worker will serve us; that
+ * worker is the server from then on. */
+static int session_connect(struct dafs_session *s, const uint8_t *addr, size_t addr_len,
+			   bool doorbells)
+{
+	struct dafs_compound *rq = compound_alloc();
+	struct worker_addr *worker = NULL;
+	int rc;
+
+	if (!rq)
+		return -ENOMEM;
+	rq->nops = 1;
+	rq->ops[0].opcode = DAFS_OP_CONNECT;
+	rq->ops[0].a.connect = (struct dafs_args_connect){ addr, (uint32_t)addr_len };
+	rc = boot_call(s, rq, (void **)&worker);
+	compound_free(rq);
+	if (rc)
+		return rc;
+	rc = dafs_fabric_av_insert(s->fab, worker->addr, &s->server);
+	/* No wait object at the server's end (shm): ring it when it may be
+	 * napping (send_frame). */
+	if (rc == 0 && doorbells)
+		dafs_bell_address(&s->bell, worker->addr, worker->len);
+	free(worker);
+	return rc;
+}
+
+/* SESSION_OPEN introduces us to the worker, which grants the session its
+ * id, credits and limits. */
+static int session_introduce(struct dafs_session *s, const struct dafs_session_opts *opts,
+			     const uint8_t *addr, size_t addr_len)
+{
+	struct dafs_compound *rq = compound_alloc();
+	struct dafs_res_session_open *granted = NULL;
+	char name[128], host[64] = "";
+	int rc;
+
+	if (!rq)
+		return -ENOMEM;
+	gethostname(host, sizeof(host) - 1);
+	snprintf(name, sizeof(name), "%s", opts && opts->name ? opts->name : "");
+	if (!name[0])
+		snprintf(name, sizeof(name), "%s:%d", host, (int)getpid());
+	rq->nops = 1;
+	rq->ops[0].opcode = DAFS_OP_SESSION_OPEN;
+	rq->ops[0].a.session_open = (struct dafs_args_session_open){
+		.pid = (uint32_t)getpid(), .uid = (uint32_t)getuid(), .gid = (uint32_t)getgid(),
+		.name = name, .addr = addr, .addr_len = (uint32_t)addr_len,
+	};
+	rc = boot_call(s, rq, (void **)&granted);
+	compound_free(rq);
+	if (rc)
+		return rc;
+	s->id = granted->session;
+	if (granted->credits < s->credits)
+		s->credits = granted->credits;
+	s->inline_max = granted->inline_max < DAFS_INLINE_MAX ? granted->inline_max : DAFS_INLINE_MAX;
+	s->io_max = granted->io_max < DAFS_IO_MAX ? granted->io_max : DAFS_IO_MAX;
+	if (s->io_max < CLIENT_BOUNCE_CHUNK)
+		s->io_max = CLIENT_BOUNCE_CHUNK;
+	s->lease_ms = granted->lease_ms ? granted->lease_ms : 30000;
+	free(granted);
+	return 0;
+}
+
+/* What the session's I/O rests on once it is open: the bounce chunks and
+ * the page cache announced to the server, the registration cache for
+ * direct reads, write coalescing as asked, and the lease thread. */
+static int session_start(struct dafs_session *s, const struct dafs_session_opts *opts)
+{
+	int rc = client_region_op(s, DAFS_OP_REGISTER, &s->bounce_mr);
+
+	if (rc)
+		return rc;
+	cache_setup(s, opts ? opts->cache_size : 0);
+	s->coalesce_writes = opts && opts->coalesce_writes > 0;
+	if (cache_region(s) && client_region_op(s, DAFS_OP_REGISTER, cache_region(s)) != 0) {
+		fprintf(stderr, "libdafs: no page cache: the server refused its region\n");
+		cache_teardown(s);
+	}
+	regcache_setup(s, opts ? opts->regcache_entries : 0);
+	s->direct_read_min = direct_read_min(opts);
+	if (pthread_create(&s->lease_thread, NULL, lease_main, s) == 0)
+		s->lease_running = true;
+	return 0;
+}
+
 int dafs_session_open(const char *url, const struct dafs_session_opts *opts,
 		      struct dafs_session **out)
 {
 	struct dafs_url parsed;
 	struct dafs_session *s;
-	struct dafs_compound *rq = NULL;
-	struct dafs_res_session_open *granted = NULL;
 	uint8_t addr[DAFS_ADDR_MAX];
-	struct worker_addr *worker = NULL;
 	size_t addr_len = sizeof(addr);
-	char name[128], host[64] = "";
-	bool doorbells;
+	bool doorbells = false;
 	int rc;
 
 	if (!url || dafs_url_parse(url, &parsed) != 0)
@@ -241,95 +357,19 @@ int dafs_session_open(const char *url, const struct dafs_session_opts *opts,
 	s->timeout_ms = opts && opts->timeout_ms > 0 ? opts->timeout_ms : CLIENT_TIMEOUT_MS;
 	s->umask = process_umask();
 
-	rc = dafs_fabric_open(&parsed, false, &s->fab);
-	if (rc)
-		goto fail;
-	rc = session_setup_memory(s);
-	if (rc)
-		goto fail;
-	for (unsigned i = 0; i < s->nrecvs; i++) {
-		rc = post_recv(s, &s->recvs[i]);
-		if (rc)
-			goto fail;
+	rc = session_endpoint(s, &parsed, opts, addr, &addr_len, &doorbells);
+	if (rc == 0)
+		rc = session_connect(s, addr, addr_len, doorbells);
+	if (rc == 0)
+		rc = session_introduce(s, opts, addr, addr_len);
+	if (rc == 0)
+		rc = session_start(s, opts);
+	if (rc) {
+		session_free(s);
+		return rc;
 	}
-	rc = dafs_fabric_getname(s->fab, addr, &addr_len);
-	if (rc)
-		goto fail;
-	/* No wait object (shm): our naps while a slow request runs end when
-	 * the server rings this bell with its reply. opts->doorbells < 0
-	 * (DAFS_DOORBELL=0) goes without, both ways (scripts/bench-latency's
-	 * baseline). */
-	doorbells = dafs_fabric_wait_fd(s->fab) < 0 && !(opts && opts->doorbells < 0);
-	if (doorbells)
-		dafs_bell_listen(&s->own_bell, addr, addr_len);
-	rc = dafs_fabric_av_insert_url(s->fab, &parsed, &s->server);
-	if (rc)
-		goto fail;
-
-	/* CONNECT asks the listening endpoint which worker will serve us. */
-	rc = -ENOMEM;
-	rq = compound_alloc();
-	if (!rq)
-		goto fail;
-	rq->nops = 1;
-	rq->ops[0].opcode = DAFS_OP_CONNECT;
-	rq->ops[0].a.connect = (struct dafs_args_connect){ addr, (uint32_t)addr_len };
-	rc = boot_call(s, rq, (void **)&worker);
-	if (rc)
-		goto fail;
-	rc = dafs_fabric_av_insert(s->fab, worker->addr, &s->server);
-	/* No wait object at the server's end (shm): ring it when it may be
-	 * napping (send_frame). */
-	if (rc == 0 && doorbells)
-		dafs_bell_address(&s->bell, worker->addr, worker->len);
-	free(worker);
-	if (rc)
-		goto fail;
-
-	gethostname(host, sizeof(host) - 1);
-	snprintf(name, sizeof(name), "%s", opts && opts->name ? opts->name : "");
-	if (!name[0])
-		snprintf(name, sizeof(name), "%s:%d", host, (int)getpid());
-	memset(rq, 0, sizeof(*rq));
-	rq->nops = 1;
-	rq->ops[0].opcode = DAFS_OP_SESSION_OPEN;
-	rq->ops[0].a.session_open = (struct dafs_args_session_open){
-		.pid = (uint32_t)getpid(), .uid = (uint32_t)getuid(), .gid = (uint32_t)getgid(),
-		.name = name, .addr = addr, .addr_len = (uint32_t)addr_len,
-	};
-	rc = boot_call(s, rq, (void **)&granted);
-	if (rc)
-		goto fail;
-	s->id = granted->session;
-	if (granted->credits < s->credits)
-		s->credits = granted->credits;
-	s->inline_max = granted->inline_max < DAFS_INLINE_MAX ? granted->inline_max : DAFS_INLINE_MAX;
-	s->io_max = granted->io_max < DAFS_IO_MAX ? granted->io_max : DAFS_IO_MAX;
-	if (s->io_max < CLIENT_BOUNCE_CHUNK)
-		s->io_max = CLIENT_BOUNCE_CHUNK;
-	s->lease_ms = granted->lease_ms ? granted->lease_ms : 30000;
-	free(granted);
-	compound_free(rq);
-	rq = NULL;
-	rc = client_region_op(s, DAFS_OP_REGISTER, &s->bounce_mr);
-	if (rc)
-		goto fail;
-	cache_setup(s, opts ? opts->cache_size : 0);
-	s->coalesce_writes = opts && opts->coalesce_writes > 0;
-	if (cache_region(s) && client_region_op(s, DAFS_OP_REGISTER, cache_region(s)) != 0) {
-		fprintf(stderr, "libdafs: no page cache: the server refused its region\n");
-		cache_teardown(s);
-	}
-	regcache_setup(s, opts ? opts->regcache_entries : 0);
-	s->direct_read_min = direct_read_min(opts);
-	if (pthread_create(&s->lease_thread, NULL, lease_main, s) == 0)
-		s->lease_running = true;
 	*out = s;
 	return 0;
-fail:
-	compound_free(rq);
-	session_free(s);
-	return rc;
 }
 
 int dafs_session_close(struct dafs_session *s)
