@@ -11,6 +11,7 @@
  *   batch.c    batch I/O and the chained open-and-read
  *   names.c    names, directories, byte-range locks
  *   convert.c  POSIX to and from the wire (stat, open flags, times, errno)
+ *   env.c      dafs_session_opts_from_env: the DAFS_* variables, read nowhere else
  *   stats.c    DAFS_STATS
  */
 #ifndef DAFS_CLIENT_H

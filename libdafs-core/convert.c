@@ -48,7 +48,6 @@ uint32_t client_open_flags(int flags)
 	return w;
 }
 
-/* utimensat's times into setattr's mask; -EINVAL for a bad nanosecond value. */
 int client_times(struct dafs_args_setattr *a, const struct timespec times[2])
 {
 	static const uint32_t set[2] = { DAFS_SET_ATIME, DAFS_SET_MTIME };
