@@ -21,22 +21,26 @@ static const char *env_value(const char *name)
 }
 
 /* A size: "4096", "64K", "64M", "1G" (suffixes in either case). Negative
- * when it is none of these. */
+ * when it is none of these, or more than a long long holds. */
 static long long parse_size(const char *v)
 {
 	char *end;
 	long long n;
+	unsigned shift = 0;
 
+	errno = 0;
 	n = strtoll(v, &end, 10);
-	if (n < 0 || end == v)
+	if (n < 0 || end == v || errno == ERANGE)
 		return -1;
 	switch (*end) {
-	case 'k': case 'K': n <<= 10; end++; break;
-	case 'm': case 'M': n <<= 20; end++; break;
-	case 'g': case 'G': n <<= 30; end++; break;
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
 	default: break;
 	}
-	return *end ? -1 : n;
+	if (*end || n > LLONG_MAX >> shift)
+		return -1;
+	return n << shift;
 }
 
 /* A count of milliseconds, 1 to an hour. Negative when it is not one. */

@@ -115,6 +115,7 @@ static void test_malformed(void)
 		{ "DAFS_TIMEOUT_MS", "-5" }, { "DAFS_TIMEOUT_MS", "3600001" },
 		{ "DAFS_TIMEOUT_MS", "100ms" }, { "DAFS_CACHE_SIZE", "big" },
 		{ "DAFS_CACHE_SIZE", "64MB" }, { "DAFS_CACHE_SIZE", "-1" },
+		{ "DAFS_CACHE_SIZE", "99999999999G" }, { "DAFS_CACHE_SIZE", "99999999999999999999" },
 		{ "DAFS_WRITE_COALESCE", "yes" }, { "DAFS_DIRECT_READ_MIN", "1T" },
 		{ "DAFS_REGCACHE_ENTRIES", "many" },
 	};
