@@ -299,12 +299,10 @@ ssize_t io_sync(struct dafs_file *f, void *buf, size_t len, off_t off, bool writ
 /* direct.c: direct reads. */
 /* Whether a read of len bytes is large enough to go direct. */
 bool client_direct_read_size(const struct dafs_session *s, size_t len);
-/* Whether this read of f goes direct: large enough, and no page of its
- * range cached. */
-bool direct_read_fits(struct dafs_file *f, size_t len, off_t off);
-/* Returns -ENOBUFS, having sent nothing, when the buffer could not be
- * registered: the caller then reads another way. */
-ssize_t direct_read(struct dafs_file *f, void *buf, size_t len, off_t off);
+/* A read of f straight into buf when it is large enough, no page of its
+ * range is cached and buf can be registered; -ENOBUFS, having sent
+ * nothing, when not: the caller then reads another way. */
+ssize_t client_read_direct(struct dafs_file *f, void *buf, size_t len, off_t off);
 
 /* write.c: the write pipeline. Every call with the session locked. */
 /* The error of a write that failed after it returned, once. */

@@ -1,9 +1,7 @@
 /* convert.c — translations between POSIX and the wire: a reply's status as
  * an errno, attributes as struct stat, open(2) flags, utimensat's times. */
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "client.h"
 

@@ -1,9 +1,6 @@
 /* direct.c — direct reads: large reads into the caller's own buffer,
  * registered through regcache.c, around the page cache. */
 #include <errno.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 
 #include "client.h"
 
@@ -50,7 +47,7 @@ bool client_direct_read_size(const struct dafs_session *s, size_t len)
 	return s->direct_read_min && len >= s->direct_read_min && len > s->inline_max;
 }
 
-bool direct_read_fits(struct dafs_file *f, size_t len, off_t off)
+static bool direct_read_fits(struct dafs_file *f, size_t len, off_t off)
 {
 	struct dafs_session *s = f->s;
 	bool absent;
@@ -67,7 +64,7 @@ bool direct_read_fits(struct dafs_file *f, size_t len, off_t off)
 
 /* Returns -ENOBUFS, having sent nothing, when the buffer could not be
  * registered: the caller then reads another way. */
-ssize_t direct_read(struct dafs_file *f, void *buf, size_t len, off_t off)
+static ssize_t direct_read(struct dafs_file *f, void *buf, size_t len, off_t off)
 {
 	struct dafs_session *s = f->s;
 	size_t io_max = s->io_max, piece_max = io_max * DAFS_COMPOUND_MAX, done = 0;
@@ -122,4 +119,11 @@ ssize_t direct_read(struct dafs_file *f, void *buf, size_t len, off_t off)
 		cache_read_bypassed(f, off + (off_t)done);
 	pthread_mutex_unlock(&s->lock);
 	return done ? (ssize_t)done : err;
+}
+
+ssize_t client_read_direct(struct dafs_file *f, void *buf, size_t len, off_t off)
+{
+	if (!direct_read_fits(f, len, off))
+		return -ENOBUFS;
+	return direct_read(f, buf, len, off);
 }

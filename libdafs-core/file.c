@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "client.h"
 
@@ -283,17 +282,18 @@ ssize_t io_sync(struct dafs_file *f, void *buf, size_t len, off_t off, bool writ
 	return (ssize_t)done;
 }
 
+/* Direct when large and uncached (direct.c), else through the page cache,
+ * else plain READs; -ENOBUFS from one means "try the next". */
 ssize_t dafs_pread(struct dafs_file *f, void *buf, size_t len, off_t off)
 {
+	ssize_t got;
+
 	if (off < 0)
 		return -EINVAL;
-	if (direct_read_fits(f, len, off)) {
-		ssize_t got = direct_read(f, buf, len, off);
-		if (got != -ENOBUFS)
-			return got;
-	}
+	got = client_read_direct(f, buf, len, off);
+	if (got != -ENOBUFS)
+		return got;
 	if (cache_enabled(f)) {
-		ssize_t got;
 		pthread_mutex_lock(&f->s->lock);
 		got = cache_read(f, buf, len, off);
 		pthread_mutex_unlock(&f->s->lock);

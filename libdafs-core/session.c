@@ -2,9 +2,6 @@
  * memory, page cache and registration cache), the lease thread that keeps
  * it alive and sends coalesced writes, and closing it. */
 #include <errno.h>
-#include <poll.h>
-#include <sched.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
