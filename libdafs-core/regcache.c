@@ -17,9 +17,9 @@
  * munmap, which no LD_PRELOAD wrapper sees, and libfabric's own MR cache
  * (FI_MR_CACHE_MONITOR) only invalidates entries nobody holds open. So on a
  * provider that pins (dafs_fabric_mr_pins), and when regcache_entries is
- * negative (DAFS_REGCACHE_ENTRIES=0), each direct read registers its buffer for its own length and
- * releases it after (on verbs libfabric's MR cache, whose memory monitor
- * does watch unmaps, then keeps the fabric side cheap).
+ * negative (DAFS_REGCACHE_ENTRIES=0), each direct read registers its buffer
+ * for its own length and releases it after (on verbs libfabric's MR cache,
+ * whose memory monitor does watch unmaps, then keeps the fabric side cheap).
  *
  * The cache is an LRU list bounded in entries and in bytes; a registration
  * in use by a read in flight (refs) is never released. Every call here takes
