@@ -313,18 +313,8 @@ void cache_setup(struct dafs_session *s, long long want)
 
 	if (want < 0)
 		return;
-	if (want == 0) {
-		const char *env = getenv("DAFS_CACHE_SIZE");
-		want = client_env_size("DAFS_CACHE_SIZE");
-		if (want < 0) {
-			if (env && *env)
-				fprintf(stderr, "libdafs: DAFS_CACHE_SIZE=%s is not a size; "
-					"using the default\n", env);
-			want = (long long)CACHE_DEFAULT;
-		}
-		if (want == 0)
-			return;
-	}
+	if (want == 0)
+		want = (long long)CACHE_DEFAULT;
 	size = (unsigned long long)want;
 	if (size > most)
 		size = most;
@@ -775,93 +765,172 @@ static ssize_t wait_req(struct dafs_session *s, struct dafs_req *req)
 	return rc;
 }
 
-ssize_t cache_read(struct dafs_file *f, void *buf, size_t len, off_t off)
-{
-	struct dafs_session *s = f->s;
-	struct cache *c = s->cache;
-	uint64_t first = (uint64_t)off / CACHE_PAGE, last, eof = INT64_MAX, fetched = 0;
-	bool sequential = off == f->ra_next;
+/* A read through the cache, as its steps share it. */
+struct cache_read_op {
+	struct dafs_file *f;
+	char *buf;
+	uint64_t off, len;
+	uint64_t first, last;          /* the pages it spans */
+	uint64_t eof;                  /* where a fill found the file to end */
+	uint64_t end;                  /* off + len, or eof when before that */
+	bool sequential;               /* continues the file's last read */
 	/* The pages the look-up pass found, for the copy: one hash look-up
 	 * per page, not two (a 1 MiB read is 256 pages). An unaligned read
 	 * of DAFS_IO_MAX spans one page more. */
 	uint32_t found[DAFS_IO_MAX / CACHE_PAGE + 1];
+};
+
+/* At or past the end of file as the server told it a moment ago (or as our
+ * own writes made it): nothing to read, without asking again. A reader that
+ * rewinds at the end asked the server once a pass, which cost a quarter of
+ * the time of a warm 64 MiB file read 1 MiB at a time. Another client's
+ * growth shows after EOF_TRUST_MS at most (NFS clients trust cached
+ * attributes for seconds). Not for a size of 0: what /proc and its kind
+ * say of files that do hold bytes. */
+static bool past_known_eof(const struct dafs_file *f, off_t off)
+{
+	return (uint64_t)off >= f->cf->known_size && f->cf->known_size &&
+	       client_now_ms() - f->cf->size_seen_ms < EOF_TRUST_MS;
+}
+
+/* The common hit: one page, there and holding what is asked. Copies it and
+ * returns true, or returns false having done nothing. */
+static bool read_one_page_hit(struct cache_read_op *r)
+{
+	struct cache *c = r->f->s->cache;
+	uint32_t i = lookup(c, r->f->cf->id, r->first);
+	uint64_t from = r->off - r->first * CACHE_PAGE;
+
+	if (i == CACHE_NIL || c->pages[i].state != P_VALID || c->pages[i].valid < from + r->len)
+		return false;
+	memcpy(r->buf, page_mem(c, i) + from, r->len);
+	page_touched(c, i, r->sequential);
+	c->st.hits++;
+	return true;
+}
+
+/* The look-up pass: finds each page of the range (into r->found) or
+ * allocates it into a new fill, returned in *fill (NULL: every page was
+ * there). *waiting: some page is being filled by another request.
+ * -ENOBUFS: more than the cache can hold at once, nothing left allocated. */
+static int find_pages(struct cache_read_op *r, struct cache_fill **fill, bool *waiting)
+{
+	struct dafs_file *f = r->f;
+	struct cache *c = f->s->cache;
+	struct cache_fill *fl = NULL;
+
+	*waiting = false;
+	r->end = r->off + r->len < r->eof ? r->off + r->len : r->eof;
+	for (uint64_t index = r->first; index <= r->last && index * CACHE_PAGE < r->end; index++) {
+		uint64_t start = index * CACHE_PAGE;
+		uint64_t need = (r->end < start + CACHE_PAGE ? r->end : start + CACHE_PAGE) - start;
+		uint32_t i = lookup(c, f->cf->id, index);
+		r->found[index - r->first] = i;
+		if (i != CACHE_NIL && c->pages[i].state == P_VALID && c->pages[i].valid < need) {
+			/* A short page is the end of file, unless the file
+			 * has grown since (our own writes past it). */
+			if (f->cf->known_size <= start + c->pages[i].valid)
+				break;
+			page_release(c, i);
+			i = CACHE_NIL;
+		}
+		if (i != CACHE_NIL) {
+			*waiting |= c->pages[i].state == P_FILLING;
+			continue;
+		}
+		/* A fill's bookkeeping is allocated at the first miss only:
+		 * hits allocate nothing. */
+		if (!fl && !(fl = fill_new(c)))
+			return -ENOBUFS;
+		i = page_alloc(c, f->cf->id, index);
+		if (i == CACHE_NIL || !fill_add(c, fl, i, index)) {
+			if (i != CACHE_NIL)
+				page_release(c, i);
+			fill_abort(c, fl);
+			return -ENOBUFS;
+		}
+	}
+	*fill = fl;
+	return 0;
+}
+
+/* Every page of the range is here, as the look-up pass found them (nothing
+ * ran since): copies, one memcpy per run of pages adjacent in the cache's
+ * memory, up to the end of file. Returns the bytes copied. */
+static size_t copy_found_pages(struct cache_read_op *r)
+{
+	struct cache *c = r->f->s->cache;
+	size_t copied = 0, run_len = 0;
+	const char *run = NULL;
+
+	for (uint64_t index = r->first; index <= r->last && index * CACHE_PAGE < r->end; index++) {
+		uint64_t start = index * CACHE_PAGE;
+		uint32_t i = r->found[index - r->first];
+		struct cache_page *p = &c->pages[i];
+		uint64_t from = index == r->first ? r->off - start : 0;
+		uint64_t to = r->end - start < CACHE_PAGE ? r->end - start : CACHE_PAGE;
+		if (to > p->valid)
+			to = p->valid;
+		if (to > from) {
+			const char *src = page_mem(c, i) + from;
+			if (run && run + run_len != src) {
+				memcpy(r->buf + copied, run, run_len);
+				copied += run_len;
+				run_len = 0;
+			}
+			if (!run_len)
+				run = src;
+			run_len += to - from;
+		}
+		page_touched(c, i, r->sequential);
+		if (p->valid < CACHE_PAGE && to < CACHE_PAGE)
+			break;
+	}
+	if (run_len) {
+		memcpy(r->buf + copied, run, run_len);
+		copied += run_len;
+	}
+	return copied;
+}
+
+/* Look up every page; send a fill for those missing and wait for it, or
+ * wait for other requests' fills of them; once all are there, copy. */
+ssize_t cache_read(struct dafs_file *f, void *buf, size_t len, off_t off)
+{
+	struct dafs_session *s = f->s;
+	struct cache *c = s->cache;
+	struct cache_read_op r;
+	uint64_t fetched = 0;
 	bool readahead_started = false;
 
 	if (len == 0)
 		return 0;
-	/* At or past the end of file as the server told it a moment ago (or
-	 * as our own writes made it): nothing, without asking again. A reader
-	 * that rewinds at the end asked the server once a pass, which cost a
-	 * quarter of the time of a warm 64 MiB file read 1 MiB at a time.
-	 * Another client's growth shows after EOF_TRUST_MS at most (NFS
-	 * clients trust cached attributes for seconds). Not for a size of 0:
-	 * what /proc and its kind say of files that do hold bytes. */
-	if ((uint64_t)off >= f->cf->known_size && f->cf->known_size &&
-	    client_now_ms() - f->cf->size_seen_ms < EOF_TRUST_MS)
+	if (past_known_eof(f, off))
 		return 0;
 	if (len > (uint64_t)c->npages * CACHE_PAGE / 4 || len > DAFS_IO_MAX)
 		return -ENOBUFS;
-	last = ((uint64_t)off + len - 1) / CACHE_PAGE;
-	if (first == last) {
-		/* The common hit: one page, there and holding what is asked. */
-		uint32_t i = lookup(c, f->cf->id, first);
-		uint64_t from = (uint64_t)off - first * CACHE_PAGE;
-		if (i != CACHE_NIL && c->pages[i].state == P_VALID && c->pages[i].valid >= from + len) {
-			memcpy(buf, page_mem(c, i) + from, len);
-			page_touched(c, i, sequential);
-			c->st.hits++;
-			start_readahead(f, (uint64_t)off, len, sequential);
-			f->ra_next = off + (off_t)len;
-			return (ssize_t)len;
-		}
+	r.f = f;
+	r.buf = buf;
+	r.off = (uint64_t)off;
+	r.len = len;
+	r.first = r.off / CACHE_PAGE;
+	r.last = (r.off + len - 1) / CACHE_PAGE;
+	r.eof = INT64_MAX;
+	r.sequential = off == f->ra_next;
+	if (r.first == r.last && read_one_page_hit(&r)) {
+		start_readahead(f, r.off, len, r.sequential);
+		f->ra_next = off + (off_t)len;
+		return (ssize_t)len;
 	}
 	for (int attempt = 0; attempt < READ_ATTEMPTS; attempt++) {
-		struct cache_fill *fl = NULL;
+		struct cache_fill *fl;
 		struct dafs_req *req = NULL;
-		bool waiting = false, full = false;
-		uint64_t end = (uint64_t)off + len;
+		bool waiting;
+		int rc = find_pages(&r, &fl, &waiting);
 
-		if (end > eof)
-			end = eof;
-		for (uint64_t index = first; index <= last && index * CACHE_PAGE < end; index++) {
-			uint64_t start = index * CACHE_PAGE;
-			uint64_t need = (end < start + CACHE_PAGE ? end : start + CACHE_PAGE) - start;
-			uint32_t i = lookup(c, f->cf->id, index);
-			found[index - first] = i;
-			if (i != CACHE_NIL && c->pages[i].state == P_VALID && c->pages[i].valid < need) {
-				/* A short page is the end of file, unless the file
-				 * has grown since (our own writes past it). */
-				if (f->cf->known_size <= start + c->pages[i].valid)
-					break;
-				page_release(c, i);
-				i = CACHE_NIL;
-			}
-			if (i != CACHE_NIL) {
-				waiting |= c->pages[i].state == P_FILLING;
-				continue;
-			}
-			/* A fill's bookkeeping is allocated at the first miss only:
-			 * hits allocate nothing. */
-			if (!fl && !(fl = fill_new(c))) {
-				full = true;
-				break;
-			}
-			i = page_alloc(c, f->cf->id, index);
-			if (i == CACHE_NIL || !fill_add(c, fl, i, index)) {
-				if (i != CACHE_NIL)
-					page_release(c, i);
-				full = true;
-				break;
-			}
-		}
-		if (full) {
-			/* More than the cache can hold at once: read directly. */
-			if (fl)
-				fill_abort(c, fl);
-			return -ENOBUFS;
-		}
+		if (rc)
+			return rc;   /* -ENOBUFS: the caller reads directly */
 		if (fl && fl->npages) {
-			int rc;
 			fetched += fl->npages;
 			c->st.misses += fl->npages;
 			rc = fill_submit(f, fl, &req);
@@ -874,15 +943,15 @@ ssize_t cache_read(struct dafs_file *f, void *buf, size_t len, off_t off)
 		 * for it waits until the copy, which must find the pages the
 		 * pass above found (read-ahead may evict them). */
 		if (attempt == 0 && (req || waiting)) {
-			start_readahead(f, (uint64_t)off, len, sequential);
+			start_readahead(f, r.off, len, r.sequential);
 			readahead_started = true;
 		}
 		if (req) {
 			ssize_t got = wait_req(s, req);
 			if (got < 0)
 				return got;
-			if ((uint64_t)got < eof)
-				eof = (uint64_t)got;
+			if ((uint64_t)got < r.eof)
+				r.eof = (uint64_t)got;
 			continue;
 		}
 		if (waiting) {
@@ -891,41 +960,10 @@ ssize_t cache_read(struct dafs_file *f, void *buf, size_t len, off_t off)
 			continue;
 		}
 
-		/* Every page of the range is here, as the pass above found them
-		 * (nothing ran since): copy, one memcpy per run of pages
-		 * adjacent in the cache's memory. */
-		size_t copied = 0, run_len = 0;
-		const char *run = NULL;
-		for (uint64_t index = first; index <= last && index * CACHE_PAGE < end; index++) {
-			uint64_t start = index * CACHE_PAGE;
-			uint32_t i = found[index - first];
-			struct cache_page *p = &c->pages[i];
-			uint64_t from = index == first ? (uint64_t)off - start : 0;
-			uint64_t to = end - start < CACHE_PAGE ? end - start : CACHE_PAGE;
-			if (to > p->valid)
-				to = p->valid;
-			if (to > from) {
-				const char *src = page_mem(c, i) + from;
-				if (run && run + run_len != src) {
-					memcpy((char *)buf + copied, run, run_len);
-					copied += run_len;
-					run_len = 0;
-				}
-				if (!run_len)
-					run = src;
-				run_len += to - from;
-			}
-			page_touched(c, i, sequential);
-			if (p->valid < CACHE_PAGE && to < CACHE_PAGE)
-				break;
-		}
-		if (run_len) {
-			memcpy((char *)buf + copied, run, run_len);
-			copied += run_len;
-		}
-		c->st.hits += (last - first + 1) > fetched ? (last - first + 1) - fetched : 0;
+		size_t copied = copy_found_pages(&r);
+		c->st.hits += (r.last - r.first + 1) > fetched ? (r.last - r.first + 1) - fetched : 0;
 		if (!readahead_started)
-			start_readahead(f, (uint64_t)off, len, sequential);
+			start_readahead(f, r.off, len, r.sequential);
 		f->ra_next = off + (off_t)copied;
 		return (ssize_t)copied;
 	}

@@ -1,6 +1,19 @@
-/* client.h — libdafs-core's insides, shared by its files: the session and its
- * request engine (client.c), completion groups (cg.c) and the operations
- * (file.c, names.c). Not installed; the public interface is dafs.h. */
+/* client.h — libdafs-core's insides, shared by its files. Not installed; the
+ * public interface is dafs.h. One file per concern:
+ *   session.c  opening and closing a session, the lease thread
+ *   request.c  the request engine: slots, sending, replies, progress
+ *   cg.c       completion groups
+ *   memory.c   registered regions, bounce chunks, transfer segments
+ *   file.c     open/close, reads and writes, the other calls on open files
+ *   write.c    the write pipeline and write coalescing
+ *   direct.c   direct reads; regcache.c the registrations they use
+ *   cache.c    the page cache
+ *   batch.c    batch I/O and the chained open-and-read
+ *   names.c    names, directories, byte-range locks
+ *   convert.c  POSIX to and from the wire (stat, open flags, times, errno)
+ *   env.c      dafs_session_opts_from_env: the DAFS_* variables, read nowhere else
+ *   stats.c    DAFS_STATS
+ */
 #ifndef DAFS_CLIENT_H
 #define DAFS_CLIENT_H
 
@@ -18,6 +31,7 @@
 #define CLIENT_BOUNCE_CHUNKS 32        /* 8 MiB of registered bounce memory */
 #define CLIENT_PING_MS       1000      /* silence while waiting before a ping */
 #define CLIENT_SPIN_MS       2         /* yield, not sleep, this soon after a completion */
+#define CLIENT_TIMEOUT_MS    5000      /* silence before the server is declared dead */
 
 struct msgbuf {
 	struct dafs_fabric_ctx ctx;
@@ -122,18 +136,21 @@ struct dafs_req {
 	req_finish_fn finish;
 	struct dafs_req *next_done;
 
-	/* Outputs and state of the operation, read by `finish`. */
-	union {
-		struct stat *st;
-		struct dafs_file **file;
-		struct dafs_dir *dir;
-		struct statvfs *sv;
-		struct flock *fl;
-		char *link;
-		struct dafs_batch_item *items;
-		struct dafs_file *locked_file;
+	/* Where `finish` puts the operation's outputs, or what it acts on:
+	 * the call that picks `finish` sets the member `finish` reads. */
+	union req_out {
+		struct stat *st;               /* client_finish_attr, or NULL */
+		struct dafs_file **opened;     /* open, open-and-read: the new file */
+		struct dafs_file *file;        /* fsync, truncate, fallocate, lock */
+		struct dafs_dir *dir;          /* readdir */
+		struct statvfs *sv;            /* statvfs */
+		struct flock *fl;              /* F_GETLK */
+		char *link;                    /* readlink */
+		struct dafs_batch_item *items; /* batch */
+		off_t *where;                  /* dafs_append: where the data landed */
 	} out;
-	size_t out_len;
+	size_t out_len;                /* bytes asked of a read or write; items of a batch */
+	uint64_t finish_arg;           /* what `finish` needs besides `out` (client_submit_one) */
 	void *user_buf;                /* read: where inline or bounced data go */
 	unsigned nbounce;              /* bounce chunks held, in order */
 	uint8_t bounce[CLIENT_BOUNCE_CHUNKS];
@@ -188,54 +205,55 @@ struct dafs_dir {
 	bool eof;
 };
 
-/* client.c */
+/* request.c: the request engine. */
 uint64_t client_now_ms(void);
 uint64_t client_now_ns(void);
-/* Allocates a request; cg and req_out as in the public _async calls. */
-struct dafs_req *req_new(struct dafs_session *s, struct dafs_cg *cg, void *user,
-			 struct dafs_req **req_out, req_finish_fn finish);
-/* Encodes and sends `rq` for `req` on a free slot. On failure the request is
- * freed and the error returned. */
-int req_submit(struct dafs_req *req, struct dafs_compound *rq);
-/* Submits and waits: the synchronous form of any operation. */
-ssize_t req_run(struct dafs_req *req, struct dafs_compound *rq);
-void req_free(struct dafs_req *req);
-/* Sends the last frame of `slot` again, unchanged, for `req`: what a client
- * does after losing a reply. The server must answer from its reply cache. */
-int client_resend_slot(struct dafs_req *req, int slot);
-/* REGISTER or UNREGISTER a region with the server, synchronously. */
-int client_region_op(struct dafs_session *s, uint16_t opcode, const struct dafs_mr *mr);
-/* Sends arbitrary bytes to the server, expecting nothing (tests of hostile input). */
-int client_send_raw(struct dafs_session *s, const void *frame, size_t len);
-/* A size from the environment: "64M", "1G", "4096", "0". Negative: unset or
- * unreadable. */
-long long client_env_size(const char *name);
-/* Reads completions; blocks up to timeout_ms when none. Session locked. */
-void client_progress(struct dafs_session *s, int timeout_ms);
-/* Bounce memory, in CLIENT_BOUNCE_CHUNK pieces. Session locked; waits for
- * requests in flight to return chunks when none are free. */
-int bounce_get(struct dafs_req *req, size_t len);
-void *bounce_addr(struct dafs_session *s, unsigned chunk);
-/* Fills segments for a transfer of len bytes at buf: straight from a
- * registered region of the caller when buf lies in one, else from bounce
- * chunks (copying `buf` in when to_server). Session locked. */
-int client_segments(struct dafs_req *req, void *buf, size_t len, bool to_server,
-		    struct dafs_args_io *io);
-/* Copies len bytes out of the request's bounce chunks, from chunk `first`. */
-void client_copy_chunks(struct dafs_req *req, unsigned first, void *dst, size_t len);
 /* A request struct with room for DAFS_COMPOUND_MAX operations: header,
  * count and the first ops zeroed; fill every op used whole. Back with
  * compound_free. */
 struct dafs_compound *compound_alloc(void);
 void compound_free(struct dafs_compound *rq);
+/* A request of s, not yet sent: no slot, no group. */
+struct dafs_req *req_alloc(struct dafs_session *s, req_finish_fn finish);
+/* Allocates a request; cg and req_out as in the public _async calls. */
+struct dafs_req *req_new(struct dafs_session *s, struct dafs_cg *cg, void *user,
+			 struct dafs_req **req_out, req_finish_fn finish);
+/* A request of the library itself: no group, nobody waits, freed when it
+ * completes. */
+struct dafs_req *req_new_internal(struct dafs_session *s, req_finish_fn finish);
+/* Encodes and sends `rq` for `req` on a free slot. On failure the request is
+ * freed and the error returned. */
+int req_submit(struct dafs_req *req, struct dafs_compound *rq);
+/* Submits with the session locked (the lock may be dropped and retaken
+ * while waiting for a slot). */
+int req_submit_locked(struct dafs_req *req, struct dafs_compound *rq);
+/* req_submit_locked that leaves a request it could not send to the caller. */
+int submit_locked(struct dafs_req *req, struct dafs_compound *rq);
+/* Submits and waits: the synchronous form of any operation. */
+ssize_t req_run(struct dafs_req *req, struct dafs_compound *rq);
+void req_free(struct dafs_req *req);
+/* Posts a receive buffer. Session locked. */
+int post_recv(struct dafs_session *s, struct msgbuf *m);
+/* Sends a PING when nothing was sent for a while. Session locked. */
+void send_ping(struct dafs_session *s);
+/* Sends the last frame of `slot` again, unchanged, for `req`: what a client
+ * does after losing a reply. The server must answer from its reply cache. */
+int client_resend_slot(struct dafs_req *req, int slot);
+/* Sends arbitrary bytes to the server, expecting nothing (tests of hostile input). */
+int client_send_raw(struct dafs_session *s, const void *frame, size_t len);
+/* Reads completions; blocks up to timeout_ms when none. Session locked. */
+void client_progress(struct dafs_session *s, int timeout_ms);
 
-/* One operation: submit (async) or run (submit and wait); `out` and
- * `out_len` are what `finish` fills in. */
+/* One operation: submit (async) or run (submit and wait). `out` and
+ * `finish_arg` are for `finish`: the member of `out` it reads, and a number
+ * it needs (open's flags, setattr's mask, a lock's owner, the room at
+ * out.link), or REQ_OUT_NONE and 0. */
+#define REQ_OUT_NONE ((union req_out){ .st = NULL })
 int client_submit_one(struct dafs_session *s, const struct dafs_op *op, req_finish_fn finish,
-		      void *out, size_t out_len, struct dafs_cg *cg, void *user,
+		      union req_out out, uint64_t finish_arg, struct dafs_cg *cg, void *user,
 		      struct dafs_req **req_out);
 ssize_t client_run_one(struct dafs_session *s, const struct dafs_op *op, req_finish_fn finish,
-		       void *out, size_t out_len);
+		       union req_out out, uint64_t finish_arg);
 /* Finishers shared by many operations: the status of the last op that ran;
  * that and the attributes of the first into req->out.st. */
 ssize_t client_finish_status(struct dafs_req *req, struct dafs_reply *rep);
@@ -249,24 +267,61 @@ ssize_t client_finish_attr(struct dafs_req *req, struct dafs_reply *rep);
 	sync_rc_ ? (ssize_t)sync_rc_ : dafs_req_wait(sync_req_, -1);          \
 })
 
-/* Submits with the session locked (the lock may be dropped and retaken
- * while waiting for a slot). */
-int req_submit_locked(struct dafs_req *req, struct dafs_compound *rq);
-/* A request of the library itself: no group, nobody waits, freed when it
- * completes. */
-struct dafs_req *req_new_internal(struct dafs_session *s, req_finish_fn finish);
+/* memory.c: registered regions and bounce memory. */
+/* REGISTER or UNREGISTER a region with the server, synchronously. */
+int client_region_op(struct dafs_session *s, uint16_t opcode, const struct dafs_mr *mr);
+/* Bounce memory, in CLIENT_BOUNCE_CHUNK pieces. Session locked; waits for
+ * requests in flight to return chunks when none are free. */
+int bounce_get(struct dafs_req *req, size_t len);
+/* Gives the request's chunks back. Session locked. */
+void bounce_put(struct dafs_req *req);
+void *bounce_addr(struct dafs_session *s, unsigned chunk);
+/* Fills segments for a transfer of len bytes at buf: straight from a
+ * registered region of the caller when buf lies in one, else from bounce
+ * chunks (copying `buf` in when to_server). Session locked. */
+int client_segments(struct dafs_req *req, void *buf, size_t len, bool to_server,
+		    struct dafs_args_io *io);
+/* Copies len bytes out of the request's bounce chunks, from chunk `first`. */
+void client_copy_chunks(struct dafs_req *req, unsigned first, void *dst, size_t len);
 
-/* file.c: sends the coalesced writes that waited at least older_than_ms.
- * Session locked. */
+/* file.c: what write.c and batch.c build on. */
+void fill_open(struct dafs_session *s, struct dafs_op *op, const char *path, int flags,
+	       mode_t mode);
+/* One READ or WRITE op of f into op, its data inline or in segments. */
+int fill_io(struct dafs_req *req, struct dafs_op *op, struct dafs_file *f, void *buf,
+	    size_t len, off_t off, bool write);
+ssize_t finish_read(struct dafs_req *req, struct dafs_reply *rep);
+ssize_t finish_write(struct dafs_req *req, struct dafs_reply *rep);
+/* A read or write waiting for its replies, split to the session's limits. */
+ssize_t io_sync(struct dafs_file *f, void *buf, size_t len, off_t off, bool write,
+		off_t *where);
+
+/* direct.c: direct reads. */
+/* Whether a read of len bytes is large enough to go direct. */
+bool client_direct_read_size(const struct dafs_session *s, size_t len);
+/* A read of f straight into buf when it is large enough, no page of its
+ * range is cached and buf can be registered; -ENOBUFS, having sent
+ * nothing, when not: the caller then reads another way. */
+ssize_t client_read_direct(struct dafs_file *f, void *buf, size_t len, off_t off);
+
+/* write.c: the write pipeline. Every call with the session locked. */
+/* The error of a write that failed after it returned, once. */
+int take_write_err(struct dafs_file *f);
+/* Sends f's coalesced writes, then waits until the server answered every
+ * pipelined write of f. */
+void wait_file_writes(struct dafs_file *f);
+/* Takes f off the session's list of files with coalesced writes waiting. */
+void wb_unlink(struct dafs_file *f);
+/* Sends the coalesced writes that waited at least older_than_ms. */
 void client_send_coalesced(struct dafs_session *s, uint64_t older_than_ms);
 /* Sends every coalesced write, then waits until the server answered every
- * pipelined write of the session. Session locked. */
+ * pipelined write of the session. */
 void client_wait_writes(struct dafs_session *s);
 
 /* cache.c: the page cache. Every call with the session locked. */
 struct dafs_attr;
-/* Sets up the region at session start: `want` bytes, 0 for DAFS_CACHE_SIZE
- * or the default, negative for none; no cache when that fails. */
+/* Sets up the region at session start: `want` bytes, 0 for the default,
+ * negative for none; no cache when that fails. */
 void cache_setup(struct dafs_session *s, long long want);
 /* The region to announce to the server (NULL: no cache). */
 const struct dafs_mr *cache_region(const struct dafs_session *s);
@@ -300,7 +355,8 @@ void cache_advise(struct dafs_file *f, off_t off, off_t len, int advice);
 /* regcache.c: registrations of callers' buffers for direct reads. Every
  * call with the session unlocked (REGISTER and UNREGISTER are requests). */
 struct regcache_entry;
-void regcache_setup(struct dafs_session *s);
+/* Keeps up to `entries` registrations: 0 for the default, negative none. */
+void regcache_setup(struct dafs_session *s, int entries);
 void regcache_teardown(struct dafs_session *s);
 /* A registration covering [buf, buf + len), known to the server, held until
  * regcache_put: a kept one found again, else a new one. */
@@ -310,16 +366,16 @@ const struct dafs_mr *regcache_mr(const struct regcache_entry *e);
 /* Its figures into the stats (session locked). */
 void regcache_stats(struct dafs_session *s, struct dafs_cache_stats *out);
 
-/* file.c, names.c */
-/* Whether a read of len bytes is large enough to go direct (file.c). */
-bool client_direct_read_size(const struct dafs_session *s, size_t len);
+/* convert.c: POSIX and the wire. */
+/* utimensat's times into setattr's mask; -EINVAL for a bad nanosecond value. */
 int client_times(struct dafs_args_setattr *a, const struct timespec times[2]);
 int client_errno_of(struct dafs_reply *rep, unsigned i);
 void client_stat_from_attr(struct stat *st, const struct dafs_attr *a);
 uint32_t client_open_flags(int flags);
 
 /* stats.c */
-void stats_setup(struct dafs_session *s);
+/* Counts this session's requests when `on`. */
+void stats_setup(struct dafs_session *s, bool on);
 void stats_request_done(struct dafs_session *s, const struct dafs_req *req);
 void stats_print(struct dafs_session *s);
 

@@ -34,26 +34,59 @@ struct dafs_cg;
 struct dafs_req;
 struct dafs_mem;
 
+/* A session's settings. Zero in any field means the library's default, so
+ * `{0}` (or opts NULL in dafs_session_open) is a session with defaults; the
+ * library never reads the environment on its own (see
+ * dafs_session_opts_from_env). */
 struct dafs_session_opts {
 	const char *name;       /* how the server's log names us; default: host and pid */
 	unsigned credits;       /* requests in flight wanted; 0: default (32) */
 	int timeout_ms;         /* silence after which the server is declared dead;
-				   0: DAFS_TIMEOUT_MS from the environment, else 5000 */
-	long long cache_size;   /* bytes of page cache; 0: DAFS_CACHE_SIZE from the
-				   environment ("64M", "1G", "0" for none), else the
-				   default (see dafs_cache_stats); negative: none */
+				   0 or negative: default (5000) */
+	long long cache_size;   /* bytes of page cache; 0: default (see
+				   dafs_cache_stats); negative: none */
 	int coalesce_writes;    /* 1: gather small sequential writes made while
 				   earlier ones are in flight (see dafs_pwrite);
-				   0: DAFS_WRITE_COALESCE from the environment, else
-				   off; negative: off */
+				   0 (default) or negative: off */
 	long long direct_read_min;      /* reads of this many bytes or more go
 				   straight into the caller's buffer when the page
-				   cache holds none of their range; 0:
-				   DAFS_DIRECT_READ_MIN from the environment
-				   ("512K"; "0": never), else never; negative: never */
+				   cache holds none of their range; 0 (default) or
+				   negative: never */
+	int regcache_entries;   /* registrations of callers' buffers kept for
+				   direct reads; 0: default (32), at most 1024;
+				   negative: none (each read registers its buffer) */
+	int doorbells;          /* where the transport has no wait object (shm):
+				   0 or positive: a doorbell socket wakes a client
+				   napping for a slow reply, and the server; negative:
+				   none, the naps alone */
+	int stats;              /* positive: print what each kind of request cost
+				   to stderr when the session closes; 0: off */
 };
 
-/* url: shm://NAME, tcp://HOST:PORT or verbs://HOST:PORT. opts may be NULL. */
+/* Fills opts from the environment, for programs configured that way (the
+ * shim, the dafs command): each variable set and not empty overrides its
+ * field, the others are left as they are, so call it first and set what
+ * the program insists on afterwards.
+ *
+ *   DAFS_TIMEOUT_MS        timeout_ms: 1 to 3600000
+ *   DAFS_CACHE_SIZE        cache_size: a size ("4096", "64K", "64M", "1G");
+ *                          "0": no page cache
+ *   DAFS_WRITE_COALESCE    coalesce_writes: "1" on, another number off
+ *   DAFS_DIRECT_READ_MIN   direct_read_min: a size ("512K"); "0": never
+ *   DAFS_REGCACHE_ENTRIES  regcache_entries: a count (a size's syntax);
+ *                          "0": none kept
+ *   DAFS_DOORBELL          doorbells: "0" none; anything else: used
+ *   DAFS_STATS             stats: on unless it starts with '0'
+ *
+ * A malformed value leaves its field as it was (the default, unless the
+ * caller set it): DAFS_CACHE_SIZE says so on stderr, the others silently.
+ * Returns 0, or -EINVAL when opts is NULL or some value was malformed (the
+ * others are filled all the same: a caller may ignore it, as the shim and
+ * the dafs command do). */
+int dafs_session_opts_from_env(struct dafs_session_opts *opts);
+
+/* url: shm://NAME, tcp://HOST:PORT or verbs://HOST:PORT. opts NULL: every
+ * default. */
 int dafs_session_open(const char *url, const struct dafs_session_opts *opts,
 		      struct dafs_session **out);
 /* Waits for requests in flight, releases the session's locks and files. */

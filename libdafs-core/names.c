@@ -22,7 +22,8 @@ int dafs_stat_async(struct dafs_session *s, const char *path, struct stat *st, i
 	/* "" means the root here, as the export's own attributes. */
 	if (!path[0])
 		op.a.open.path = "/";
-	return client_submit_one(s, &op, client_finish_attr, st, 0, cg, user, req_out);
+	return client_submit_one(s, &op, client_finish_attr, (union req_out){ .st = st }, 0, cg,
+				 user, req_out);
 }
 
 int dafs_stat(struct dafs_session *s, const char *path, struct stat *st, int flags)
@@ -35,7 +36,7 @@ static ssize_t finish_path_setattr(struct dafs_req *req, struct dafs_reply *rep)
 {
 	ssize_t rc = client_finish_attr(req, rep);
 
-	if (rc == 0 && (req->out_len & DAFS_SET_SIZE))
+	if (rc == 0 && (req->finish_arg & DAFS_SET_SIZE))
 		cache_invalidate_attr(req->s, &rep->res[0].r.attr.attr);
 	return rc;
 }
@@ -49,7 +50,8 @@ static int setattr_path_async(struct dafs_session *s, const char *path,
 	a->fh = DAFS_FH_ROOT;
 	a->path = path[0] ? path : "/";
 	op.a.setattr = *a;
-	return client_submit_one(s, &op, finish_path_setattr, NULL, a->mask, cg, user, req_out);
+	return client_submit_one(s, &op, finish_path_setattr, REQ_OUT_NONE, a->mask, cg, user,
+				 req_out);
 }
 
 int dafs_truncate_async(struct dafs_session *s, const char *path, off_t size,
@@ -102,7 +104,7 @@ static int path_op_async(struct dafs_session *s, uint16_t opcode, const char *pa
 		.dir = DAFS_FH_ROOT, .path = path, .mode = (uint32_t)(mode & 07777) } };
 
 	return client_submit_one(s, &op, opcode == DAFS_OP_MKDIR ? client_finish_attr :
-				 client_finish_status, NULL, 0, cg, user, req_out);
+				 client_finish_status, REQ_OUT_NONE, 0, cg, user, req_out);
 }
 
 int dafs_mkdir_async(struct dafs_session *s, const char *path, mode_t mode,
@@ -146,7 +148,7 @@ static int two_paths_async(struct dafs_session *s, uint16_t opcode, const char *
 		.dir1 = DAFS_FH_ROOT, .path1 = p1, .dir2 = DAFS_FH_ROOT, .path2 = p2,
 		.flags = flags } };
 
-	return client_submit_one(s, &op, client_finish_status, NULL, 0, cg, user, req_out);
+	return client_submit_one(s, &op, client_finish_status, REQ_OUT_NONE, 0, cg, user, req_out);
 }
 
 int dafs_rename_async(struct dafs_session *s, const char *from, const char *to,
@@ -198,8 +200,8 @@ static ssize_t finish_readlink(struct dafs_req *req, struct dafs_reply *rep)
 	if (rc)
 		return rc;
 	n = strlen(rep->res[0].r.readlink.target);
-	if (n > req->out_len)
-		n = req->out_len;   /* readlink(2) truncates silently */
+	if (n > req->finish_arg)
+		n = req->finish_arg;   /* readlink(2) truncates silently */
 	memcpy(req->out.link, rep->res[0].r.readlink.target, n);
 	return (ssize_t)n;
 }
@@ -210,7 +212,8 @@ int dafs_readlink_async(struct dafs_session *s, const char *path, char *buf, siz
 	struct dafs_op op = { .opcode = DAFS_OP_READLINK,
 			      .a.path = { .dir = DAFS_FH_ROOT, .path = path } };
 
-	return client_submit_one(s, &op, finish_readlink, buf, size, cg, user, req_out);
+	return client_submit_one(s, &op, finish_readlink, (union req_out){ .link = buf }, size, cg,
+				 user, req_out);
 }
 
 ssize_t dafs_readlink(struct dafs_session *s, const char *path, char *buf, size_t size)
@@ -269,7 +272,8 @@ int dafs_readdir_async(struct dafs_dir *d, struct dafs_cg *cg, void *user,
 
 	if (d->buf && d->pos < d->len)
 		return -EBUSY;
-	return client_submit_one(d->file->s, &op, finish_readdir, d, 0, cg, user, req_out);
+	return client_submit_one(d->file->s, &op, finish_readdir, (union req_out){ .dir = d }, 0,
+				 cg, user, req_out);
 }
 
 int dafs_readdir(struct dafs_dir *d, struct dafs_dirent_info *ent)
@@ -379,7 +383,7 @@ static ssize_t finish_lock_taken(struct dafs_req *req, struct dafs_reply *rep)
 	ssize_t rc = client_finish_status(req, rep);
 
 	if (rc == 0 && rep)
-		remember_owner(req->out.locked_file, (uint64_t)req->out_len);
+		remember_owner(req->out.file, req->finish_arg);
 	return rc;
 }
 
@@ -419,16 +423,18 @@ int dafs_lock_async(struct dafs_file *f, int cmd, struct flock *fl, uint64_t own
 		if (fl->l_type == F_UNLCK)
 			return -EINVAL;
 		op.opcode = DAFS_OP_LOCKT;
-		return client_submit_one(f->s, &op, finish_lock, fl, 0, cg, user, req_out);
+		return client_submit_one(f->s, &op, finish_lock, (union req_out){ .fl = fl }, 0, cg,
+					 user, req_out);
 	}
 	if (fl->l_type == F_UNLCK) {
 		op.opcode = DAFS_OP_UNLOCK;
-		return client_submit_one(f->s, &op, client_finish_status, NULL, 0, cg, user, req_out);
+		return client_submit_one(f->s, &op, client_finish_status, REQ_OUT_NONE, 0, cg, user,
+					 req_out);
 	}
 	if (!owner_room(f, owner))
 		return -ENOLCK;
-	return client_submit_one(f->s, &op, finish_lock_taken, f, (size_t)owner, cg, user,
-				 req_out);
+	return client_submit_one(f->s, &op, finish_lock_taken, (union req_out){ .file = f }, owner,
+				 cg, user, req_out);
 }
 
 int dafs_lock(struct dafs_file *f, int cmd, struct flock *fl, uint64_t owner)

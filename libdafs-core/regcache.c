@@ -1,4 +1,4 @@
-/* regcache.c — registrations of callers' buffers for direct reads (file.c):
+/* regcache.c — registrations of callers' buffers for direct reads (direct.c):
  * a large read may go straight into the caller's memory, which must then be
  * registered with the fabric and announced to the server (REGISTER: it
  * refuses segments outside the regions it was told). Both cost a system
@@ -16,10 +16,10 @@
  * possible from here: glibc's free() unmaps large blocks by its internal
  * munmap, which no LD_PRELOAD wrapper sees, and libfabric's own MR cache
  * (FI_MR_CACHE_MONITOR) only invalidates entries nobody holds open. So on a
- * provider that pins (dafs_fabric_mr_pins), and when DAFS_REGCACHE_ENTRIES
- * is 0, each direct read registers its buffer for its own length and
- * releases it after (on verbs libfabric's MR cache, whose memory monitor
- * does watch unmaps, then keeps the fabric side cheap).
+ * provider that pins (dafs_fabric_mr_pins), and when regcache_entries is
+ * negative (DAFS_REGCACHE_ENTRIES=0), each direct read registers its buffer
+ * for its own length and releases it after (on verbs libfabric's MR cache,
+ * whose memory monitor does watch unmaps, then keeps the fabric side cheap).
  *
  * The cache is an LRU list bounded in entries and in bytes; a registration
  * in use by a read in flight (refs) is never released. Every call here takes
@@ -49,15 +49,15 @@ struct regcache {
 	uint64_t registrations;         /* made since the session opened */
 };
 
-void regcache_setup(struct dafs_session *s)
+void regcache_setup(struct dafs_session *s, int entries)
 {
 	struct regcache *rc = calloc(1, sizeof(*rc));
-	long long want = client_env_size("DAFS_REGCACHE_ENTRIES");
 
 	if (!rc)
 		return;    /* direct reads then register per read (regcache_get) */
-	rc->max_entries = want < 0 ? REGCACHE_ENTRIES_DEFAULT :
-			  want > REGCACHE_ENTRIES_MAX ? REGCACHE_ENTRIES_MAX : (unsigned)want;
+	rc->max_entries = entries == 0 ? REGCACHE_ENTRIES_DEFAULT :
+			  entries < 0 ? 0 :
+			  entries > REGCACHE_ENTRIES_MAX ? REGCACHE_ENTRIES_MAX : (unsigned)entries;
 	if (dafs_fabric_mr_pins(s->fab))
 		rc->max_entries = 0;
 	rc->max_bytes = REGCACHE_BYTES_MAX;

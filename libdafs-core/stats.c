@@ -1,9 +1,9 @@
-/* stats.c — DAFS_STATS=1: what each kind of request cost this session,
- * printed to stderr when the session closes. For finding where a program's
- * time goes (how many round trips an open costs, which requests wait on
- * pipelined writes) without a profiler, which this library's spinning
- * waits defeat. Off unless asked for: then each request costs two clock
- * reads. */
+/* stats.c — dafs_session_opts.stats (DAFS_STATS=1): what each kind of
+ * request cost this session, printed to stderr when the session closes.
+ * For finding where a program's time goes (how many round trips an open
+ * costs, which requests wait on pipelined writes) without a profiler,
+ * which this library's spinning waits defeat. Off unless asked for: then
+ * each request costs two clock reads. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -17,11 +17,9 @@ struct client_op_stats {
 	uint64_t hist[STATS_BUCKETS];
 };
 
-void stats_setup(struct dafs_session *s)
+void stats_setup(struct dafs_session *s, bool on)
 {
-	const char *v = getenv("DAFS_STATS");
-
-	if (v && *v && *v != '0')
+	if (on)
 		s->stats = calloc(DAFS_OP_COUNT, sizeof(*s->stats));
 }
 

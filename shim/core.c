@@ -305,6 +305,7 @@ static void at_exit(void)
 struct dafs_session *shim_session(int *err)
 {
 	struct dafs_session *s = atomic_load(&session);
+	struct dafs_session_opts opts = {0};
 	const char *url;
 	int rc;
 
@@ -326,7 +327,10 @@ struct dafs_session *shim_session(int *err)
 	rc = core_loaded ? 0 : load_core();
 	if (rc == 0) {
 		core_loaded = 1;
-		rc = core.dafs_session_open(url, NULL, &s);
+		/* Its error is a malformed DAFS_* variable, which keeps its
+		 * default: the session opens all the same. */
+		core.dafs_session_opts_from_env(&opts);
+		rc = core.dafs_session_open(url, &opts, &s);
 		/* On shm the provider names a client endpoint "pid:uid:index",
 		 * the index counting from 0 in each process image, and the
 		 * server cannot map a name again once it dropped it (libfabric
@@ -340,7 +344,7 @@ struct dafs_session *shim_session(int *err)
 		for (int i = 0; i < 3 && (rc == -ECONNREFUSED || rc == -EBUSY); i++) {
 			if (shim_debug)
 				shim_log("session on %s: %s; trying again", url, strerror(-rc));
-			rc = core.dafs_session_open(url, NULL, &s);
+			rc = core.dafs_session_open(url, &opts, &s);
 		}
 		if (rc < 0)
 			shim_log("cannot open a session on %s: %s", url, strerror(-rc));

@@ -20,6 +20,7 @@
 /* ---- core.c: libdafs-core, loaded on first use -------------------------- */
 
 #define FOREACH_CORE_CALL(X)                                                     \
+	X(dafs_session_opts_from_env)                                            \
 	X(dafs_session_open) X(dafs_session_close) X(dafs_session_sync)           \
 	X(dafs_open) X(dafs_close) X(dafs_flush)                                 \
 	X(dafs_pread) X(dafs_pwrite) X(dafs_append) X(dafs_fsync) X(dafs_fstat)  \

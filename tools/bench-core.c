@@ -523,6 +523,9 @@ int main(int argc, char **argv)
 	what = msg;
 	if (!t.local) {
 		struct dafs_session_opts so = { .name = "bench-core" };
+		/* scripts/bench sets DAFS_CACHE_SIZE and the like; malformed
+		 * ones keep their defaults. */
+		dafs_session_opts_from_env(&so);
 		unsigned depth = o.depth ? o.depth : o.test == T_RANDREAD ? 16 : 8;
 		if (depth > 32)
 			so.credits = depth;

@@ -110,8 +110,10 @@ int main(int argc, char **argv)
 		return usage();
 	}
 
+	struct dafs_session_opts opts = {0};
 	struct dafs_session *s;
-	int rc = dafs_session_open(url, NULL, &s);
+	dafs_session_opts_from_env(&opts);   /* malformed: defaults, as for dafs(1) */
+	int rc = dafs_session_open(url, &opts, &s);
 	if (rc < 0)
 		return fail(url, rc);
 	struct dafs_file *f;

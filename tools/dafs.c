@@ -1206,8 +1206,12 @@ int main(int argc, char **argv)
 	if (!server || !*server)
 		return usage_error(NULL, "no server: use --server URL or set DAFS_SERVER");
 
+	struct dafs_session_opts opts = {0};
 	struct dafs_session *s;
-	int rc = dafs_session_open(server, NULL, &s);
+	/* Its error is a malformed DAFS_* variable, which keeps its default:
+	 * the session opens all the same. */
+	dafs_session_opts_from_env(&opts);
+	int rc = dafs_session_open(server, &opts, &s);
 	if (rc < 0) {
 		fprintf(stderr, "dafs: %s: %s\n", server, dafs_strerror(rc));
 		return 1;

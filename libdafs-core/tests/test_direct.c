@@ -6,7 +6,7 @@
  * region table with them) over thousands of buffers, memory unmapped and
  * mapped again at the same address gets its data, a read sees pipelined
  * writes before it, O_DIRECT files, a sequential reader that moves from the
- * cache to direct reads, registration per read (DAFS_REGCACHE_ENTRIES=0,
+ * cache to direct reads, registration per read (regcache_entries negative,
  * what a pinning provider gets), and threads whose reads evict each other's
  * registrations.
  *
@@ -56,13 +56,20 @@ static struct dafs_cache_stats stats(struct dafs_session *s)
 	return st;
 }
 
-static struct dafs_session *session(long long cache_size, long long direct_read_min)
+static struct dafs_session *session_keeping(long long cache_size, long long direct_read_min,
+					   int regcache_entries)
 {
 	struct dafs_session_opts o = { .cache_size = cache_size,
-				       .direct_read_min = direct_read_min };
+				       .direct_read_min = direct_read_min,
+				       .regcache_entries = regcache_entries };
 	struct dafs_session *s = NULL;
 
 	return dafs_session_open(fx.url, &o, &s) == 0 ? s : NULL;
+}
+
+static struct dafs_session *session(long long cache_size, long long direct_read_min)
+{
+	return session_keeping(cache_size, direct_read_min, 0);
 }
 
 static void *map(size_t len)
@@ -378,10 +385,8 @@ static void test_register_per_read(void)
 	struct dafs_file *f;
 	bool ok = true;
 
-	setenv("DAFS_REGCACHE_ENTRIES", "0", 1);
-	s = session(0, 256 * KiB);
-	unsetenv("DAFS_REGCACHE_ENTRIES");
-	CHECK(s != NULL, "a session with DAFS_REGCACHE_ENTRIES=0");
+	s = session_keeping(0, 256 * KiB, -1);
+	CHECK(s != NULL, "a session keeping no registrations");
 	if (!s)
 		return;
 	dafs_open(s, "/perread", O_RDONLY, 0, &f);
@@ -440,9 +445,7 @@ static void test_threads_evicting(void)
 	pthread_t t[4];
 	bool ok = true;
 
-	setenv("DAFS_REGCACHE_ENTRIES", "2", 1);
-	s = session(-1, 256 * KiB);
-	unsetenv("DAFS_REGCACHE_ENTRIES");
+	s = session_keeping(-1, 256 * KiB, 2);
 	CHECK(s != NULL, "a session keeping 2 registrations, no page cache");
 	if (!s)
 		return;
@@ -467,8 +470,6 @@ int main(void)
 	struct dafs_session *s;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	unsetenv("DAFS_DIRECT_READ_MIN");
-	unsetenv("DAFS_REGCACHE_ENTRIES");
 	if (fixture_start(&fx, "direct") != 0) {
 		printf("not ok 1 - start the server\n");
 		return 1;

@@ -1,0 +1,587 @@
+/* request.c — the request engine: allocating requests and their compounds,
+ * the slot table, sending frames and matching replies, progress over the
+ * fabric's completions, liveness (pings, the dead-server timeout), and the
+ * one-operation helpers the operations are built on.
+ *
+ * One mutex guards a session. Progress is made by whichever thread waits:
+ * it reads the completion queue under the lock and blocks on the fabric's
+ * wait object without it, so other threads can submit meanwhile.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <sched.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "client.h"
+
+uint64_t client_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t client_now_ms(void)
+{
+	return client_now_ns() / 1000000;
+}
+
+/* Requests are 27 KB (room for a full compound) and every call needs one
+ * for a moment: a few are kept for reuse rather than calloc'ed and zeroed
+ * each time. Callers fill each op they use whole, so only the header, the
+ * count and the first ops are cleared. */
+#define REQUEST_SPARES      16
+#define REQUEST_OPS_CLEARED 8
+
+static pthread_mutex_t spare_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct dafs_compound *spare_requests[REQUEST_SPARES];
+static unsigned nspare_requests;
+
+struct dafs_compound *compound_alloc(void)
+{
+	struct dafs_compound *rq = NULL;
+
+	pthread_mutex_lock(&spare_lock);
+	if (nspare_requests)
+		rq = spare_requests[--nspare_requests];
+	pthread_mutex_unlock(&spare_lock);
+	if (!rq)
+		return calloc(1, sizeof(struct dafs_compound));
+	memset(rq, 0, offsetof(struct dafs_compound, ops) +
+		      REQUEST_OPS_CLEARED * sizeof(rq->ops[0]));
+	return rq;
+}
+
+void compound_free(struct dafs_compound *rq)
+{
+	if (!rq)
+		return;
+	pthread_mutex_lock(&spare_lock);
+	if (nspare_requests < REQUEST_SPARES) {
+		spare_requests[nspare_requests++] = rq;
+		rq = NULL;
+	}
+	pthread_mutex_unlock(&spare_lock);
+	free(rq);
+}
+
+/* ---- Requests ---------------------------------------------------------- */
+
+/* A request of s, not yet sent: no slot, no group. */
+struct dafs_req *req_alloc(struct dafs_session *s, req_finish_fn finish)
+{
+	struct dafs_req *req = calloc(1, sizeof(*req));
+
+	if (!req)
+		return NULL;
+	req->s = s;
+	req->finish = finish;
+	req->slot = -1;
+	return req;
+}
+
+struct dafs_req *req_new(struct dafs_session *s, struct dafs_cg *cg, void *user,
+			 struct dafs_req **req_out, req_finish_fn finish)
+{
+	struct dafs_req *req;
+
+	if (!cg && !req_out)
+		return NULL;
+	req = req_alloc(s, finish);
+	if (!req)
+		return NULL;
+	req->cg = cg;
+	req->user = user;
+	req->standalone = req_out != NULL;
+	if (req_out)
+		*req_out = req;
+	return req;
+}
+
+struct dafs_req *req_new_internal(struct dafs_session *s, req_finish_fn finish)
+{
+	struct dafs_req *req = req_alloc(s, finish);
+
+	if (req)
+		req->internal = true;
+	return req;
+}
+
+void req_free(struct dafs_req *req)
+{
+	bounce_put(req);
+	free(req);
+}
+
+/* The request is over: its result is final and its resources go back. */
+static void req_complete(struct dafs_req *req, ssize_t result)
+{
+	struct dafs_session *s = req->s;
+
+	req->result = result;
+	req->done = true;
+	stats_request_done(s, req);
+	bounce_put(req);
+	if (req->slot >= 0) {
+		s->slots[req->slot].req = NULL;
+		s->slots_used--;
+		req->slot = -1;
+	}
+	if (!req->noslot)
+		s->outstanding--;
+	if (req->cg && !req->standalone) {
+		struct dafs_cg *cg = req->cg;
+		req->next_done = NULL;
+		if (cg->done_tail)
+			cg->done_tail->next_done = req;
+		else
+			cg->done_head = req;
+		cg->done_tail = req;
+	}
+	if (req->internal)
+		req_free(req);
+}
+
+static void fail_all(struct dafs_session *s, int err)
+{
+	s->dead = err;
+	for (unsigned i = 0; i < s->credits; i++) {
+		struct dafs_req *req = s->slots[i].req;
+		if (req) {
+			req->result = err;
+			req_complete(req, req->finish ? req->finish(req, NULL) : err);
+		}
+	}
+	if (s->boot_req) {
+		struct dafs_req *req = s->boot_req;
+		s->boot_req = NULL;
+		req->result = err;
+		req_complete(req, err);
+	}
+}
+
+static void handle_reply(struct dafs_session *s, const void *frame, size_t len)
+{
+	/* Replies are handled one at a time, with the session locked. */
+	struct dafs_reply *rep = s->reply;
+	struct dafs_req *req = NULL;
+	int rc;
+
+	rc = dafs_decode_reply(frame, len, rep);
+	if (rc) {
+		/* A reply we cannot read cannot be matched either; the request
+		 * it answered times out. */
+		fprintf(stderr, "libdafs: dropped a malformed reply: %s\n", strerror(-rc));
+		return;
+	}
+	s->last_rx_ms = client_now_ms();
+	if (rep->hdr.flags & DAFS_HF_NOSLOT) {
+		req = s->boot_req;
+		s->boot_req = NULL;
+	} else if (rep->hdr.slot < s->credits && s->slots[rep->hdr.slot].req &&
+		   s->slots[rep->hdr.slot].seq == rep->hdr.seq) {
+		req = s->slots[rep->hdr.slot].req;
+	}
+	if (req) {
+		ssize_t result;
+		if (rep->hdr.status) {
+			req->result = -rep->hdr.status;
+			result = req->finish ? req->finish(req, NULL) : -rep->hdr.status;
+		} else {
+			result = req->finish ? req->finish(req, rep) : 0;
+		}
+		req_complete(req, result);
+	}
+}
+
+/* Something is owed to us by the server: a reply, or a send completion. */
+static bool pending(const struct dafs_session *s)
+{
+	return s->outstanding || s->boot_req || s->sends_busy;
+}
+
+static void set_send_busy(struct dafs_session *s, struct msgbuf *m, bool busy)
+{
+	if (m->busy != busy)
+		s->sends_busy += busy ? 1 : -1;
+	m->busy = busy;
+}
+
+/* The error requests fail with when the server stops answering: before the
+ * session exists nobody is listening at the address; after, it died. */
+static int dead_error(const struct dafs_session *s)
+{
+	return s->id ? -EIO : -ECONNREFUSED;
+}
+
+int post_recv(struct dafs_session *s, struct msgbuf *m)
+{
+	int rc = dafs_fabric_post_recv(s->fab, m->buf, DAFS_MSG_MAX, s->msg_mr.desc, &m->ctx);
+
+	m->busy = rc == 0;
+	return rc;
+}
+
+static void handle_completion(struct dafs_session *s, struct dafs_completion *c)
+{
+	struct msgbuf *m;
+
+	/* What completed is told by which buffer it was, not by the entry's
+	 * flags: providers leave the flags of error entries unset. */
+	if (!c->ctx)
+		return;
+	m = c->ctx->owner;
+	if (m >= s->recvs && m < s->recvs + s->nrecvs) {
+		m->busy = false;
+		if (c->status == 0)
+			handle_reply(s, m->buf, c->len);
+		if (!s->dead)
+			post_recv(s, m);
+	} else if (m >= s->sends && m <= s->sends + s->credits) {
+		set_send_busy(s, m, false);
+		if (c->status && !s->dead)
+			fail_all(s, dead_error(s));
+	}
+}
+
+static void repost_recvs(struct dafs_session *s)
+{
+	for (unsigned i = 0; i < s->nrecvs; i++)
+		if (!s->recvs[i].busy)
+			post_recv(s, &s->recvs[i]);
+}
+
+void send_ping(struct dafs_session *s)
+{
+	struct msgbuf *m = &s->sends[s->credits];
+	struct dafs_compound *rq;
+	int len;
+
+	if (m->busy || !s->id)
+		return;
+	rq = compound_alloc();
+	if (!rq)
+		return;
+	rq->hdr.session = s->id;
+	rq->hdr.flags = DAFS_HF_NOSLOT;
+	rq->nops = 1;
+	rq->ops[0].opcode = DAFS_OP_NULL;
+	len = dafs_encode_request(m->buf, DAFS_MSG_MAX, rq);
+	compound_free(rq);
+	if (len > 0 && dafs_fabric_send(s->fab, s->server, m->buf, (size_t)len,
+					s->msg_mr.desc, &m->ctx) == 0) {
+		if (!pending(s))
+			s->pending_since_ms = client_now_ms();
+		set_send_busy(s, m, true);
+		s->last_ping_ms = s->last_tx_ms = client_now_ms();
+	}
+}
+
+/* The nap of a transport with no wait object, a millisecond at most, cut
+ * short when the server rings our bell with a slow request's reply. */
+static void nap_on_bell(struct dafs_session *s)
+{
+	struct pollfd p = { .fd = s->own_bell.fd, .events = POLLIN };
+
+	if (poll(&p, 1, 1) > 0)
+		dafs_bell_drain(&s->own_bell);
+}
+
+void client_progress(struct dafs_session *s, int timeout_ms)
+{
+	struct dafs_completion comps[16];
+	int n = dafs_fabric_poll(s->fab, comps, 16);
+	uint64_t now;
+
+	for (int i = 0; i < n; i++)
+		handle_completion(s, &comps[i]);
+	repost_recvs(s);
+	now = client_now_ms();
+	if (n > 0)
+		s->last_completion_ms = now;
+	if (n > 0 || s->dead)
+		return;
+	if (n < 0) {
+		fail_all(s, dead_error(s));
+		return;
+	}
+	if (pending(s) && timeout_ms != 0) {
+		/* Silence while somebody waits: ping, and give up once the server
+		 * has said nothing at all for the timeout since we began to wait. */
+		uint64_t quiet_since = s->last_rx_ms > s->pending_since_ms ? s->last_rx_ms :
+					s->pending_since_ms;
+		if (now - quiet_since > (uint64_t)s->timeout_ms) {
+			fail_all(s, dead_error(s));
+			return;
+		}
+		if (now - quiet_since > CLIENT_PING_MS && now - s->last_ping_ms > CLIENT_PING_MS)
+			send_ping(s);
+	}
+	if (timeout_ms == 0)
+		return;
+	pthread_mutex_unlock(&s->lock);
+	/* Replies come within microseconds on shm, which has no wait object to
+	 * block on: yield rather than sleep for a while after the last
+	 * completion or send, then block (or sleep) to leave the CPU alone. A
+	 * request sent after the program computed for a while must not start
+	 * with a nap: it measured 789 1-ms naps in a 3 s PostMark run. */
+	uint64_t last_activity = s->last_completion_ms > s->last_tx_ms ? s->last_completion_ms :
+				 s->last_tx_ms;
+	if (now - last_activity < CLIENT_SPIN_MS && dafs_fabric_wait_fd(s->fab) < 0)
+		sched_yield();
+	else if (s->own_bell.fd >= 0)
+		nap_on_bell(s);
+	else
+		dafs_fabric_wait(s->fab, timeout_ms < 0 || timeout_ms > 100 ? 100 : timeout_ms);
+	pthread_mutex_lock(&s->lock);
+}
+
+static int free_slot(struct dafs_session *s)
+{
+	for (unsigned i = 0; i < s->credits; i++)
+		if (!s->slots[i].req && !s->sends[i].busy)
+			return (int)i;
+	return -1;
+}
+
+static int send_frame(struct dafs_session *s, struct msgbuf *m, size_t len)
+{
+	uint64_t start = client_now_ms();
+	int rc;
+
+	if (!pending(s))
+		s->pending_since_ms = start;
+	/* rxm answers -EAGAIN while a connection forms, shm while the peer's
+	 * queue is full; only reading the CQ moves them on. A peer that never
+	 * takes the message is as dead as one that never answers. */
+	while ((rc = dafs_fabric_send(s->fab, s->server, m->buf, len, s->msg_mr.desc,
+				      &m->ctx)) == -EAGAIN) {
+		client_progress(s, 1);
+		if (s->dead)
+			return s->dead;
+		if (client_now_ms() - start > (uint64_t)s->timeout_ms) {
+			fail_all(s, dead_error(s));
+			return s->dead;
+		}
+	}
+	if (rc == 0) {
+		set_send_busy(s, m, true);
+		m->sends++;
+		m->len = len;
+		s->last_tx_ms = client_now_ms();
+		/* The server spins for 2 ms after its last work, then naps: a
+		 * client that heard nothing from it for a millisecond or more
+		 * may find it asleep (what another client keeps it doing, we
+		 * cannot know; a needless ring costs one datagram). */
+		if (s->last_tx_ms - s->last_rx_ms >= 1)
+			dafs_bell_ring(&s->own_bell, &s->bell);
+	}
+	return rc;
+}
+
+int submit_locked(struct dafs_req *req, struct dafs_compound *rq)
+{
+	struct dafs_session *s = req->s;
+	struct msgbuf *m;
+	int slot, len, rc;
+
+	if (s->dead)
+		return s->dead;
+	if (s->stats) {
+		req->opcode = rq->nops ? rq->ops[0].opcode : DAFS_OP_NULL;
+		req->submit_ns = client_now_ns();
+	}
+	/* Writes that returned before their reply may be run by the server in
+	 * any order with what follows: everything else sends those still
+	 * coalescing and waits them all out, so a read, a stat or a close
+	 * sees them. */
+	if (!req->pipelined && !req->noslot)
+		client_wait_writes(s);
+	if (s->stats)
+		req->barrier_ns = client_now_ns() - req->submit_ns;
+	if (s->dead)
+		return s->dead;
+	if (req->noslot) {
+		/* Bootstrap requests go before any slot exists. */
+		m = &s->sends[0];
+		while (m->busy && !s->dead)
+			client_progress(s, 10);
+	} else {
+		while ((slot = free_slot(s)) < 0 && !s->dead)
+			client_progress(s, 10);
+		if (s->dead)
+			return s->dead;
+		m = &s->sends[slot];
+		rq->hdr.slot = (uint16_t)slot;
+		rq->hdr.seq = s->slots[slot].seq + 1;
+	}
+	rq->hdr.session = s->id;
+	rq->hdr.credits = (uint16_t)s->credits;
+	rq->hdr.flags |= req->noslot ? DAFS_HF_NOSLOT : 0;
+	len = dafs_encode_request(m->buf, DAFS_MSG_MAX, rq);
+	if (len < 0)
+		return len;
+	rc = send_frame(s, m, (size_t)len);
+	if (rc)
+		return rc;
+	if (req->noslot) {
+		s->boot_req = req;
+	} else {
+		req->slot = rq->hdr.slot;
+		s->last_slot = req->slot;
+		s->slots[req->slot].seq = rq->hdr.seq;
+		s->slots[req->slot].req = req;
+		s->slots_used++;
+		s->outstanding++;
+	}
+	if (req->cg)
+		req->cg->outstanding++;
+	return 0;
+}
+
+int req_submit_locked(struct dafs_req *req, struct dafs_compound *rq)
+{
+	int rc = submit_locked(req, rq);
+
+	if (rc)
+		req_free(req);
+	return rc;
+}
+
+int req_submit(struct dafs_req *req, struct dafs_compound *rq)
+{
+	struct dafs_session *s = req->s;
+	int rc;
+
+	pthread_mutex_lock(&s->lock);
+	rc = submit_locked(req, rq);
+	pthread_mutex_unlock(&s->lock);
+	if (rc)
+		req_free(req);
+	return rc;
+}
+
+int client_resend_slot(struct dafs_req *req, int slot)
+{
+	struct dafs_session *s = req->s;
+	int rc;
+
+	pthread_mutex_lock(&s->lock);
+	while (s->sends[slot].busy && !s->dead)
+		client_progress(s, 10);
+	rc = s->slots[slot].req ? -EBUSY : s->dead;
+	if (rc == 0)
+		rc = send_frame(s, &s->sends[slot], s->sends[slot].len);
+	if (rc == 0) {
+		req->slot = slot;
+		s->slots[slot].req = req;
+		s->slots_used++;
+		s->outstanding++;
+	}
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
+int client_send_raw(struct dafs_session *s, const void *frame, size_t len)
+{
+	struct msgbuf *m = &s->sends[s->credits];
+	int rc;
+
+	if (len > DAFS_MSG_MAX)
+		return -EMSGSIZE;
+	pthread_mutex_lock(&s->lock);
+	while (m->busy && !s->dead)
+		client_progress(s, 10);
+	memcpy(m->buf, frame, len);
+	rc = s->dead ? s->dead : send_frame(s, m, len);
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
+ssize_t dafs_req_wait(struct dafs_req *req, int timeout_ms)
+{
+	struct dafs_session *s = req->s;
+	uint64_t deadline = client_now_ms() + (uint64_t)(timeout_ms < 0 ? 0 : timeout_ms);
+	ssize_t result;
+
+	pthread_mutex_lock(&s->lock);
+	while (!req->done) {
+		if (timeout_ms >= 0 && client_now_ms() >= deadline) {
+			pthread_mutex_unlock(&s->lock);
+			return -ETIMEDOUT;
+		}
+		client_progress(s, timeout_ms < 0 ? 100 : (int)(deadline - client_now_ms()));
+	}
+	if (req->cg)
+		req->cg->outstanding--;
+	result = req->result;
+	pthread_mutex_unlock(&s->lock);
+	req_free(req);
+	return result;
+}
+
+ssize_t req_run(struct dafs_req *req, struct dafs_compound *rq)
+{
+	int rc = req_submit(req, rq);
+
+	compound_free(rq);
+	if (rc)
+		return rc;
+	return dafs_req_wait(req, -1);
+}
+
+ssize_t client_finish_status(struct dafs_req *req, struct dafs_reply *rep)
+{
+	if (!rep)
+		return req->result;
+	/* The last operation that ran decides (a compound of unlocks + close). */
+	return client_errno_of(rep, rep->nres ? rep->nres - 1u : 0);
+}
+
+ssize_t client_finish_attr(struct dafs_req *req, struct dafs_reply *rep)
+{
+	int rc;
+
+	if (!rep)
+		return req->result;
+	rc = client_errno_of(rep, 0);
+	if (rc == 0 && req->out.st)
+		client_stat_from_attr(req->out.st, &rep->res[0].r.attr.attr);
+	return rc;
+}
+
+int client_submit_one(struct dafs_session *s, const struct dafs_op *op, req_finish_fn finish,
+		      union req_out out, uint64_t finish_arg, struct dafs_cg *cg, void *user,
+		      struct dafs_req **req_out)
+{
+	struct dafs_compound *rq = compound_alloc();
+	struct dafs_req *req = rq ? req_new(s, cg, user, req_out, finish) : NULL;
+	int rc;
+
+	if (!req) {
+		compound_free(rq);
+		return rq ? -EINVAL : -ENOMEM;
+	}
+	req->out = out;
+	req->finish_arg = finish_arg;
+	rq->nops = 1;
+	rq->ops[0] = *op;
+	rc = req_submit(req, rq);
+	compound_free(rq);
+	return rc;
+}
+
+ssize_t client_run_one(struct dafs_session *s, const struct dafs_op *op, req_finish_fn finish,
+		       union req_out out, uint64_t finish_arg)
+{
+	struct dafs_req *req;
+	int rc = client_submit_one(s, op, finish, out, finish_arg, NULL, NULL, &req);
+
+	return rc ? rc : dafs_req_wait(req, -1);
+}

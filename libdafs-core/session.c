@@ -1,0 +1,412 @@
+/* session.c — a session's life: opening it (CONNECT, SESSION_OPEN, its
+ * memory, page cache and registration cache), the lease thread that keeps
+ * it alive and sends coalesced writes, and closing it. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "client.h"
+
+static mode_t process_umask(void)
+{
+	/* Reading it from /proc avoids umask()'s set-and-restore race with
+	 * other threads. */
+	FILE *f = fopen("/proc/self/status", "re");
+	char line[128];
+	unsigned mask = 022;
+
+	if (!f)
+		return 022;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Umask: %o", &mask) == 1)
+			break;
+	fclose(f);
+	return (mode_t)mask;
+}
+
+static struct timespec realtime_in_ms(unsigned ms)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_REALTIME, &t);
+	t.tv_sec += ms / 1000;
+	t.tv_nsec += (long)(ms % 1000) * 1000000;
+	if (t.tv_nsec >= 1000000000) {
+		t.tv_sec++;
+		t.tv_nsec -= 1000000000;
+	}
+	return t;
+}
+
+static void *lease_main(void *arg)
+{
+	struct dafs_session *s = arg;
+
+	pthread_mutex_lock(&s->lock);
+	while (!s->closing && !s->dead) {
+		/* Coalesced writes wait about a millisecond at most: while
+		 * there are any, tick every millisecond and send those due. */
+		s->lease_ticking = s->wb_files != NULL;
+		struct timespec until = realtime_in_ms(s->lease_ticking ? 1 : s->lease_ms / 3);
+		pthread_cond_timedwait(&s->lease_cond, &s->lock, &until);
+		if (s->closing || s->dead)
+			break;
+		if (s->wb_files)
+			client_send_coalesced(s, 1);
+		/* Any request renews the lease; an idle client (one holding a
+		 * lock while it sleeps, say) pings so that it keeps its locks. */
+		if (client_now_ms() - s->last_tx_ms >= s->lease_ms / 3)
+			send_ping(s);
+		client_progress(s, 0);
+	}
+	pthread_mutex_unlock(&s->lock);
+	return NULL;
+}
+
+/* CONNECT's answer: the fabric name of the worker that will serve us. */
+struct worker_addr {
+	size_t len;
+	uint8_t addr[DAFS_ADDR_MAX];
+};
+
+static ssize_t finish_boot(struct dafs_req *req, struct dafs_reply *rep)
+{
+	if (!rep)
+		return req->result;
+	if (rep->nres != 1)
+		return -EPROTO;
+	if (rep->res[0].status)
+		return -rep->res[0].status;
+	if (rep->res[0].opcode == DAFS_OP_CONNECT) {
+		const struct dafs_res_connect *c = &rep->res[0].r.connect;
+		struct worker_addr *copy = malloc(sizeof(*copy));
+		if (!copy || c->addr_len == 0 || c->addr_len > DAFS_ADDR_MAX) {
+			free(copy);
+			return -EPROTO;
+		}
+		memcpy(copy->addr, c->addr, c->addr_len);
+		copy->len = c->addr_len;
+		req->boot_out = copy;
+		return 0;
+	}
+	struct dafs_res_session_open *so = malloc(sizeof(*so));
+	if (!so)
+		return -ENOMEM;
+	*so = rep->res[0].r.session_open;
+	req->boot_out = so;
+	return 0;
+}
+
+/* One bootstrap exchange: CONNECT or SESSION_OPEN, NOSLOT, synchronous. */
+static int boot_call(struct dafs_session *s, struct dafs_compound *rq, void **out)
+{
+	struct dafs_req *req;
+	ssize_t rc;
+
+	req = req_alloc(s, finish_boot);
+	if (!req)
+		return -ENOMEM;
+	req->standalone = true;
+	req->noslot = true;
+	pthread_mutex_lock(&s->lock);
+	rc = submit_locked(req, rq);
+	while (rc == 0 && !req->done)
+		client_progress(s, 100);
+	pthread_mutex_unlock(&s->lock);
+	if (rc == 0)
+		rc = req->result;
+	*out = rc == 0 ? req->boot_out : NULL;
+	if (rc)
+		free(req->boot_out);
+	free(req);
+	return (int)rc;
+}
+
+static int session_setup_memory(struct dafs_session *s)
+{
+	size_t nsends = s->credits + 1;
+	size_t region = (s->nrecvs + nsends) * (size_t)DAFS_MSG_MAX;
+	int rc;
+
+	s->recvs = calloc(s->nrecvs, sizeof(*s->recvs));
+	s->sends = calloc(nsends, sizeof(*s->sends));
+	s->slots = calloc(s->credits, sizeof(*s->slots));
+	s->reply = malloc(sizeof(*s->reply));
+	if (!s->recvs || !s->sends || !s->slots || !s->reply)
+		return -ENOMEM;
+	s->msg_region = mmap(NULL, region, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			     -1, 0);
+	if (s->msg_region == MAP_FAILED) {
+		s->msg_region = NULL;
+		return -ENOMEM;
+	}
+	rc = dafs_fabric_mr_reg(s->fab, s->msg_region, region, DAFS_MR_LOCAL, &s->msg_mr);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < s->nrecvs + nsends; i++) {
+		struct msgbuf *m = i < s->nrecvs ? &s->recvs[i] : &s->sends[i - s->nrecvs];
+		m->buf = (char *)s->msg_region + i * DAFS_MSG_MAX;
+		m->ctx.owner = m;
+	}
+	s->bounce = mmap(NULL, (size_t)CLIENT_BOUNCE_CHUNK * CLIENT_BOUNCE_CHUNKS,
+			 PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (s->bounce == MAP_FAILED) {
+		s->bounce = NULL;
+		return -ENOMEM;
+	}
+	return dafs_fabric_mr_reg(s->fab, s->bounce,
+				  (size_t)CLIENT_BOUNCE_CHUNK * CLIENT_BOUNCE_CHUNKS,
+				  DAFS_MR_LOCAL | DAFS_MR_REMOTE_READ | DAFS_MR_REMOTE_WRITE,
+				  &s->bounce_mr);
+}
+
+static void session_free(struct dafs_session *s)
+{
+	size_t nsends = s->credits + 1;
+
+	stats_print(s);
+	while (s->mems)
+		dafs_mem_deregister(s->mems);
+	regcache_teardown(s);
+	/* The endpoint goes first: it cancels receives still posted into the
+	 * memory released below. */
+	if (s->fab)
+		dafs_fabric_close(s->fab);
+	if (s->msg_mr.mr)
+		dafs_fabric_mr_dereg(&s->msg_mr);
+	if (s->bounce_mr.mr)
+		dafs_fabric_mr_dereg(&s->bounce_mr);
+	cache_teardown(s);
+	if (s->msg_region)
+		munmap(s->msg_region, (s->nrecvs + nsends) * (size_t)DAFS_MSG_MAX);
+	if (s->bounce)
+		munmap(s->bounce, (size_t)CLIENT_BOUNCE_CHUNK * CLIENT_BOUNCE_CHUNKS);
+	free(s->recvs);
+	free(s->sends);
+	free(s->slots);
+	free(s->reply);
+	dafs_bell_close(&s->own_bell);
+	pthread_cond_destroy(&s->lease_cond);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+}
+
+/* Reads this large and larger go straight into the caller's buffer (0:
+ * never). Off unless asked for: on shm and tcp here, streaming 256 KiB to
+ * 1 MiB reads went no faster that way than through the page cache, whose
+ * read-ahead keeps the server busy while the reader copies; it saves
+ * client CPU only (README, "Direct reads", has the figures). */
+#define DIRECT_READ_DEFAULT 0
+
+static size_t direct_read_min(const struct dafs_session_opts *opts)
+{
+	return opts && opts->direct_read_min > 0 ? (size_t)opts->direct_read_min :
+						    DIRECT_READ_DEFAULT;
+}
+
+/* The endpoint and its memory: receives posted, our fabric address in
+ * addr, the server's listening endpoint addressed, and our doorbell up
+ * when it has one (*doorbells). */
+static int session_endpoint(struct dafs_session *s, const struct dafs_url *parsed,
+			    const struct dafs_session_opts *opts, uint8_t *addr,
+			    size_t *addr_len, bool *doorbells)
+{
+	int rc;
+
+	rc = dafs_fabric_open(parsed, false, &s->fab);
+	if (rc)
+		return rc;
+	rc = session_setup_memory(s);
+	if (rc)
+		return rc;
+	for (unsigned i = 0; i < s->nrecvs; i++) {
+		rc = post_recv(s, &s->recvs[i]);
+		if (rc)
+			return rc;
+	}
+	rc = dafs_fabric_getname(s->fab, addr, addr_len);
+	if (rc)
+		return rc;
+	/* No wait object (shm): our naps while a slow request runs end when
+	 * the server rings this bell with its reply. opts->doorbells < 0
+	 * (DAFS_DOORBELL=0) goes without, both ways (scripts/bench-latency's
+	 * baseline). */
+	*doorbells = dafs_fabric_wait_fd(s->fab) < 0 && !(opts && opts->doorbells < 0);
+	if (*doorbells)
+		dafs_bell_listen(&s->own_bell, addr, *addr_len);
+	return dafs_fabric_av_insert_url(s->fab, parsed, &s->server);
+}
+
+/* CONNECT asks the listening endpoint which worker will serve us; that
+ * worker is the server from then on. */
+static int session_connect(struct dafs_session *s, const uint8_t *addr, size_t addr_len,
+			   bool doorbells)
+{
+	struct dafs_compound *rq = compound_alloc();
+	struct worker_addr *worker = NULL;
+	int rc;
+
+	if (!rq)
+		return -ENOMEM;
+	rq->nops = 1;
+	rq->ops[0].opcode = DAFS_OP_CONNECT;
+	rq->ops[0].a.connect = (struct dafs_args_connect){ addr, (uint32_t)addr_len };
+	rc = boot_call(s, rq, (void **)&worker);
+	compound_free(rq);
+	if (rc)
+		return rc;
+	rc = dafs_fabric_av_insert(s->fab, worker->addr, &s->server);
+	/* No wait object at the server's end (shm): ring it when it may be
+	 * napping (send_frame). */
+	if (rc == 0 && doorbells)
+		dafs_bell_address(&s->bell, worker->addr, worker->len);
+	free(worker);
+	return rc;
+}
+
+/* SESSION_OPEN introduces us to the worker, which grants the session its
+ * id, credits and limits. */
+static int session_introduce(struct dafs_session *s, const struct dafs_session_opts *opts,
+			     const uint8_t *addr, size_t addr_len)
+{
+	struct dafs_compound *rq = compound_alloc();
+	struct dafs_res_session_open *granted = NULL;
+	char name[128], host[64] = "";
+	int rc;
+
+	if (!rq)
+		return -ENOMEM;
+	gethostname(host, sizeof(host) - 1);
+	snprintf(name, sizeof(name), "%s", opts && opts->name ? opts->name : "");
+	if (!name[0])
+		snprintf(name, sizeof(name), "%s:%d", host, (int)getpid());
+	rq->nops = 1;
+	rq->ops[0].opcode = DAFS_OP_SESSION_OPEN;
+	rq->ops[0].a.session_open = (struct dafs_args_session_open){
+		.pid = (uint32_t)getpid(), .uid = (uint32_t)getuid(), .gid = (uint32_t)getgid(),
+		.name = name, .addr = addr, .addr_len = (uint32_t)addr_len,
+	};
+	rc = boot_call(s, rq, (void **)&granted);
+	compound_free(rq);
+	if (rc)
+		return rc;
+	s->id = granted->session;
+	if (granted->credits < s->credits)
+		s->credits = granted->credits;
+	s->inline_max = granted->inline_max < DAFS_INLINE_MAX ? granted->inline_max : DAFS_INLINE_MAX;
+	s->io_max = granted->io_max < DAFS_IO_MAX ? granted->io_max : DAFS_IO_MAX;
+	if (s->io_max < CLIENT_BOUNCE_CHUNK)
+		s->io_max = CLIENT_BOUNCE_CHUNK;
+	s->lease_ms = granted->lease_ms ? granted->lease_ms : 30000;
+	free(granted);
+	return 0;
+}
+
+/* What the session's I/O rests on once it is open: the bounce chunks and
+ * the page cache announced to the server, the registration cache for
+ * direct reads, write coalescing as asked, and the lease thread. */
+static int session_start(struct dafs_session *s, const struct dafs_session_opts *opts)
+{
+	int rc = client_region_op(s, DAFS_OP_REGISTER, &s->bounce_mr);
+
+	if (rc)
+		return rc;
+	cache_setup(s, opts ? opts->cache_size : 0);
+	s->coalesce_writes = opts && opts->coalesce_writes > 0;
+	if (cache_region(s) && client_region_op(s, DAFS_OP_REGISTER, cache_region(s)) != 0) {
+		fprintf(stderr, "libdafs: no page cache: the server refused its region\n");
+		cache_teardown(s);
+	}
+	regcache_setup(s, opts ? opts->regcache_entries : 0);
+	s->direct_read_min = direct_read_min(opts);
+	if (pthread_create(&s->lease_thread, NULL, lease_main, s) == 0)
+		s->lease_running = true;
+	return 0;
+}
+
+int dafs_session_open(const char *url, const struct dafs_session_opts *opts,
+		      struct dafs_session **out)
+{
+	struct dafs_url parsed;
+	struct dafs_session *s;
+	uint8_t addr[DAFS_ADDR_MAX];
+	size_t addr_len = sizeof(addr);
+	bool doorbells = false;
+	int rc;
+
+	if (!url || dafs_url_parse(url, &parsed) != 0)
+		return -EINVAL;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_cond_init(&s->lease_cond, NULL);
+	s->bell.fd = s->own_bell.fd = -1;
+	stats_setup(s, opts && opts->stats > 0);
+	s->credits = opts && opts->credits ? opts->credits : 32;
+	if (s->credits > 128)
+		s->credits = 128;
+	s->nrecvs = s->credits + CLIENT_RECVS;
+	s->timeout_ms = opts && opts->timeout_ms > 0 ? opts->timeout_ms : CLIENT_TIMEOUT_MS;
+	s->umask = process_umask();
+
+	rc = session_endpoint(s, &parsed, opts, addr, &addr_len, &doorbells);
+	if (rc == 0)
+		rc = session_connect(s, addr, addr_len, doorbells);
+	if (rc == 0)
+		rc = session_introduce(s, opts, addr, addr_len);
+	if (rc == 0)
+		rc = session_start(s, opts);
+	if (rc) {
+		session_free(s);
+		return rc;
+	}
+	*out = s;
+	return 0;
+}
+
+int dafs_session_close(struct dafs_session *s)
+{
+	struct dafs_compound *rq;
+	struct dafs_req *req = NULL;
+	int rc = 0;
+
+	if (!s)
+		return 0;
+	pthread_mutex_lock(&s->lock);
+	/* Requests still in flight finish first (or fail with the session). */
+	client_wait_writes(s);
+	while (s->outstanding && !s->dead)
+		client_progress(s, 100);
+	pthread_mutex_unlock(&s->lock);
+	rq = compound_alloc();
+	if (!s->dead && rq && (req = req_new(s, NULL, NULL, &req, NULL))) {
+		rq->nops = 1;
+		rq->ops[0].opcode = DAFS_OP_SESSION_CLOSE;
+		rc = (int)req_run(req, rq);
+		rq = NULL;
+	}
+	compound_free(rq);
+	pthread_mutex_lock(&s->lock);
+	s->closing = true;
+	pthread_cond_signal(&s->lease_cond);
+	pthread_mutex_unlock(&s->lock);
+	if (s->lease_running)
+		pthread_join(s->lease_thread, NULL);
+	session_free(s);
+	return rc;
+}
+
+const char *dafs_session_provider(const struct dafs_session *s)
+{
+	return dafs_fabric_provider(s->fab);
+}
+
+const char *dafs_strerror(int rc)
+{
+	return strerror(rc < 0 ? -rc : rc);
+}
