@@ -75,8 +75,11 @@ $(COMMON_LIB): $(COMMON_OBJ)
 	rm -f $@
 	ar rcs $@ $^
 
-$(B)/libdafs-core.so: $(CORE_OBJ) $(COMMON_LIB)
-	$(CC) -shared -Wl,-soname,libdafs-core.so.0 $(LDFLAGS_ALL) -o $@.0 $^ $(CORE_LIBS)
+# It exports dafs.h's functions alone (the version script says why).
+CORE_MAP    := libdafs-core/libdafs-core.map
+$(B)/libdafs-core.so: $(CORE_OBJ) $(COMMON_LIB) $(CORE_MAP)
+	$(CC) -shared -Wl,-soname,libdafs-core.so.0 -Wl,--version-script,$(CORE_MAP) \
+	  $(LDFLAGS_ALL) -o $@.0 $(CORE_OBJ) $(COMMON_LIB) $(CORE_LIBS)
 	ln -sf libdafs-core.so.0 $@
 
 $(B)/dafs-core.pc: libdafs-core/dafs-core.pc.in
