@@ -92,7 +92,10 @@ $(B)/dafs: $(B)/tools/dafs.o $(B)/libdafs-core.so
 	$(CC) $(LDFLAGS_ALL) -o $@ $< -L$(B) -l:libdafs-core.so -Wl,-rpath,'$$ORIGIN' $(CORE_LIBS)
 
 # The shim loads libdafs-core (and so libfabric) only when a program first
-# touches the mount prefix: it links against libc and libdl alone.
+# touches the mount prefix: it links against libc and libdl alone. It
+# exports the calls it wraps and nothing else: its objects are compiled
+# hidden, and intercept.h marks each wrapper SHIM_EXPORT.
+$(SHIM_OBJ): CFLAGS_ALL += -fvisibility=hidden
 $(B)/libdafsshim.so: $(SHIM_OBJ)
 	$(CC) -shared $(LDFLAGS_ALL) -o $@ $^ -ldl -lpthread
 

@@ -38,7 +38,7 @@ struct shim_core {
 };
 
 /* Filled by shim_session(); valid once it has returned a session. */
-extern struct shim_core core;
+extern struct shim_core shim_core;
 
 /* The process's session, opened on first use (and again in a forked
  * child). NULL with *err a negative errno when there is none. */
