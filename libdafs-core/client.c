@@ -830,23 +830,6 @@ void client_copy_chunks(struct dafs_req *req, unsigned first, void *dst, size_t 
 
 /* ---- Sessions ------------------------------------------------------------ */
 
-static mode_t process_umask(void)
-{
-	/* Reading it from /proc avoids umask()'s set-and-restore race with
-	 * other threads. */
-	FILE *f = fopen("/proc/self/status", "re");
-	char line[128];
-	unsigned mask = 022;
-
-	if (!f)
-		return 022;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "Umask: %o", &mask) == 1)
-			break;
-	fclose(f);
-	return (mode_t)mask;
-}
-
 static struct timespec realtime_in_ms(unsigned ms)
 {
 	struct timespec t;
@@ -1100,7 +1083,6 @@ int dafs_session_open(const char *url, const struct dafs_session_opts *opts,
 	s->nrecvs = s->credits + CLIENT_RECVS;
 	s->timeout_ms = opts && opts->timeout_ms > 0 ? opts->timeout_ms :
 			env_int("DAFS_TIMEOUT_MS", 5000);
-	s->umask = process_umask();
 
 	rc = dafs_fabric_open(&parsed, false, &s->fab);
 	if (rc)

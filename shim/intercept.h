@@ -170,6 +170,7 @@
 	X(int, faccessat, (int dirfd, const char *path, int mode, int flags))        \
 	X(int, euidaccess, (const char *path, int mode))                             \
 	X(int, eaccess, (const char *path, int mode))                                \
+	X(mode_t, umask, (mode_t mask))   /* tracked: wrap_umask.c */                \
 	X(int, chmod, (const char *path, mode_t mode))                               \
 	X(int, fchmod, (int fd, mode_t mode))                                        \
 	X(int, fchmodat, (int dirfd, const char *path, mode_t mode, int flags))      \

@@ -20,17 +20,6 @@
 
 #include "shim.h"
 
-/* The umask is the client's business: the server creates with what it is
- * given. Read it the only way POSIX offers (a thread racing umask(2) here
- * is the caller's own race). */
-static mode_t client_umask(void)
-{
-	mode_t m = umask(022);
-
-	umask(m);
-	return m;
-}
-
 int shim_open_dafs(const char *dpath, int flags, mode_t mode)
 {
 	struct dafs_session *s;
@@ -43,7 +32,9 @@ int shim_open_dafs(const char *dpath, int flags, mode_t mode)
 		return -EOPNOTSUPP;
 	if (flags & O_PATH)
 		flags = (flags & ~(O_PATH | O_ACCMODE)) | O_RDONLY;
-	rc = shim_core.dafs_open(s, dpath, flags, mode & ~client_umask(), &f);
+	if (flags & O_CREAT)
+		mode &= ~shim_umask();
+	rc = shim_core.dafs_open(s, dpath, flags, mode, &f);
 	if (rc < 0)
 		return rc;
 	return shim_fd_install(f, dpath, flags);

@@ -530,23 +530,16 @@ int remove(const char *path)
 	ROUTE_PATH(AT_FDCWD, path, REAL(remove)(path), dafs_remove(s, dp));
 }
 
-/* The client's umask applies, not the server's. */
-static long dafs_mkdir_umask(struct dafs_session *s, const char *dp, mode_t mode)
-{
-	mode_t um = umask(022);
-
-	umask(um);
-	return shim_core.dafs_mkdir(s, dp, mode & ~um);
-}
-
 int mkdir(const char *path, mode_t mode)
 {
-	ROUTE_PATH(AT_FDCWD, path, REAL(mkdir)(path, mode), dafs_mkdir_umask(s, dp, mode));
+	ROUTE_PATH(AT_FDCWD, path, REAL(mkdir)(path, mode),
+		   shim_core.dafs_mkdir(s, dp, mode & ~shim_umask()));
 }
 
 int mkdirat(int dirfd, const char *path, mode_t mode)
 {
-	ROUTE_PATH(dirfd, path, REAL(mkdirat)(dirfd, path, mode), dafs_mkdir_umask(s, dp, mode));
+	ROUTE_PATH(dirfd, path, REAL(mkdirat)(dirfd, path, mode),
+		   shim_core.dafs_mkdir(s, dp, mode & ~shim_umask()));
 }
 
 int rmdir(const char *path)
