@@ -19,9 +19,10 @@
  *
  * libaio: libaio.so.1 is not libc, so its calls have a table of their own
  * in intercept.h, which real.c does not resolve (a program without libaio
- * would abort there); they are resolved here on first use. DAFS iocbs complete at io_submit into a queue of events per
- * io_context; io_getevents hands those out first, then asks the kernel for
- * the rest. Kernel iocbs go to the real io_submit in order.
+ * would abort there); they are resolved here on first use. DAFS iocbs
+ * complete at io_submit into a queue of events per io_context; io_getevents
+ * hands those out first, then asks the kernel for the rest. Kernel iocbs go
+ * to the real io_submit in order.
  */
 #include <dlfcn.h>
 #include <signal.h>

@@ -4,14 +4,19 @@
  * The kernel applies a process's umask to its local creates; a DAFS create
  * is made by the server, which creates with the mode it is sent, and
  * libdafs-core sends the mode it is given (dafs.h). So the shim is the one
- * owner of the umask: each create sends mode & ~shim_umask().
+ * owner of the umask: each create sends mode & ~shim_umask(). The creates
+ * are shim_open_dafs with O_CREAT (wrap_io.c: the open, openat and creat
+ * families, fortified forms included, and fopen and freopen through it)
+ * and mkdir and mkdirat (wrap_names.c); a symlink has no mode to mask, and
+ * mknod and mkfifo are not wrapped.
  *
  * The value must be the current one (a program may change it after its
  * first DAFS access), and umask(2) can only be read by setting it: a
  * set-and-restore around each create would hand another thread's local
  * create the wrong mask in between. Reading /proc/self/status ("Umask:")
- * at each create is race-free but costs about 25 us, as much as a create
- * over shm. So the shim tracks it: umask() is wrapped and records each value
+ * at each create is race-free but adds about 25 us to every create (open,
+ * read and close of a file the kernel formats; measured on the development
+ * VM). So the shim tracks it: umask() is wrapped and records each value
  * the program sets; until the program sets one, the value is read once
  * from /proc/self/status, when a create first needs it (a program that never
  * creates on DAFS never pays for it). A umask set by a raw syscall, not
