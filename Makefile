@@ -75,8 +75,11 @@ $(COMMON_LIB): $(COMMON_OBJ)
 	rm -f $@
 	ar rcs $@ $^
 
-$(B)/libdafs-core.so: $(CORE_OBJ) $(COMMON_LIB)
-	$(CC) -shared -Wl,-soname,libdafs-core.so.0 $(LDFLAGS_ALL) -o $@.0 $^ $(CORE_LIBS)
+# It exports dafs.h's functions alone (the version script says why).
+CORE_MAP    := libdafs-core/libdafs-core.map
+$(B)/libdafs-core.so: $(CORE_OBJ) $(COMMON_LIB) $(CORE_MAP)
+	$(CC) -shared -Wl,-soname,libdafs-core.so.0 -Wl,--version-script,$(CORE_MAP) \
+	  $(LDFLAGS_ALL) -o $@.0 $(CORE_OBJ) $(COMMON_LIB) $(CORE_LIBS)
 	ln -sf libdafs-core.so.0 $@
 
 $(B)/dafs-core.pc: libdafs-core/dafs-core.pc.in
@@ -89,7 +92,10 @@ $(B)/dafs: $(B)/tools/dafs.o $(B)/libdafs-core.so
 	$(CC) $(LDFLAGS_ALL) -o $@ $< -L$(B) -l:libdafs-core.so -Wl,-rpath,'$$ORIGIN' $(CORE_LIBS)
 
 # The shim loads libdafs-core (and so libfabric) only when a program first
-# touches the mount prefix: it links against libc and libdl alone.
+# touches the mount prefix: it links against libc and libdl alone. It
+# exports the calls it wraps and nothing else: its objects are compiled
+# hidden, and intercept.h marks each wrapper SHIM_EXPORT.
+$(SHIM_OBJ): CFLAGS_ALL += -fvisibility=hidden
 $(B)/libdafsshim.so: $(SHIM_OBJ)
 	$(CC) -shared $(LDFLAGS_ALL) -o $@ $^ -ldl -lpthread
 
@@ -173,6 +179,7 @@ $(B)/shim-tests/%:            INC = -Ishim/tests
 $(B)/shim-tests/aio_demo:     SHIM_TEST_LIBS = -pthread
 $(B)/shim-tests/aio_demo64:   SHIM_TEST_LIBS = -pthread
 $(B)/shim-tests/libaio_demo:  SHIM_TEST_LIBS = -laio
+$(B)/shim-tests/umask_modes:  SHIM_TEST_LIBS = -pthread
 
 $(B)/shim-tests/%: shim/tests/%.c
 	@mkdir -p $(dir $@)

@@ -78,7 +78,6 @@ struct dafs_session {
 
 	struct dafs_mem *mems;
 	uint32_t inline_max, io_max, lease_ms;
-	mode_t umask;
 
 	struct dafs_req *boot_req;     /* CONNECT or SESSION_OPEN in flight */
 	unsigned sends_busy;           /* send buffers posted, not completed */

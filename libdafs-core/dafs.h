@@ -130,7 +130,10 @@ int dafs_mem_deregister(struct dafs_mem *m);
 /* ---- Files ------------------------------------------------------------ */
 
 /* flags: O_RDONLY/O_WRONLY/O_RDWR with O_CREAT, O_EXCL, O_TRUNC, O_APPEND,
- * O_DIRECTORY, O_NOFOLLOW, O_DIRECT, O_SYNC; others are ignored. */
+ * O_DIRECTORY, O_NOFOLLOW, O_DIRECT, O_SYNC; others are ignored.
+ * mode (with O_CREAT, and dafs_mkdir's) is the final mode: the library
+ * applies no umask, as the server's own system calls apply none. A caller
+ * that wants the process's umask applies it (libdafsshim.so does). */
 int dafs_open(struct dafs_session *s, const char *path, int flags, mode_t mode,
 	      struct dafs_file **out);
 int dafs_close(struct dafs_file *f);
@@ -251,6 +254,7 @@ int dafs_truncate(struct dafs_session *s, const char *path, off_t size);
 int dafs_chmod(struct dafs_session *s, const char *path, mode_t mode);
 int dafs_utimens(struct dafs_session *s, const char *path, const struct timespec times[2],
 		 int flags);
+/* mode: final, no umask applied (see dafs_open). */
 int dafs_mkdir(struct dafs_session *s, const char *path, mode_t mode);
 int dafs_rmdir(struct dafs_session *s, const char *path);
 int dafs_unlink(struct dafs_session *s, const char *path);

@@ -38,7 +38,7 @@ void fill_open(struct dafs_session *s, struct dafs_op *op, const char *path, int
 	op->opcode = DAFS_OP_OPEN;
 	op->a.open = (struct dafs_args_open){
 		.dir = DAFS_FH_ROOT, .path = path, .flags = client_open_flags(flags),
-		.mode = (uint32_t)(mode & ~s->umask & 07777),
+		.mode = (uint32_t)(mode & 07777),
 	};
 }
 

@@ -110,7 +110,7 @@ static int path_op_async(struct dafs_session *s, uint16_t opcode, const char *pa
 int dafs_mkdir_async(struct dafs_session *s, const char *path, mode_t mode,
 		     struct dafs_cg *cg, void *user, struct dafs_req **req_out)
 {
-	return path_op_async(s, DAFS_OP_MKDIR, path, mode & ~s->umask, cg, user, req_out);
+	return path_op_async(s, DAFS_OP_MKDIR, path, mode, cg, user, req_out);
 }
 
 int dafs_unlink_async(struct dafs_session *s, const char *path,

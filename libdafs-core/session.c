@@ -11,23 +11,6 @@
 
 #include "client.h"
 
-static mode_t process_umask(void)
-{
-	/* Reading it from /proc avoids umask()'s set-and-restore race with
-	 * other threads. */
-	FILE *f = fopen("/proc/self/status", "re");
-	char line[128];
-	unsigned mask = 022;
-
-	if (!f)
-		return 022;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "Umask: %o", &mask) == 1)
-			break;
-	fclose(f);
-	return (mode_t)mask;
-}
-
 static struct timespec realtime_in_ms(unsigned ms)
 {
 	struct timespec t;
@@ -352,7 +335,6 @@ int dafs_session_open(const char *url, const struct dafs_session_opts *opts,
 		s->credits = 128;
 	s->nrecvs = s->credits + CLIENT_RECVS;
 	s->timeout_ms = opts && opts->timeout_ms > 0 ? opts->timeout_ms : CLIENT_TIMEOUT_MS;
-	s->umask = process_umask();
 
 	rc = session_endpoint(s, &parsed, opts, addr, &addr_len, &doorbells);
 	if (rc == 0)

@@ -4,7 +4,7 @@
  * constructor reads three environment variables. The first access to a DAFS
  * path dlopen()s libdafs-core.so.0 from the shim's own directory (and with
  * it libfabric, whose start-up costs about 0.3 s), resolves the dafs_*
- * calls into `core`, and opens one session on $DAFS_SERVER for the process.
+ * calls into `shim_core`, and opens one session on $DAFS_SERVER for the process.
  * A forked child gets a session of its own on its first DAFS access.
  *
  * Diagnostics (DAFS_DEBUG=1) name the call site of an unsupported call. The
@@ -26,7 +26,7 @@
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
 
-struct shim_core core;
+struct shim_core shim_core;
 _Atomic unsigned shim_generation = 1;
 int shim_debug;
 int shim_ready;
@@ -245,7 +245,7 @@ static int load_core(void)
 		return -ELIBACC;
 	}
 #define SHIM_CORE_RESOLVE(name)                                              \
-	if (!(*(void **)&core.name = dlsym(h, #name))) {                     \
+	if (!(*(void **)&shim_core.name = dlsym(h, #name))) {                \
 		shim_log("%s has no %s", path, #name);                       \
 		return -ELIBBAD;                                             \
 	}
@@ -262,7 +262,7 @@ static void before_fork(void)
 	struct dafs_session *s = atomic_load(&session);
 
 	if (s)
-		core.dafs_session_sync(s);
+		shim_core.dafs_session_sync(s);
 }
 
 /* The child must not touch the parent's fabric objects: it forgets the
@@ -291,7 +291,7 @@ void shim_session_end(int final)
 		atomic_fetch_add(&shim_generation, 1);
 	pthread_mutex_unlock(&session_lock);
 	if (s)
-		core.dafs_session_close(s);
+		shim_core.dafs_session_close(s);
 }
 
 /* Streams built on DAFS descriptors are flushed before the session goes,
@@ -329,8 +329,8 @@ struct dafs_session *shim_session(int *err)
 		core_loaded = 1;
 		/* Its error is a malformed DAFS_* variable, which keeps its
 		 * default: the session opens all the same. */
-		core.dafs_session_opts_from_env(&opts);
-		rc = core.dafs_session_open(url, &opts, &s);
+		shim_core.dafs_session_opts_from_env(&opts);
+		rc = shim_core.dafs_session_open(url, &opts, &s);
 		/* On shm the provider names a client endpoint "pid:uid:index",
 		 * the index counting from 0 in each process image, and the
 		 * server cannot map a name again once it dropped it (libfabric
@@ -344,7 +344,7 @@ struct dafs_session *shim_session(int *err)
 		for (int i = 0; i < 3 && (rc == -ECONNREFUSED || rc == -EBUSY); i++) {
 			if (shim_debug)
 				shim_log("session on %s: %s; trying again", url, strerror(-rc));
-			rc = core.dafs_session_open(url, &opts, &s);
+			rc = shim_core.dafs_session_open(url, &opts, &s);
 		}
 		if (rc < 0)
 			shim_log("cannot open a session on %s: %s", url, strerror(-rc));

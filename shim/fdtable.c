@@ -71,7 +71,7 @@ void shim_dfile_put(struct dfile *d)
 	if (d->dir)
 		shim_dirstate_free(d);
 	if (d->f && d->gen == atomic_load(&shim_generation))
-		core.dafs_close(d->f);
+		shim_core.dafs_close(d->f);
 	munmap(d->ph, SHIM_PH_SIZE);
 	pthread_mutex_destroy(&d->lock);
 	free(d);
@@ -180,7 +180,7 @@ int shim_fd_install(struct dafs_file *f, const char *dpath, int flags)
 	d->gen = atomic_load(&shim_generation);
 	return fd;
 fail:
-	core.dafs_close(f);
+	shim_core.dafs_close(f);
 	return rc;
 }
 
@@ -201,7 +201,7 @@ int shim_dfile_handle(struct dfile *d, struct dafs_file **out)
 		d->f = NULL;
 		if (!(s = shim_session(&rc)))
 			goto out;
-		rc = core.dafs_open(s, d->path, d->flags & ~(O_CREAT | O_EXCL | O_TRUNC), 0, &d->f);
+		rc = shim_core.dafs_open(s, d->path, d->flags & ~(O_CREAT | O_EXCL | O_TRUNC), 0, &d->f);
 		if (rc < 0) {
 			d->f = NULL;
 			if (shim_debug)

@@ -7,6 +7,12 @@
  * match glibc's headers exactly where glibc declares the call; the ones it
  * no longer declares (__xstat...) get theirs from this table.
  *
+ * These calls, and libaio's below, are all that libdafsshim.so exports: the
+ * shim is compiled with -fvisibility=hidden and the prototypes generated
+ * here mark each wrapper SHIM_EXPORT, so that no internal name of the shim
+ * (shim_fd_get, real_open...) can meet a program's symbol of that name.
+ * bats/exports.bats checks that the exports are exactly this list.
+ *
  * x86_64 only: there struct stat == struct stat64, off_t == off64_t and
  * struct dirent == struct dirent64, so the 64-bit names share one body.
  * glibc (2.36) has no fortify (__*_chk) variant of preadv/pwritev and their
@@ -164,6 +170,7 @@
 	X(int, faccessat, (int dirfd, const char *path, int mode, int flags))        \
 	X(int, euidaccess, (const char *path, int mode))                             \
 	X(int, eaccess, (const char *path, int mode))                                \
+	X(mode_t, umask, (mode_t mask))   /* tracked: wrap_umask.c */                \
 	X(int, chmod, (const char *path, mode_t mode))                               \
 	X(int, fchmod, (int fd, mode_t mode))                                        \
 	X(int, fchmodat, (int dirfd, const char *path, mode_t mode, int flags))      \
@@ -266,16 +273,33 @@
 	X(int, system, (const char *cmd))                                            \
 	X(FILE *, popen, (const char *cmd, const char *mode))
 
+/* libaio's calls (libaio.so.1, not libc): wrapped like the others, but
+ * resolved by wrap_aio.c on first use, since a program without libaio has no
+ * definition for real.c to find. */
+typedef struct io_context *io_context_t;
+struct iocb;
+struct io_event;
+#define FOREACH_LIBAIO_INTERCEPT(X)                                                  \
+	X(int, io_setup, (int maxevents, io_context_t *ctxp))                        \
+	X(int, io_destroy, (io_context_t ctx))                                       \
+	X(int, io_submit, (io_context_t ctx, long nr, struct iocb *ios[]))           \
+	X(int, io_cancel, (io_context_t ctx, struct iocb *iocb,                      \
+			   struct io_event *evt))                                    \
+	X(int, io_getevents, (io_context_t ctx, long min_nr, long nr,                \
+			      struct io_event *events, struct timespec *timeout))
+
 /* Pointers to the next definition of each call (libc's), never NULL after
  * shim_resolve_real(): a missing symbol aborts with a message. */
 #define SHIM_DECLARE_REAL(ret, name, params) extern ret(*real_##name) params;
 FOREACH_INTERCEPT(SHIM_DECLARE_REAL)
 #undef SHIM_DECLARE_REAL
 
-/* Prototypes of the wrappers, for the names glibc's headers no longer
- * declare (and harmlessly again for the others). */
-#define SHIM_DECLARE_WRAPPER(ret, name, params) ret name params;
+/* Prototypes of the wrappers, exported (everything else in the shim is
+ * hidden); they also declare the names glibc's headers no longer do. */
+#define SHIM_EXPORT __attribute__((visibility("default")))
+#define SHIM_DECLARE_WRAPPER(ret, name, params) SHIM_EXPORT ret name params;
 FOREACH_INTERCEPT(SHIM_DECLARE_WRAPPER)
+FOREACH_LIBAIO_INTERCEPT(SHIM_DECLARE_WRAPPER)
 #undef SHIM_DECLARE_WRAPPER
 
 void shim_resolve_real(void);

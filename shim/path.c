@@ -137,7 +137,7 @@ static int set_dafs_cwd(const char *dpath)
 
 	if (!(s = shim_session(&rc)))
 		return shim_err(rc);
-	rc = core.dafs_stat(s, dpath, &st, 0);
+	rc = shim_core.dafs_stat(s, dpath, &st, 0);
 	if (rc < 0)
 		return shim_err(rc);
 	if (!S_ISDIR(st.st_mode))
@@ -228,7 +228,7 @@ static char *dafs_realpath(const char *dp, char *resolved)
 	char local[PATH_MAX];
 	int rc;
 
-	if (!(s = shim_session(&rc)) || (rc = core.dafs_stat(s, dp, &st, 0)) < 0) {
+	if (!(s = shim_session(&rc)) || (rc = shim_core.dafs_stat(s, dp, &st, 0)) < 0) {
 		errno = -rc;
 		return NULL;
 	}

@@ -1,7 +1,7 @@
 /* shim.h — what the parts of libdafsshim.so share: the lazily loaded core
  * (core.c), path routing and the DAFS working directory (path.c), the table
- * of DAFS descriptors (fdtable.c), and the descriptor operations the stdio
- * and directory wrappers reuse (wrap_io.c).
+ * of DAFS descriptors (fdtable.c), the descriptor operations the stdio and
+ * directory wrappers reuse (wrap_io.c), and the umask (wrap_umask.c).
  */
 #ifndef SHIM_H
 #define SHIM_H
@@ -39,7 +39,7 @@ struct shim_core {
 };
 
 /* Filled by shim_session(); valid once it has returned a session. */
-extern struct shim_core core;
+extern struct shim_core shim_core;
 
 /* The process's session, opened on first use (and again in a forked
  * child). NULL with *err a negative errno when there is none. */
@@ -159,6 +159,12 @@ ssize_t shim_fd_read(struct dfile *d, void *buf, size_t n);
 ssize_t shim_fd_write(struct dfile *d, const void *buf, size_t n);
 off_t shim_fd_seek(struct dfile *d, off_t off, int whence);
 int shim_fd_stat(struct dfile *d, struct stat *st);
+
+/* ---- wrap_umask.c ------------------------------------------------------- */
+
+/* The process's current umask, which every DAFS create applies to its mode
+ * (the library applies none). */
+mode_t shim_umask(void);
 
 /* ---- wrap_stdio.c: stdin, stdout, stderr on DAFS descriptors ---------- */
 

@@ -17,11 +17,12 @@
  * SIGEV_SIGNAL and SIGEV_THREAD_ID as glibc sends it (rt_sigqueueinfo,
  * si_code SI_ASYNCIO, si_value), SIGEV_THREAD on a new thread.
  *
- * libaio: libaio.so.1 is not libc, so its calls are not in intercept.h (a
- * program without it would abort there); they are resolved here on first
- * use. DAFS iocbs complete at io_submit into a queue of events per
- * io_context; io_getevents hands those out first, then asks the kernel for
- * the rest. Kernel iocbs go to the real io_submit in order.
+ * libaio: libaio.so.1 is not libc, so its calls have a table of their own
+ * in intercept.h, which real.c does not resolve (a program without libaio
+ * would abort there); they are resolved here on first use. DAFS iocbs
+ * complete at io_submit into a queue of events per io_context; io_getevents
+ * hands those out first, then asks the kernel for the rest. Kernel iocbs go
+ * to the real io_submit in order.
  */
 #include <dlfcn.h>
 #include <signal.h>
@@ -51,12 +52,12 @@ static ssize_t dafs_do(struct dfile *d, int op, void *buf, size_t n, off_t off)
 		return rc;
 	switch (op) {
 	case OP_READ:
-		return off < 0 ? -EINVAL : core.dafs_pread(f, buf, n, off);
+		return off < 0 ? -EINVAL : shim_core.dafs_pread(f, buf, n, off);
 	case OP_WRITE:
 		/* As the kernel and glibc do: an O_APPEND descriptor appends. */
 		if (d->flags & O_APPEND)
 			return shim_fd_write(d, buf, n);
-		return off < 0 ? -EINVAL : core.dafs_pwrite(f, buf, n, off);
+		return off < 0 ? -EINVAL : shim_core.dafs_pwrite(f, buf, n, off);
 	case OP_READV:
 	case OP_WRITEV:
 		if (n > IOV_MAX)
@@ -64,12 +65,12 @@ static ssize_t dafs_do(struct dfile *d, int op, void *buf, size_t n, off_t off)
 		for (size_t i = 0; i < n; i++) {
 			if (op == OP_READV)
 				r = off < 0 ? -EINVAL :
-				    core.dafs_pread(f, iov[i].iov_base, iov[i].iov_len, off);
+				    shim_core.dafs_pread(f, iov[i].iov_base, iov[i].iov_len, off);
 			else if (d->flags & O_APPEND)
 				r = shim_fd_write(d, iov[i].iov_base, iov[i].iov_len);
 			else
 				r = off < 0 ? -EINVAL :
-				    core.dafs_pwrite(f, iov[i].iov_base, iov[i].iov_len, off);
+				    shim_core.dafs_pwrite(f, iov[i].iov_base, iov[i].iov_len, off);
 			if (r < 0)
 				break;
 			total += r;
@@ -80,7 +81,7 @@ static ssize_t dafs_do(struct dfile *d, int op, void *buf, size_t n, off_t off)
 		return total > 0 || r >= 0 ? total : r;
 	case OP_FSYNC:
 	case OP_FDSYNC:
-		return core.dafs_fsync(f, op == OP_FDSYNC);
+		return shim_core.dafs_fsync(f, op == OP_FDSYNC);
 	}
 	return -EINVAL;
 }
@@ -466,8 +467,8 @@ int lio_listio64(int mode, struct aiocb64 *const list[], int n, struct sigevent 
 /* ---- libaio -------------------------------------------------------------- */
 
 /* The kernel's ABI (linux/aio_abi.h), which libaio's structures spell
- * differently; declared here so the shim builds without libaio-dev. */
-typedef struct io_context *io_context_t;
+ * differently; declared here so the shim builds without libaio-dev
+ * (io_context_t and the calls' prototypes are intercept.h's). */
 struct iocb {
 	uint64_t aio_data;
 	uint32_t aio_key;
@@ -494,13 +495,6 @@ _Static_assert(sizeof(struct io_event) == 32, "struct io_event is the kernel's")
 enum { IOCB_PREAD = 0, IOCB_PWRITE = 1, IOCB_FSYNC = 2, IOCB_FDSYNC = 3,
        IOCB_PREADV = 7, IOCB_PWRITEV = 8 };
 #define IOCB_FLAG_RESFD 1u
-
-int io_setup(int maxevents, io_context_t *ctxp);
-int io_destroy(io_context_t ctx);
-int io_submit(io_context_t ctx, long nr, struct iocb *ios[]);
-int io_cancel(io_context_t ctx, struct iocb *iocb, struct io_event *evt);
-int io_getevents(io_context_t ctx, long min_nr, long nr, struct io_event *events,
-		 struct timespec *timeout);
 
 /* libaio's definitions, resolved on first use: a program calling these has
  * libaio loaded. They return a negative errno, as libaio's do. */

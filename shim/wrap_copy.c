@@ -85,7 +85,7 @@ static ssize_t end_read(struct end *e, void *buf, size_t n)
 	ssize_t r;
 
 	if (e->d)
-		return core.dafs_pread(e->f, buf, n, e->pos);
+		return shim_core.dafs_pread(e->f, buf, n, e->pos);
 	if (e->stream)
 		r = REAL(read)(e->fd, buf, n);
 	else
@@ -102,7 +102,7 @@ static ssize_t end_write(struct end *e, const void *buf, size_t n)
 		 * behave as for write(). */
 		if (!e->offp)
 			return shim_fd_write(e->d, buf, n);
-		return core.dafs_pwrite(e->f, buf, n, e->pos);
+		return shim_core.dafs_pwrite(e->f, buf, n, e->pos);
 	}
 	if (e->stream || !e->offp)
 		r = REAL(write)(e->fd, buf, n);    /* honours O_APPEND too */

@@ -57,7 +57,7 @@ static DIR *dir_from_fd(int fd, struct dfile *d)
 		rc = -ENOMEM;
 		goto fail;
 	}
-	rc = core.dafs_opendir(s, d->path, &sd->dd);
+	rc = shim_core.dafs_opendir(s, d->path, &sd->dd);
 	if (rc < 0) {
 		free(sd);
 		goto fail;
@@ -123,7 +123,7 @@ static struct dirent *dafs_readdir_ent(struct shim_dir *sd)
 		errno = EBADF;
 		return NULL;
 	}
-	rc = core.dafs_readdir(sd->dd, &info);
+	rc = shim_core.dafs_readdir(sd->dd, &info);
 	if (rc <= 0) {
 		if (rc < 0)
 			errno = -rc;
@@ -192,7 +192,7 @@ int closedir(DIR *d)
 	if (!sd)
 		return REAL(closedir)(d);
 	if (sd->gen == atomic_load(&shim_generation))
-		rc = core.dafs_closedir(sd->dd);
+		rc = shim_core.dafs_closedir(sd->dd);
 	close(sd->fd);
 	sd->magic = 0;
 	free(sd);
@@ -206,7 +206,7 @@ void rewinddir(DIR *d)
 	if (!sd)
 		REAL(rewinddir)(d);
 	else if (sd->gen == atomic_load(&shim_generation))
-		core.dafs_rewinddir(sd->dd);
+		shim_core.dafs_rewinddir(sd->dd);
 }
 
 long telldir(DIR *d)
@@ -217,7 +217,7 @@ long telldir(DIR *d)
 		return REAL(telldir)(d);
 	if (sd->gen != atomic_load(&shim_generation))
 		return shim_err(-EBADF);
-	return (long)core.dafs_telldir(sd->dd);
+	return (long)shim_core.dafs_telldir(sd->dd);
 }
 
 void seekdir(DIR *d, long pos)
@@ -227,7 +227,7 @@ void seekdir(DIR *d, long pos)
 	if (!sd)
 		REAL(seekdir)(d, pos);
 	else if (sd->gen == atomic_load(&shim_generation))
-		core.dafs_seekdir(sd->dd, (off_t)pos);
+		shim_core.dafs_seekdir(sd->dd, (off_t)pos);
 }
 
 int dirfd(DIR *d)
@@ -364,7 +364,7 @@ void shim_dirstate_free(struct dfile *d)
 	/* A stream of an older generation belongs to a session that is not
 	 * ours to use (the parent's): only its memory goes. */
 	if (ds->dd && ds->gen == atomic_load(&shim_generation))
-		core.dafs_closedir(ds->dd);
+		shim_core.dafs_closedir(ds->dd);
 	free(ds);
 	d->dir = NULL;
 }
@@ -393,7 +393,7 @@ static int dirstate_ready(struct dfile *d, struct shim_dirstate **out)
 		ds->dd = NULL;
 		if (!(s = shim_session(&rc)))
 			return rc;
-		if ((rc = core.dafs_opendir(s, d->path, &ds->dd)) < 0) {
+		if ((rc = shim_core.dafs_opendir(s, d->path, &ds->dd)) < 0) {
 			ds->dd = NULL;
 			return rc;
 		}
@@ -402,7 +402,7 @@ static int dirstate_ready(struct dfile *d, struct shim_dirstate **out)
 		ds->has_held = false;
 	}
 	if (want != ds->pos) {
-		core.dafs_seekdir(ds->dd, want);
+		shim_core.dafs_seekdir(ds->dd, want);
 		ds->pos = want;
 		ds->has_held = false;
 	}
@@ -424,7 +424,7 @@ static ssize_t dafs_getdents(struct dfile *d, void *buf, size_t n)
 		size_t len;
 
 		if (!ds->has_held) {
-			rc = core.dafs_readdir(ds->dd, e);
+			rc = shim_core.dafs_readdir(ds->dd, e);
 			if (rc <= 0)
 				break;
 			rc = 0;

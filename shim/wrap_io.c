@@ -20,17 +20,6 @@
 
 #include "shim.h"
 
-/* The umask is the client's business: the server creates with what it is
- * given. Read it the only way POSIX offers (a thread racing umask(2) here
- * is the caller's own race). */
-static mode_t client_umask(void)
-{
-	mode_t m = umask(022);
-
-	umask(m);
-	return m;
-}
-
 int shim_open_dafs(const char *dpath, int flags, mode_t mode)
 {
 	struct dafs_session *s;
@@ -43,7 +32,9 @@ int shim_open_dafs(const char *dpath, int flags, mode_t mode)
 		return -EOPNOTSUPP;
 	if (flags & O_PATH)
 		flags = (flags & ~(O_PATH | O_ACCMODE)) | O_RDONLY;
-	rc = core.dafs_open(s, dpath, flags, mode & ~client_umask(), &f);
+	if (flags & O_CREAT)
+		mode &= ~shim_umask();
+	rc = shim_core.dafs_open(s, dpath, flags, mode, &f);
 	if (rc < 0)
 		return rc;
 	return shim_fd_install(f, dpath, flags);
@@ -163,7 +154,7 @@ int close(int fd)
 		 * answered now; one that failed (ENOSPC, EIO) fails the close,
 		 * as on NFS. The descriptor is closed either way. */
 		if (d->f && d->gen == atomic_load(&shim_generation))
-			flush_err = core.dafs_flush(d->f);
+			flush_err = shim_core.dafs_flush(d->f);
 		shim_dfile_put(d);
 	}
 	rc = REAL(close)(fd);
@@ -197,7 +188,7 @@ ssize_t shim_fd_read(struct dfile *d, void *buf, size_t n)
 	 * one description do not return the same bytes twice. */
 	pthread_mutex_lock(&d->lock);
 	off = atomic_load(&d->ph->offset);
-	r = core.dafs_pread(f, buf, n, off);
+	r = shim_core.dafs_pread(f, buf, n, off);
 	if (r > 0)
 		atomic_store(&d->ph->offset, off + r);
 	pthread_mutex_unlock(&d->lock);
@@ -216,18 +207,18 @@ ssize_t shim_fd_write(struct dfile *d, const void *buf, size_t n)
 		return rc;
 	pthread_mutex_lock(&d->lock);
 	if ((d->flags & O_APPEND) && (d->fflags & O_APPEND)) {
-		r = core.dafs_append(f, buf, n, &off);
+		r = shim_core.dafs_append(f, buf, n, &off);
 	} else if (d->flags & O_APPEND) {
 		/* O_APPEND set by F_SETFL on a file opened without it: the
 		 * server does not append for this handle, so this is not atomic
 		 * against other writers. */
-		r = core.dafs_fstat(f, &st);
+		r = shim_core.dafs_fstat(f, &st);
 		off = st.st_size;
 		if (r == 0)
-			r = core.dafs_pwrite(f, buf, n, off);
+			r = shim_core.dafs_pwrite(f, buf, n, off);
 	} else {
 		off = atomic_load(&d->ph->offset);
-		r = core.dafs_pwrite(f, buf, n, off);
+		r = shim_core.dafs_pwrite(f, buf, n, off);
 	}
 	if (r > 0)
 		atomic_store(&d->ph->offset, off + r);
@@ -240,7 +231,7 @@ int shim_fd_stat(struct dfile *d, struct stat *st)
 	struct dafs_file *f;
 	int rc = shim_dfile_handle(d, &f);
 
-	return rc < 0 ? rc : core.dafs_fstat(f, st);
+	return rc < 0 ? rc : shim_core.dafs_fstat(f, st);
 }
 
 off_t shim_fd_seek(struct dfile *d, off_t off, int whence)
@@ -281,7 +272,7 @@ static ssize_t fd_pread(struct dfile *d, void *buf, size_t n, off_t off)
 
 	if (rc < 0)
 		return rc;
-	return off < 0 ? -EINVAL : core.dafs_pread(f, buf, n, off);
+	return off < 0 ? -EINVAL : shim_core.dafs_pread(f, buf, n, off);
 }
 
 static ssize_t fd_pwrite(struct dfile *d, const void *buf, size_t n, off_t off)
@@ -291,7 +282,7 @@ static ssize_t fd_pwrite(struct dfile *d, const void *buf, size_t n, off_t off)
 
 	if (rc < 0)
 		return rc;
-	return off < 0 ? -EINVAL : core.dafs_pwrite(f, buf, n, off);
+	return off < 0 ? -EINVAL : shim_core.dafs_pwrite(f, buf, n, off);
 }
 
 ssize_t read(int fd, void *buf, size_t n)
@@ -412,14 +403,14 @@ static ssize_t vector_append(struct dfile *d, const struct iovec *iov, int cnt, 
 	pthread_mutex_lock(&d->lock);
 	for (int i = 0; i < cnt; i++) {
 		if (d->fflags & O_APPEND) {
-			r = core.dafs_append(f, iov[i].iov_base, iov[i].iov_len, &where);
+			r = shim_core.dafs_append(f, iov[i].iov_base, iov[i].iov_len, &where);
 		} else {
 			/* Not atomic against other writers: the server appends
 			 * only for handles opened with O_APPEND. */
-			r = core.dafs_fstat(f, &st);
+			r = shim_core.dafs_fstat(f, &st);
 			where = st.st_size;
 			if (r == 0)
-				r = core.dafs_pwrite(f, iov[i].iov_base, iov[i].iov_len, where);
+				r = shim_core.dafs_pwrite(f, iov[i].iov_base, iov[i].iov_len, where);
 		}
 		if (r < 0)
 			break;
@@ -460,7 +451,7 @@ static ssize_t vector_v2(struct dfile *d, const struct iovec *iov, int cnt, off_
 	if (r > 0 && write && (flags & (RWF_DSYNC | RWF_SYNC))) {
 		rc = shim_dfile_handle(d, &f);
 		if (rc == 0)
-			rc = core.dafs_fsync(f, !(flags & RWF_SYNC));
+			rc = shim_core.dafs_fsync(f, !(flags & RWF_SYNC));
 		if (rc < 0)
 			r = rc;
 	}
@@ -546,7 +537,7 @@ static int fd_truncate(struct dfile *d, off_t len)
 
 	if (rc < 0)
 		return rc;
-	return len < 0 ? -EINVAL : core.dafs_ftruncate(f, len);
+	return len < 0 ? -EINVAL : shim_core.dafs_ftruncate(f, len);
 }
 
 int ftruncate(int fd, off_t len)
@@ -566,7 +557,7 @@ static int fd_sync(struct dfile *d, int datasync)
 	struct dafs_file *f;
 	int rc = shim_dfile_handle(d, &f);
 
-	return rc < 0 ? rc : core.dafs_fsync(f, datasync);
+	return rc < 0 ? rc : shim_core.dafs_fsync(f, datasync);
 }
 
 int fsync(int fd)
@@ -610,7 +601,7 @@ static int fd_allocate(struct dfile *d, int fd, int mode, off_t off, off_t len)
 		return -EBADF;
 	if ((rc = shim_dfile_handle(d, &f)) < 0)
 		return rc;
-	rc = core.dafs_fallocate(f, mode, off, len);
+	rc = shim_core.dafs_fallocate(f, mode, off, len);
 	if (rc == -EOPNOTSUPP)
 		shim_unsupported("fallocate", fd, EOPNOTSUPP);
 	return rc;
@@ -656,7 +647,7 @@ static int fd_fadvise(struct dfile *d, off_t off, off_t len, int advice)
 	int rc = shim_dfile_handle(d, &f);
 
 	if (rc == 0)
-		rc = core.dafs_fadvise(f, off, len, advice);
+		rc = shim_core.dafs_fadvise(f, off, len, advice);
 	shim_dfile_put(d);
 	return -rc;
 }
@@ -756,12 +747,12 @@ static int fd_lock(struct dfile *d, int cmd, struct flock *fl)
 	if (l.l_whence == SEEK_CUR) {
 		l.l_start += atomic_load(&d->ph->offset);
 	} else if (l.l_whence == SEEK_END) {
-		if ((rc = core.dafs_fstat(f, &st)) < 0)
+		if ((rc = shim_core.dafs_fstat(f, &st)) < 0)
 			return rc;
 		l.l_start += st.st_size;
 	}
 	l.l_whence = SEEK_SET;
-	rc = core.dafs_lock(f, cmd, &l, owner);
+	rc = shim_core.dafs_lock(f, cmd, &l, owner);
 	if (rc == 0 && cmd == F_GETLK)
 		*fl = l;
 	return rc;
@@ -860,7 +851,7 @@ int flock(int fd, int op)
 	}
 	rc = shim_dfile_handle(d, &f);
 	if (rc == 0)
-		rc = core.dafs_lock(f, op & LOCK_NB ? F_SETLK : F_SETLKW, &fl,
+		rc = shim_core.dafs_lock(f, op & LOCK_NB ? F_SETLK : F_SETLKW, &fl,
 				    description_owner(d, OWNER_FLOCK));
 	return (int)done(d, rc);
 }

@@ -70,7 +70,7 @@ static int writeback(struct map *m, size_t from, size_t to, bool sync)
 
 	if (rc < 0)
 		return rc;
-	if ((rc = core.dafs_fstat(f, &st)) < 0)
+	if ((rc = shim_core.dafs_fstat(f, &st)) < 0)
 		return rc;
 	limit = st.st_size > m->off ? (size_t)(st.st_size - m->off) : 0;
 	if (to > limit)
@@ -91,7 +91,7 @@ static int writeback(struct map *m, size_t from, size_t to, bool sync)
 		/* Copy first: a store racing the write is then seen next time. */
 		memcpy(m->shadow + p, m->addr + p, n);
 		for (size_t done = 0; done < n;) {
-			ssize_t w = core.dafs_pwrite(f, m->shadow + p + done, n - done,
+			ssize_t w = shim_core.dafs_pwrite(f, m->shadow + p + done, n - done,
 						     m->off + (off64_t)(p + done));
 			if (w <= 0)
 				return w < 0 ? (int)w : -EIO;
@@ -100,7 +100,7 @@ static int writeback(struct map *m, size_t from, size_t to, bool sync)
 		p = q;
 	}
 	if (sync)
-		rc = core.dafs_fsync(f, 0);
+		rc = shim_core.dafs_fsync(f, 0);
 	return rc;
 }
 
@@ -247,7 +247,7 @@ static void *dafs_mmap(struct dfile *d, void *addr, size_t len, int prot, int fl
 		rc = -EACCES;
 		goto fail;
 	}
-	if ((rc = shim_dfile_handle(d, &f)) < 0 || (rc = core.dafs_fstat(f, &st)) < 0)
+	if ((rc = shim_dfile_handle(d, &f)) < 0 || (rc = shim_core.dafs_fstat(f, &st)) < 0)
 		goto fail;
 	len = round_up(len);
 	if (shared && (prot & PROT_WRITE) && !(m = calloc(1, sizeof(*m)))) {
@@ -265,7 +265,7 @@ static void *dafs_mmap(struct dfile *d, void *addr, size_t len, int prot, int fl
 	if (st.st_size > off)
 		fill = (uint64_t)(st.st_size - off) < len ? (size_t)(st.st_size - off) : len;
 	for (size_t got = 0; got < fill;) {
-		ssize_t r = core.dafs_pread(f, p + got, fill - got, off + (off64_t)got);
+		ssize_t r = shim_core.dafs_pread(f, p + got, fill - got, off + (off64_t)got);
 		if (r < 0) {
 			rc = (int)r;
 			REAL(munmap)(p, len);

@@ -73,7 +73,7 @@ static int dafs_statat(int dirfd, const char *path, struct stat *st, int flags, 
 	}
 	if (!(s = shim_session(&rc)))
 		return rc;
-	return core.dafs_stat(s, dp, st, flags & AT_SYMLINK_NOFOLLOW);
+	return shim_core.dafs_stat(s, dp, st, flags & AT_SYMLINK_NOFOLLOW);
 }
 
 #define STATAT(dirfd, path, st, flags, real_call)                          \
@@ -243,7 +243,7 @@ static long statfs_from_statvfs(struct statfs *sf, const struct statvfs *sv)
 static long fd_statfs(struct dafs_file *f, struct statfs *sf)
 {
 	struct statvfs sv;
-	int rc = core.dafs_fstatvfs(f, &sv);
+	int rc = shim_core.dafs_fstatvfs(f, &sv);
 
 	return rc < 0 ? rc : statfs_from_statvfs(sf, &sv);
 }
@@ -251,7 +251,7 @@ static long fd_statfs(struct dafs_file *f, struct statfs *sf)
 static long path_statfs(struct dafs_session *s, struct statfs *sf)
 {
 	struct statvfs sv;
-	int rc = core.dafs_statvfs(s, &sv);
+	int rc = shim_core.dafs_statvfs(s, &sv);
 
 	return rc < 0 ? rc : statfs_from_statvfs(sf, &sv);
 }
@@ -278,12 +278,12 @@ int statfs64(const char *path, struct statfs64 *sf)
 
 int fstatvfs(int fd, struct statvfs *sv)
 {
-	FD_OR_REAL(fd, REAL(fstatvfs)(fd, sv), core.dafs_fstatvfs(f, sv));
+	FD_OR_REAL(fd, REAL(fstatvfs)(fd, sv), shim_core.dafs_fstatvfs(f, sv));
 }
 
 int statvfs(const char *path, struct statvfs *sv)
 {
-	ROUTE_PATH(AT_FDCWD, path, REAL(statvfs)(path, sv), core.dafs_statvfs(s, sv));
+	ROUTE_PATH(AT_FDCWD, path, REAL(statvfs)(path, sv), shim_core.dafs_statvfs(s, sv));
 }
 
 /* ---- access ------------------------------------------------------------------ */
@@ -295,7 +295,7 @@ static long dafs_access(struct dafs_session *s, const char *dp, int mode, int fl
 	struct stat st;
 	uid_t uid = flags & AT_EACCESS ? geteuid() : getuid();
 	gid_t gid = flags & AT_EACCESS ? getegid() : getgid();
-	int rc = core.dafs_stat(s, dp, &st, flags & AT_SYMLINK_NOFOLLOW), shift;
+	int rc = shim_core.dafs_stat(s, dp, &st, flags & AT_SYMLINK_NOFOLLOW), shift;
 
 	if (rc < 0 || mode == F_OK)
 		return rc;
@@ -335,18 +335,18 @@ int eaccess(const char *path, int mode)
 
 int chmod(const char *path, mode_t mode)
 {
-	ROUTE_PATH(AT_FDCWD, path, REAL(chmod)(path, mode), core.dafs_chmod(s, dp, mode));
+	ROUTE_PATH(AT_FDCWD, path, REAL(chmod)(path, mode), shim_core.dafs_chmod(s, dp, mode));
 }
 
 int fchmod(int fd, mode_t mode)
 {
-	FD_OR_REAL(fd, REAL(fchmod)(fd, mode), core.dafs_fchmod(f, mode));
+	FD_OR_REAL(fd, REAL(fchmod)(fd, mode), shim_core.dafs_fchmod(f, mode));
 }
 
 int fchmodat(int dirfd, const char *path, mode_t mode, int flags)
 {
 	ROUTE_PATH(dirfd, path, REAL(fchmodat)(dirfd, path, mode, flags),
-		   flags & AT_SYMLINK_NOFOLLOW ? -EOPNOTSUPP : core.dafs_chmod(s, dp, mode));
+		   flags & AT_SYMLINK_NOFOLLOW ? -EOPNOTSUPP : shim_core.dafs_chmod(s, dp, mode));
 }
 
 /* The core has no SETATTR of owners: a chown that changes nothing succeeds
@@ -365,14 +365,14 @@ static long path_chown(struct dafs_session *s, const char *dp, uid_t uid, gid_t 
 {
 	struct stat st;
 
-	return same_owner(&st, core.dafs_stat(s, dp, &st, flags & AT_SYMLINK_NOFOLLOW), uid, gid);
+	return same_owner(&st, shim_core.dafs_stat(s, dp, &st, flags & AT_SYMLINK_NOFOLLOW), uid, gid);
 }
 
 static long file_chown(struct dafs_file *f, uid_t uid, gid_t gid)
 {
 	struct stat st;
 
-	return same_owner(&st, core.dafs_fstat(f, &st), uid, gid);
+	return same_owner(&st, shim_core.dafs_fstat(f, &st), uid, gid);
 }
 
 int chown(const char *path, uid_t uid, gid_t gid)
@@ -407,14 +407,14 @@ int utimensat(int dirfd, const char *path, const struct timespec times[2], int f
 	__asm__("" : "+r"(p));
 	if (!p)
 		FD_OR_REAL(dirfd, REAL(utimensat)(dirfd, path, times, flags),
-			   core.dafs_futimens(f, times));
+			   shim_core.dafs_futimens(f, times));
 	ROUTE_PATH(dirfd, path, REAL(utimensat)(dirfd, path, times, flags),
-		   core.dafs_utimens(s, dp, times, flags & AT_SYMLINK_NOFOLLOW));
+		   shim_core.dafs_utimens(s, dp, times, flags & AT_SYMLINK_NOFOLLOW));
 }
 
 int futimens(int fd, const struct timespec times[2])
 {
-	FD_OR_REAL(fd, REAL(futimens)(fd, times), core.dafs_futimens(f, times));
+	FD_OR_REAL(fd, REAL(futimens)(fd, times), shim_core.dafs_futimens(f, times));
 }
 
 /* timeval pairs (NULL: now) as utimensat's timespecs; -EINVAL for a
@@ -441,7 +441,7 @@ static long path_utimes(struct dafs_session *s, const char *dp, const struct tim
 	const struct timespec *t;
 	int rc = times_from_timeval(tv, ts, &t);
 
-	return rc < 0 ? rc : core.dafs_utimens(s, dp, t, nofollow);
+	return rc < 0 ? rc : shim_core.dafs_utimens(s, dp, t, nofollow);
 }
 
 static long file_utimes(struct dafs_file *f, const struct timeval tv[2])
@@ -450,7 +450,7 @@ static long file_utimes(struct dafs_file *f, const struct timeval tv[2])
 	const struct timespec *t;
 	int rc = times_from_timeval(tv, ts, &t);
 
-	return rc < 0 ? rc : core.dafs_futimens(f, t);
+	return rc < 0 ? rc : shim_core.dafs_futimens(f, t);
 }
 
 int utimes(const char *path, const struct timeval tv[2])
@@ -482,10 +482,10 @@ static long path_utime(struct dafs_session *s, const char *dp, const struct utim
 	struct timespec ts[2];
 
 	if (!times)
-		return core.dafs_utimens(s, dp, NULL, 0);
+		return shim_core.dafs_utimens(s, dp, NULL, 0);
 	ts[0] = (struct timespec){ times->actime, 0 };
 	ts[1] = (struct timespec){ times->modtime, 0 };
-	return core.dafs_utimens(s, dp, ts, 0);
+	return shim_core.dafs_utimens(s, dp, ts, 0);
 }
 
 int utime(const char *path, const struct utimbuf *times)
@@ -495,34 +495,34 @@ int utime(const char *path, const struct utimbuf *times)
 
 int truncate(const char *path, off_t len)
 {
-	ROUTE_PATH(AT_FDCWD, path, REAL(truncate)(path, len), core.dafs_truncate(s, dp, len));
+	ROUTE_PATH(AT_FDCWD, path, REAL(truncate)(path, len), shim_core.dafs_truncate(s, dp, len));
 }
 
 int truncate64(const char *path, off64_t len)
 {
-	ROUTE_PATH(AT_FDCWD, path, REAL(truncate64)(path, len), core.dafs_truncate(s, dp, len));
+	ROUTE_PATH(AT_FDCWD, path, REAL(truncate64)(path, len), shim_core.dafs_truncate(s, dp, len));
 }
 
 /* ---- names --------------------------------------------------------------------- */
 
 int unlink(const char *path)
 {
-	ROUTE_PATH(AT_FDCWD, path, REAL(unlink)(path), core.dafs_unlink(s, dp));
+	ROUTE_PATH(AT_FDCWD, path, REAL(unlink)(path), shim_core.dafs_unlink(s, dp));
 }
 
 int unlinkat(int dirfd, const char *path, int flags)
 {
 	ROUTE_PATH(dirfd, path, REAL(unlinkat)(dirfd, path, flags),
-		   flags & AT_REMOVEDIR ? core.dafs_rmdir(s, dp) : core.dafs_unlink(s, dp));
+		   flags & AT_REMOVEDIR ? shim_core.dafs_rmdir(s, dp) : shim_core.dafs_unlink(s, dp));
 }
 
 /* glibc's remove calls its own unlink and rmdir, out of the shim's sight:
  * the same steps here (a directory's unlink is EISDIR, then rmdir). */
 static int dafs_remove(struct dafs_session *s, const char *dp)
 {
-	int rc = core.dafs_unlink(s, dp);
+	int rc = shim_core.dafs_unlink(s, dp);
 
-	return rc == -EISDIR ? core.dafs_rmdir(s, dp) : rc;
+	return rc == -EISDIR ? shim_core.dafs_rmdir(s, dp) : rc;
 }
 
 int remove(const char *path)
@@ -530,28 +530,21 @@ int remove(const char *path)
 	ROUTE_PATH(AT_FDCWD, path, REAL(remove)(path), dafs_remove(s, dp));
 }
 
-/* The client's umask applies, not the server's. */
-static long dafs_mkdir_umask(struct dafs_session *s, const char *dp, mode_t mode)
-{
-	mode_t um = umask(022);
-
-	umask(um);
-	return core.dafs_mkdir(s, dp, mode & ~um);
-}
-
 int mkdir(const char *path, mode_t mode)
 {
-	ROUTE_PATH(AT_FDCWD, path, REAL(mkdir)(path, mode), dafs_mkdir_umask(s, dp, mode));
+	ROUTE_PATH(AT_FDCWD, path, REAL(mkdir)(path, mode),
+		   shim_core.dafs_mkdir(s, dp, mode & ~shim_umask()));
 }
 
 int mkdirat(int dirfd, const char *path, mode_t mode)
 {
-	ROUTE_PATH(dirfd, path, REAL(mkdirat)(dirfd, path, mode), dafs_mkdir_umask(s, dp, mode));
+	ROUTE_PATH(dirfd, path, REAL(mkdirat)(dirfd, path, mode),
+		   shim_core.dafs_mkdir(s, dp, mode & ~shim_umask()));
 }
 
 int rmdir(const char *path)
 {
-	ROUTE_PATH(AT_FDCWD, path, REAL(rmdir)(path), core.dafs_rmdir(s, dp));
+	ROUTE_PATH(AT_FDCWD, path, REAL(rmdir)(path), shim_core.dafs_rmdir(s, dp));
 }
 
 /* Two paths: both DAFS, both local, or EXDEV. */
@@ -590,65 +583,65 @@ static int route_two(int fd1, const char *p1, int fd2, const char *p2,
 int rename(const char *from, const char *to)
 {
 	ROUTE_TWO(AT_FDCWD, from, AT_FDCWD, to, REAL(rename)(from, to),
-		  core.dafs_rename(s, d1, d2, 0));
+		  shim_core.dafs_rename(s, d1, d2, 0));
 }
 
 int renameat(int fromfd, const char *from, int tofd, const char *to)
 {
 	ROUTE_TWO(fromfd, from, tofd, to, REAL(renameat)(fromfd, from, tofd, to),
-		  core.dafs_rename(s, d1, d2, 0));
+		  shim_core.dafs_rename(s, d1, d2, 0));
 }
 
 int renameat2(int fromfd, const char *from, int tofd, const char *to, unsigned flags)
 {
 	ROUTE_TWO(fromfd, from, tofd, to, REAL(renameat2)(fromfd, from, tofd, to, flags),
-		  core.dafs_rename(s, d1, d2, flags));
+		  shim_core.dafs_rename(s, d1, d2, flags));
 }
 
 int link(const char *from, const char *to)
 {
-	ROUTE_TWO(AT_FDCWD, from, AT_FDCWD, to, REAL(link)(from, to), core.dafs_link(s, d1, d2));
+	ROUTE_TWO(AT_FDCWD, from, AT_FDCWD, to, REAL(link)(from, to), shim_core.dafs_link(s, d1, d2));
 }
 
 int linkat(int fromfd, const char *from, int tofd, const char *to, int flags)
 {
 	ROUTE_TWO(fromfd, from, tofd, to, REAL(linkat)(fromfd, from, tofd, to, flags),
-		  core.dafs_link(s, d1, d2));
+		  shim_core.dafs_link(s, d1, d2));
 }
 
 /* The target is stored as given, like the kernel's. */
 int symlink(const char *target, const char *path)
 {
-	ROUTE_PATH(AT_FDCWD, path, REAL(symlink)(target, path), core.dafs_symlink(s, target, dp));
+	ROUTE_PATH(AT_FDCWD, path, REAL(symlink)(target, path), shim_core.dafs_symlink(s, target, dp));
 }
 
 int symlinkat(const char *target, int dirfd, const char *path)
 {
 	ROUTE_PATH(dirfd, path, REAL(symlinkat)(target, dirfd, path),
-		   core.dafs_symlink(s, target, dp));
+		   shim_core.dafs_symlink(s, target, dp));
 }
 
 ssize_t readlink(const char *path, char *buf, size_t n)
 {
-	ROUTE_PATH(AT_FDCWD, path, REAL(readlink)(path, buf, n), core.dafs_readlink(s, dp, buf, n));
+	ROUTE_PATH(AT_FDCWD, path, REAL(readlink)(path, buf, n), shim_core.dafs_readlink(s, dp, buf, n));
 }
 
 ssize_t readlinkat(int dirfd, const char *path, char *buf, size_t n)
 {
 	ROUTE_PATH(dirfd, path, REAL(readlinkat)(dirfd, path, buf, n),
-		   core.dafs_readlink(s, dp, buf, n));
+		   shim_core.dafs_readlink(s, dp, buf, n));
 }
 
 ssize_t __readlink_chk(const char *path, char *buf, size_t n, size_t bl)
 {
 	ROUTE_PATH(AT_FDCWD, path, REAL(__readlink_chk)(path, buf, n, bl),
-		   n > bl ? (abort(), 0) : core.dafs_readlink(s, dp, buf, n));
+		   n > bl ? (abort(), 0) : shim_core.dafs_readlink(s, dp, buf, n));
 }
 
 ssize_t __readlinkat_chk(int dirfd, const char *path, char *buf, size_t n, size_t bl)
 {
 	ROUTE_PATH(dirfd, path, REAL(__readlinkat_chk)(dirfd, path, buf, n, bl),
-		   n > bl ? (abort(), 0) : core.dafs_readlink(s, dp, buf, n));
+		   n > bl ? (abort(), 0) : shim_core.dafs_readlink(s, dp, buf, n));
 }
 
 /* ---- extended attributes: none on DAFS (ACL code takes ENOTSUP as "no

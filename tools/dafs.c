@@ -38,6 +38,10 @@
 
 /* The subcommand being run, for messages ("dafs: put: /x: ..."). */
 static const char *cmd_name = "dafs";
+/* The process's umask, which mkdir applies as mkdir(1) does: libdafs-core
+ * sends the mode it is given. (put gives a file the local file's mode,
+ * unmasked, as cp -p would.) */
+static mode_t cmd_umask;
 
 /* ---- Messages ----------------------------------------------------------- */
 
@@ -537,8 +541,7 @@ static int cmd_get(struct dafs_session *s, const struct flags *fl, int argc, cha
 }
 
 /* Gives the remote file the local file's permission bits even when it
- * already existed (O_CREAT's mode applies only to new files) or the
- * server's umask trimmed them. */
+ * already existed (O_CREAT's mode applies only to new files). */
 static int copy_mode(struct dafs_file *f, mode_t mode)
 {
 	struct stat st;
@@ -977,7 +980,7 @@ static int cmd_rm(struct dafs_session *s, const struct flags *fl, int argc, char
 /* mkdir that accepts an existing directory, for mkdir -p. */
 static int mkdir_or_exists(struct dafs_session *s, const char *path)
 {
-	int rc = dafs_mkdir(s, path, 0777);
+	int rc = dafs_mkdir(s, path, 0777 & ~cmd_umask);
 	if (rc == -EEXIST && remote_is_dir(s, path))
 		rc = 0;
 	return rc;
@@ -1012,7 +1015,8 @@ static int cmd_mkdir(struct dafs_session *s, const struct flags *fl, int argc, c
 {
 	int status = 0;
 	for (int i = 0; i < argc; i++) {
-		int rc = fl->parents ? mkdir_parents(s, argv[i]) : dafs_mkdir(s, argv[i], 0777);
+		int rc = fl->parents ? mkdir_parents(s, argv[i]) :
+				       dafs_mkdir(s, argv[i], 0777 & ~cmd_umask);
 		if (rc < 0)
 			status |= report(argv[i], rc);
 	}
@@ -1191,6 +1195,10 @@ int main(int argc, char **argv)
 	if (!c)
 		return usage_error(NULL, "%s: unknown command", argv[i]);
 	cmd_name = c->name;
+	/* umask(2) is read by setting it: here, before the session starts
+	 * threads that could create a file in between. */
+	cmd_umask = umask(0);
+	umask(cmd_umask);
 
 	struct flags fl = {0};
 	int first = parse_flags(c, argc - i, argv + i, &fl);
