@@ -14,6 +14,20 @@ B       := build
 SANFLAGS :=
 endif
 
+# ---- Lock checks and ThreadSanitizer ------------------------------------
+# Sanitizer builds also check the session lock: DAFS_DEBUG_LOCKS makes it
+# error-checking and asserts it is held where client.h says "Session
+# locked" (session_lock.c). TSAN=1 builds the tree with ThreadSanitizer
+# into build-tsan/ (`make tsan` builds it and runs the threaded tests).
+TSAN    ?= 0
+ifeq ($(TSAN),1)
+B       := build-tsan
+SANFLAGS := -fsanitize=thread -fno-omit-frame-pointer
+endif
+ifneq ($(SAN)$(TSAN),00)
+SANFLAGS += -DDAFS_DEBUG_LOCKS
+endif
+
 PKGS        = libfabric liburing jemalloc libunwind
 PKG_CFLAGS  = $(shell pkg-config --cflags $(PKGS))
 WARN        = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \

@@ -116,6 +116,8 @@ struct dafs_req *req_new_internal(struct dafs_session *s, req_finish_fn finish)
 
 static void bounce_put(struct dafs_req *req)
 {
+	if (req->nbounce)
+		assert_session_locked(req->s);
 	for (unsigned i = 0; i < req->nbounce; i++)
 		req->s->bounce_used &= ~(UINT64_C(1) << req->bounce[i]);
 	req->nbounce = 0;
@@ -304,9 +306,11 @@ static void nap_on_bell(struct dafs_session *s)
 void client_progress(struct dafs_session *s, int timeout_ms)
 {
 	struct dafs_completion comps[16];
-	int n = dafs_fabric_poll(s->fab, comps, 16);
-	uint64_t now;
+	uint64_t now, last_activity;
+	int n;
 
+	assert_session_locked(s);
+	n = dafs_fabric_poll(s->fab, comps, 16);
 	for (int i = 0; i < n; i++)
 		handle_completion(s, &comps[i]);
 	repost_recvs(s);
@@ -333,14 +337,14 @@ void client_progress(struct dafs_session *s, int timeout_ms)
 	}
 	if (timeout_ms == 0)
 		return;
-	pthread_mutex_unlock(&s->lock);
 	/* Replies come within microseconds on shm, which has no wait object to
 	 * block on: yield rather than sleep for a while after the last
 	 * completion or send, then block (or sleep) to leave the CPU alone. A
 	 * request sent after the program computed for a while must not start
 	 * with a nap: it measured 789 1-ms naps in a 3 s PostMark run. */
-	uint64_t last_activity = s->last_completion_ms > s->last_tx_ms ? s->last_completion_ms :
-				 s->last_tx_ms;
+	last_activity = s->last_completion_ms > s->last_tx_ms ? s->last_completion_ms :
+			s->last_tx_ms;     /* read before the lock goes */
+	pthread_mutex_unlock(&s->lock);
 	if (now - last_activity < CLIENT_SPIN_MS && dafs_fabric_wait_fd(s->fab) < 0)
 		sched_yield();
 	else if (s->own_bell.fd >= 0)
@@ -455,7 +459,10 @@ static int submit_locked(struct dafs_req *req, struct dafs_compound *rq)
 
 int req_submit_locked(struct dafs_req *req, struct dafs_compound *rq)
 {
-	int rc = submit_locked(req, rq);
+	int rc;
+
+	assert_session_locked(req->s);
+	rc = submit_locked(req, rq);
 
 	if (rc)
 		req_free(req);
@@ -468,10 +475,8 @@ int req_submit(struct dafs_req *req, struct dafs_compound *rq)
 	int rc;
 
 	pthread_mutex_lock(&s->lock);
-	rc = submit_locked(req, rq);
+	rc = req_submit_locked(req, rq);   /* a failed one's bounce chunks go back locked */
 	pthread_mutex_unlock(&s->lock);
-	if (rc)
-		req_free(req);
 	return rc;
 }
 
@@ -611,7 +616,7 @@ int dafs_cg_destroy(struct dafs_cg *cg)
 {
 	if (!cg)
 		return 0;
-	if (cg->outstanding)
+	if (dafs_cg_outstanding(cg))
 		return -EBUSY;
 	free(cg);
 	return 0;
@@ -619,7 +624,12 @@ int dafs_cg_destroy(struct dafs_cg *cg)
 
 unsigned dafs_cg_outstanding(const struct dafs_cg *cg)
 {
-	return cg->outstanding;
+	unsigned n;
+
+	pthread_mutex_lock(&cg->s->lock);
+	n = cg->outstanding;
+	pthread_mutex_unlock(&cg->s->lock);
+	return n;
 }
 
 static bool reap(struct dafs_cg *cg, struct dafs_event *ev)
@@ -665,7 +675,7 @@ int dafs_cg_wait_n(struct dafs_cg *cg, unsigned n, struct dafs_event *evs, unsig
 
 int dafs_cg_wait_any(struct dafs_cg *cg, int timeout_ms, struct dafs_event *ev)
 {
-	if (cg->outstanding == 0)
+	if (dafs_cg_outstanding(cg) == 0)
 		return -ENOENT;
 	return dafs_cg_wait_n(cg, 1, ev, 1, timeout_ms);
 }
@@ -718,6 +728,7 @@ int dafs_mem_register(struct dafs_session *s, void *buf, size_t len, struct dafs
 int dafs_mem_deregister(struct dafs_mem *m)
 {
 	struct dafs_session *s = m->s;
+	bool server_gone;
 	int rc;
 
 	pthread_mutex_lock(&s->lock);
@@ -727,10 +738,11 @@ int dafs_mem_deregister(struct dafs_mem *m)
 			break;
 		}
 	}
+	server_gone = s->dead || s->closing;
 	pthread_mutex_unlock(&s->lock);
 	/* The server forgets the region before the memory stops being
 	 * registered; a dead server has forgotten it already. */
-	if (!s->dead && !s->closing)
+	if (!server_gone)
 		client_region_op(s, DAFS_OP_UNREGISTER, &m->mr);
 	pthread_mutex_lock(&s->lock);
 	rc = dafs_fabric_mr_dereg(&m->mr);
@@ -750,6 +762,7 @@ int bounce_get(struct dafs_req *req, size_t len)
 	unsigned need = (unsigned)((len + CLIENT_BOUNCE_CHUNK - 1) / CLIENT_BOUNCE_CHUNK);
 	unsigned want = req->nbounce + need;
 
+	assert_session_locked(s);
 	if (need > DAFS_SEGS_MAX || want > CLIENT_BOUNCE_CHUNKS)
 		return -E2BIG;
 	/* Waiting while holding chunks could deadlock two requests that each
@@ -789,6 +802,7 @@ int client_segments(struct dafs_req *req, void *buf, size_t len, bool to_server,
 	unsigned first;
 	int rc;
 
+	assert_session_locked(s);
 	io->len = (uint32_t)len;
 	if (m) {
 		io->nsegs = 1;
@@ -1090,7 +1104,7 @@ int dafs_session_open(const char *url, const struct dafs_session_opts *opts,
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
-	pthread_mutex_init(&s->lock, NULL);
+	session_lock_init(s);
 	pthread_cond_init(&s->lease_cond, NULL);
 	s->bell.fd = s->own_bell.fd = -1;
 	stats_setup(s);
@@ -1197,7 +1211,7 @@ int dafs_session_close(struct dafs_session *s)
 {
 	struct dafs_compound *rq;
 	struct dafs_req *req = NULL;
-	int rc = 0;
+	int rc = 0, dead;
 
 	if (!s)
 		return 0;
@@ -1206,9 +1220,10 @@ int dafs_session_close(struct dafs_session *s)
 	client_wait_writes(s);
 	while (s->outstanding && !s->dead)
 		client_progress(s, 100);
+	dead = s->dead;
 	pthread_mutex_unlock(&s->lock);
 	rq = compound_alloc();
-	if (!s->dead && rq && (req = req_new(s, NULL, NULL, &req, NULL))) {
+	if (!dead && rq && (req = req_new(s, NULL, NULL, &req, NULL))) {
 		rq->nops = 1;
 		rq->ops[0].opcode = DAFS_OP_SESSION_CLOSE;
 		rc = (int)req_run(req, rq);

@@ -238,6 +238,7 @@ static ssize_t finish_write(struct dafs_req *req, struct dafs_reply *rep)
 static int fill_io(struct dafs_req *req, struct dafs_op *op, struct dafs_file *f, void *buf,
 		   size_t len, off_t off, bool write)
 {
+	assert_session_locked(req->s);
 	op->opcode = write ? DAFS_OP_WRITE : DAFS_OP_READ;
 	op->a.io = (struct dafs_args_io){ .fh = f->fh, .offset = (uint64_t)off,
 					  .len = (uint32_t)len };
@@ -510,6 +511,7 @@ static int send_write(struct dafs_file *f, const char *buf, size_t len, off_t of
 	uint64_t sent;
 	int rc;
 
+	assert_session_locked(s);
 	if (!req) {
 		compound_free(rq);
 		return -ENOMEM;
@@ -621,6 +623,7 @@ static void wait_file_writes(struct dafs_file *f)
 
 void client_wait_writes(struct dafs_session *s)
 {
+	assert_session_locked(s);
 	client_send_coalesced(s, 0);
 	while ((s->writes_inflight || s->wb_sending) && !s->dead)
 		client_progress(s, 10);
@@ -631,6 +634,7 @@ void client_send_coalesced(struct dafs_session *s, uint64_t older_than_ms)
 	uint64_t now = client_now_ms();
 	unsigned n = 0;
 
+	assert_session_locked(s);
 	/* At most the files waiting now: a thread that keeps writing while
 	 * the lock is dropped cannot keep the caller here. */
 	for (struct dafs_file *f = s->wb_files; f; f = f->wb_next)
@@ -749,10 +753,13 @@ int dafs_flush(struct dafs_file *f)
 
 int dafs_session_sync(struct dafs_session *s)
 {
+	int dead;
+
 	pthread_mutex_lock(&s->lock);
 	client_wait_writes(s);
+	dead = s->dead;
 	pthread_mutex_unlock(&s->lock);
-	return s->dead;
+	return dead;
 }
 
 ssize_t dafs_append(struct dafs_file *f, const void *buf, size_t len, off_t *where)
@@ -1040,9 +1047,10 @@ int dafs_batch_submit(struct dafs_session *s, struct dafs_batch_item *items, uns
 		if (req->nbounce != before)
 			req->bounce_items |= UINT64_C(1) << i;
 	}
+	if (rc)
+		req_free(req);   /* the chunks of the items before go back locked */
 	pthread_mutex_unlock(&s->lock);
 	if (rc) {
-		req_free(req);
 		compound_free(rq);
 		return rc;
 	}

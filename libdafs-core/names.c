@@ -425,8 +425,11 @@ int dafs_lock_async(struct dafs_file *f, int cmd, struct flock *fl, uint64_t own
 		op.opcode = DAFS_OP_UNLOCK;
 		return client_submit_one(f->s, &op, client_finish_status, NULL, 0, cg, user, req_out);
 	}
-	if (!owner_room(f, owner))
-		return -ENOLCK;
+	pthread_mutex_lock(&f->s->lock);   /* a granted lock's reply adds owners */
+	rc = owner_room(f, owner) ? 0 : -ENOLCK;
+	pthread_mutex_unlock(&f->s->lock);
+	if (rc)
+		return rc;
 	return client_submit_one(f->s, &op, finish_lock_taken, f, (size_t)owner, cg, user,
 				 req_out);
 }
