@@ -463,7 +463,6 @@ int req_submit_locked(struct dafs_req *req, struct dafs_compound *rq)
 
 	assert_session_locked(req->s);
 	rc = submit_locked(req, rq);
-
 	if (rc)
 		req_free(req);
 	return rc;

@@ -14,7 +14,10 @@ void session_lock_init(struct dafs_session *s)
 {
 #ifdef DAFS_DEBUG_LOCKS
 	/* Error-checking: a lock by its owner answers EDEADLK instead of
-	 * hanging, which is what session_assert_locked asks it. */
+	 * hanging, which is what session_assert_locked asks it. (Callers do
+	 * not check what lock returns: a second lock by the owner, a hang in
+	 * release builds, goes on here, and after its unlock the outer holder
+	 * runs unlocked, which the next check on its way reports.) */
 	pthread_mutexattr_t attr;
 
 	pthread_mutexattr_init(&attr);
