@@ -174,8 +174,8 @@ clean:
 
 # ThreadSanitizer: the unit tests (all of them use threads: every session has
 # its lease thread) and the dafs-server they start, built into build-tsan/;
-# scripts/tsan-test fails on a report from any of those processes. About two
-# minutes on two cores, build included; `make test` runs it too.
+# scripts/tsan-test fails on a report from any of those processes. Two to three
+# and a half minutes on two cores, build included; `make test` runs it too.
 .PHONY: tsan tsan-build
 tsan-build:
 	@$(MAKE) --no-print-directory TSAN=1 build-tsan/dafs-server unit
