@@ -76,9 +76,10 @@ int dafs_batch_submit(struct dafs_session *s, struct dafs_batch_item *items, uns
 		if (req->nbounce != before)
 			req->bounce_items |= UINT64_C(1) << i;
 	}
+	if (rc)
+		req_free(req);   /* the chunks of the items before go back locked */
 	pthread_mutex_unlock(&s->lock);
 	if (rc) {
-		req_free(req);
 		compound_free(rq);
 		return rc;
 	}

@@ -408,6 +408,7 @@ void cache_open(struct dafs_file *f, const struct dafs_attr *a)
 	struct cache *c = f->s->cache;
 	struct cache_file *cf;
 
+	assert_session_locked(f->s);
 	f->cf = NULL;
 	f->ra_next = 0;
 	f->ra_end = 0;
@@ -438,6 +439,7 @@ void cache_open(struct dafs_file *f, const struct dafs_attr *a)
 
 void cache_close(struct dafs_file *f)
 {
+	assert_session_locked(f->s);
 	if (f->cf)
 		f->cf->refs--;
 	f->cf = NULL;
@@ -453,6 +455,7 @@ bool cache_range_absent(const struct dafs_file *f, off_t off, size_t len)
 	const struct cache *c = f->s->cache;
 	uint64_t end = (uint64_t)off + len;
 
+	assert_session_locked(f->s);
 	if (!f->cf || !c)
 		return true;
 	for (uint64_t index = (uint64_t)off / CACHE_PAGE; index * CACHE_PAGE < end; index++)
@@ -463,6 +466,7 @@ bool cache_range_absent(const struct dafs_file *f, off_t off, size_t len)
 
 void cache_read_bypassed(struct dafs_file *f, off_t end)
 {
+	assert_session_locked(f->s);
 	/* The window starts again from the reader's position the next time
 	 * it reads through the cache: read-ahead issued before the bypass
 	 * only ever fills cache pages, never the reader's buffer. */
@@ -473,6 +477,7 @@ void cache_read_bypassed(struct dafs_file *f, off_t end)
 
 void cache_invalidate(struct dafs_file *f)
 {
+	assert_session_locked(f->s);
 	if (f->cf && f->s->cache)
 		file_drop_pages(f->s->cache, f->cf);
 	f->ra_end = 0;
@@ -483,6 +488,7 @@ void cache_invalidate_attr(struct dafs_session *s, const struct dafs_attr *a)
 {
 	struct cache *c = s->cache;
 
+	assert_session_locked(s);
 	if (!c)
 		return;
 	for (struct cache_file *cf = *file_slot(c, a->dev, a->ino); cf; cf = cf->next)
@@ -903,6 +909,7 @@ ssize_t cache_read(struct dafs_file *f, void *buf, size_t len, off_t off)
 	uint64_t fetched = 0;
 	bool readahead_started = false;
 
+	assert_session_locked(s);
 	if (len == 0)
 		return 0;
 	if (past_known_eof(f, off))
@@ -977,6 +984,7 @@ void cache_write(struct dafs_file *f, const void *buf, size_t len, off_t off)
 	struct cache *c = f->s->cache;
 	uint64_t end = (uint64_t)off + len;
 
+	assert_session_locked(f->s);
 	if (!f->cf || !c || len == 0)
 		return;
 	for (uint64_t index = (uint64_t)off / CACHE_PAGE; index * CACHE_PAGE < end; index++) {
@@ -1009,6 +1017,7 @@ void cache_advise(struct dafs_file *f, off_t off, off_t len, int advice)
 	struct cache *c = f->s->cache;
 	uint64_t end;
 
+	assert_session_locked(f->s);
 	if (!cache_enabled(f))
 		return;
 	end = len ? (uint64_t)off + (uint64_t)len : f->cf->known_size;

@@ -20,7 +20,7 @@ int dafs_cg_destroy(struct dafs_cg *cg)
 {
 	if (!cg)
 		return 0;
-	if (cg->outstanding)
+	if (dafs_cg_outstanding(cg))
 		return -EBUSY;
 	free(cg);
 	return 0;
@@ -28,7 +28,12 @@ int dafs_cg_destroy(struct dafs_cg *cg)
 
 unsigned dafs_cg_outstanding(const struct dafs_cg *cg)
 {
-	return cg->outstanding;
+	unsigned n;
+
+	pthread_mutex_lock(&cg->s->lock);
+	n = cg->outstanding;
+	pthread_mutex_unlock(&cg->s->lock);
+	return n;
 }
 
 static bool reap(struct dafs_cg *cg, struct dafs_event *ev)
@@ -74,7 +79,7 @@ int dafs_cg_wait_n(struct dafs_cg *cg, unsigned n, struct dafs_event *evs, unsig
 
 int dafs_cg_wait_any(struct dafs_cg *cg, int timeout_ms, struct dafs_event *ev)
 {
-	if (cg->outstanding == 0)
+	if (dafs_cg_outstanding(cg) == 0)
 		return -ENOENT;
 	return dafs_cg_wait_n(cg, 1, ev, 1, timeout_ms);
 }

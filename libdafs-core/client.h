@@ -1,6 +1,7 @@
 /* client.h — libdafs-core's insides, shared by its files. Not installed; the
  * public interface is dafs.h. One file per concern:
- *   session.c  opening and closing a session, the lease thread
+ *   session.c  opening and closing a session, the lease thread;
+ *              session_lock.c its lock, checked in debug builds
  *   request.c  the request engine: slots, sending, replies, progress
  *   cg.c       completion groups
  *   memory.c   registered regions, bounce chunks, transfer segments
@@ -33,85 +34,109 @@
 #define CLIENT_SPIN_MS       2         /* yield, not sleep, this soon after a completion */
 #define CLIENT_TIMEOUT_MS    5000      /* silence before the server is declared dead */
 
+/* Who may touch a field is written beside it (or its group):
+ *   lock     only with the session's `lock` held;
+ *   open     set by dafs_session_open before it returns (before the lease
+ *            thread starts), read-only after, until dafs_session_close
+ *            (which runs alone: nothing else may use a closing session);
+ *   submit   a request's: written by the thread that makes it, before it
+ *            is sent (nobody else knows of it yet), read-only after;
+ *   caller   owned by the one thread using the object, like a DIR *.
+ * Pointers marked "open" point at things whose contents are "lock" unless
+ * said otherwise. Progress is made by whichever thread waits (request.c):
+ * replies are handled, and `finish` called, by any thread, lock held. Debug
+ * builds (DAFS_DEBUG_LOCKS: SAN=1 and TSAN=1) check that the functions
+ * below marked "Session locked" are called with the lock held by the
+ * calling thread (assert_session_locked, session_lock.c). */
+
 struct msgbuf {
-	struct dafs_fabric_ctx ctx;
-	void *buf;
-	size_t len;                    /* of the frame last sent from it */
-	bool busy;                     /* posted to the fabric */
-	uint64_t sends;                /* frames sent from it so far */
+	struct dafs_fabric_ctx ctx;    /* open */
+	void *buf;                     /* open (its bytes: lock) */
+	size_t len;                    /* lock: of the frame last sent from it */
+	bool busy;                     /* lock: posted to the fabric */
+	uint64_t sends;                /* lock: frames sent from it so far */
 };
 
 struct cache;
 struct client_op_stats;
 
 struct dafs_mem {
-	struct dafs_session *s;
-	struct dafs_mr mr;
-	struct dafs_mem *next;
+	struct dafs_session *s;        /* set at registration, read-only */
+	struct dafs_mr mr;             /* set at registration, read-only */
+	struct dafs_mem *next;         /* lock (s->mems) */
 };
 
-struct client_slot {
+struct client_slot {               /* lock */
 	uint32_t seq;                  /* last sequence number sent */
 	struct dafs_req *req;          /* waiting for its reply, or NULL */
 };
 
 struct dafs_session {
-	pthread_mutex_t lock;
-	struct dafs_fabric *fab;
+	pthread_mutex_t lock;          /* error-checking in debug builds (session_lock.c) */
+	/* open */
+	struct dafs_fabric *fab;       /* its calls made under the lock, but for
+					  the wait in client_progress */
 	fi_addr_t server;
 	uint64_t id;
 	unsigned credits;
-	struct client_slot *slots;
+	/* lock */
+	struct client_slot *slots;     /* the array: open; its entries: lock */
 	unsigned slots_used;
 	int last_slot;                 /* of the last request sent (tests replay it) */
 	unsigned outstanding;          /* requests sent, reply not yet handled */
 
+	/* open (the buffers' busy, len and sends: lock) */
 	void *msg_region;              /* receive and send buffers, registered once */
 	struct dafs_mr msg_mr;
 	unsigned nrecvs;
 	struct msgbuf *recvs;
 	struct msgbuf *sends;          /* one per slot, plus the last for pings */
 
-	void *bounce;                  /* registered memory for unregistered buffers */
-	struct dafs_mr bounce_mr;
-	uint64_t bounce_used;          /* bitmap of CLIENT_BOUNCE_CHUNKS */
+	void *bounce;                  /* open: registered memory for unregistered buffers */
+	struct dafs_mr bounce_mr;      /* open */
+	uint64_t bounce_used;          /* lock: bitmap of CLIENT_BOUNCE_CHUNKS */
 
-	struct dafs_mem *mems;
-	uint32_t inline_max, io_max, lease_ms;
+	struct dafs_mem *mems;         /* lock */
+	uint32_t inline_max, io_max, lease_ms;   /* open */
 
+	/* lock */
 	struct dafs_req *boot_req;     /* CONNECT or SESSION_OPEN in flight */
 	unsigned sends_busy;           /* send buffers posted, not completed */
 	uint64_t last_rx_ms, last_tx_ms, last_ping_ms;
 	uint64_t pending_since_ms;     /* when we last began waiting from idle */
 	uint64_t last_completion_ms;
-	int timeout_ms;
-	int dead;                      /* negative errno once the server is gone */
+	int timeout_ms;                /* open */
+	int dead;                      /* lock: negative errno once the server is gone */
 
-	pthread_t lease_thread;
-	pthread_cond_t lease_cond;
-	bool lease_running, closing;
+	pthread_t lease_thread;        /* open */
+	pthread_cond_t lease_cond;     /* waited on and signalled with the lock held */
+	bool lease_running;            /* open */
+	bool closing;                  /* lock */
 
-	struct dafs_reply *reply;      /* where replies are decoded */
-	struct cache *cache;           /* the page cache, or NULL (cache.c) */
+	struct dafs_reply *reply;      /* open: where replies are decoded (lock) */
+	struct cache *cache;           /* open: the page cache, or NULL (cache.c) */
+	/* lock */
 	unsigned writes_inflight;      /* pipelined writes not yet answered */
-	bool coalesce_writes;          /* DAFS_WRITE_COALESCE (file.c) */
+	bool coalesce_writes;          /* open: DAFS_WRITE_COALESCE (write.c) */
 	struct dafs_file *wb_files;    /* files whose coalesced writes wait */
 	unsigned wb_sending;           /* their buffers on the way (the lock let go) */
 	bool lease_ticking;            /* the lease thread wakes every ms to send them */
 	uint64_t write_sends, writes_coalesced;
-	struct client_op_stats *stats; /* DAFS_STATS: per opcode, or NULL (stats.c) */
+	struct client_op_stats *stats; /* open: DAFS_STATS: per opcode, or NULL (stats.c) */
+	/* open (the bells' sockets are used without the lock: the kernel's) */
 	struct dafs_bell bell;         /* the server's doorbell (an address), when it has no wait fd */
 	struct dafs_bell own_bell;     /* ours: slow replies ring it; its socket rings theirs */
 
-	/* Direct reads (file.c): reads of at least direct_read_min bytes (0:
+	/* Direct reads (direct.c): reads of at least direct_read_min bytes (0:
 	 * never) go into the caller's buffer, registered through regcache. */
-	size_t direct_read_min;
-	struct regcache *regcache;     /* registrations kept for them (regcache.c) */
-	uint64_t direct_reads, direct_bytes;
+	size_t direct_read_min;        /* open */
+	struct regcache *regcache;     /* open: registrations kept for them (regcache.c) */
+	uint64_t direct_reads, direct_bytes;     /* lock */
 };
 
 struct dafs_cg {
-	struct dafs_session *s;
+	struct dafs_session *s;        /* set at creation, read-only */
+	/* lock */
 	unsigned outstanding;          /* submitted, not yet reaped */
 	struct dafs_req *done_head, *done_tail;
 };
@@ -121,22 +146,28 @@ struct dafs_cg {
  * req->result already set to the error). Returns the request's result. */
 typedef ssize_t (*req_finish_fn)(struct dafs_req *req, struct dafs_reply *rep);
 
+/* A request is its maker's until sent ("submit" fields, filled without the
+ * lock); from then on "lock" fields change only with the lock held, and once
+ * `done` (set under the lock) it is its reaper's: dafs_req_wait, the group's
+ * dafs_cg_wait_n, or req_complete for an internal one. */
 struct dafs_req {
+	/* submit */
 	struct dafs_session *s;
 	struct dafs_cg *cg;
 	void *user;
 	bool standalone;               /* to be reaped by dafs_req_wait */
 	bool internal;                 /* the library's own: freed when complete */
 	bool pipelined;                /* a write that returned before its reply */
+	/* lock */
 	bool done;
-	bool noslot;
+	bool noslot;                   /* submit */
 	int slot;
 	ssize_t result;
-	req_finish_fn finish;
+	req_finish_fn finish;          /* submit */
 	struct dafs_req *next_done;
 
-	/* Where `finish` puts the operation's outputs, or what it acts on:
-	 * the call that picks `finish` sets the member `finish` reads. */
+	/* submit: where `finish` puts the operation's outputs, or what it acts
+	 * on: the call that picks `finish` sets the member `finish` reads. */
 	union req_out {
 		struct stat *st;               /* client_finish_attr, or NULL */
 		struct dafs_file **opened;     /* open, open-and-read: the new file */
@@ -150,43 +181,49 @@ struct dafs_req {
 	} out;
 	size_t out_len;                /* bytes asked of a read or write; items of a batch */
 	uint64_t finish_arg;           /* what `finish` needs besides `out` (client_submit_one) */
+	/* lock (bounce chunks are taken and given back with it held) */
 	void *user_buf;                /* read: where inline or bounced data go */
 	unsigned nbounce;              /* bounce chunks held, in order */
 	uint8_t bounce[CLIENT_BOUNCE_CHUNKS];
 	uint64_t bounce_items;         /* batch: items that use bounce chunks */
-	struct dafs_file *file;
-	void *boot_out;                /* CONNECT/SESSION_OPEN: copy of the result */
-	struct cache_fill *fill;       /* cache pages this read fills */
-	int deferred_err;              /* close/fsync: an earlier write's error */
-	uint16_t opcode;               /* of its first op, for DAFS_STATS */
-	uint64_t submit_ns;            /* DAFS_STATS: when submitted, or 0 */
-	uint64_t barrier_ns;           /* DAFS_STATS: of that, waiting for writes */
+	struct dafs_file *file;        /* submit */
+	void *boot_out;                /* lock: CONNECT/SESSION_OPEN: copy of the result */
+	struct cache_fill *fill;       /* lock: cache pages this read fills */
+	uint16_t opcode;               /* lock: of its first op, for DAFS_STATS */
+	uint64_t submit_ns;            /* lock: DAFS_STATS: when submitted, or 0 */
+	uint64_t barrier_ns;           /* lock: DAFS_STATS: of that, waiting for writes */
 };
 
 struct dafs_file {
+	/* set at open, read-only until close (nothing else may use a file
+	 * being closed) */
 	struct dafs_session *s;
 	uint64_t fh;
 	int flags;                     /* O_* as opened */
+	/* lock (a granted lock's reply adds its owner); close reads them
+	 * without it, when no request of f is in flight */
 	uint64_t lock_owners[8];       /* owners that took locks here, released at close */
 	unsigned nlock_owners;
 
-	struct cache_file *cf;         /* what the cache knows of the file, or NULL */
+	struct cache_file *cf;         /* set at open: what the cache knows of the
+					  file, or NULL (its contents: lock) */
+	/* lock */
 	off_t ra_next;                 /* where a sequential read would start */
 	off_t ra_end;                  /* read-ahead issued up to here */
 	size_t ra_window;              /* 0: no sequential run */
 	int advice;                    /* POSIX_FADV_* last given */
 
-	/* Pipelined writes (file.c): the first error of one that failed after
-	 * write returned, reported by the next write, fsync or close; and the
-	 * span of the ones in flight, which a write overlapping it waits out
-	 * (the server may run requests in any order). */
+	/* lock. Pipelined writes (write.c): the first error of one that failed
+	 * after write returned, reported by the next write, fsync or close; and
+	 * the span of the ones in flight, which a write overlapping it waits
+	 * out (the server may run requests in any order). */
 	int write_err;
 	unsigned writes_inflight;
 	unsigned fills_inflight;       /* cache fills of this file not answered */
 	off_t inflight_lo, inflight_hi;
 
-	/* Write coalescing (file.c): small writes continuing the last one,
-	 * made while earlier ones are in flight, wait here to go as one. */
+	/* lock. Write coalescing (write.c): small writes continuing the last
+	 * one, made while earlier ones are in flight, wait here to go as one. */
 	char *wb;                      /* inline_max bytes, allocated on first use */
 	size_t wb_len;
 	off_t wb_off;
@@ -195,7 +232,7 @@ struct dafs_file {
 	unsigned wb_sending;           /* buffers of f being sent (lock dropped) */
 };
 
-struct dafs_dir {
+struct dafs_dir {                  /* caller */
 	struct dafs_file *file;
 	uint64_t cookie;               /* where the next READDIR starts */
 	uint64_t pos_cookie;           /* cookie of the last entry handed out */
@@ -203,6 +240,17 @@ struct dafs_dir {
 	size_t len, pos;
 	bool eof;
 };
+
+/* session_lock.c: the session lock, error-checking in debug builds; and
+ * the check that the calling thread holds it, which release builds compile
+ * away. */
+void session_lock_init(struct dafs_session *s);
+#ifdef DAFS_DEBUG_LOCKS
+void session_assert_locked(const struct dafs_session *s, const char *func);
+#define assert_session_locked(s) session_assert_locked((s), __func__)
+#else
+#define assert_session_locked(s) ((void)0)
+#endif
 
 /* request.c: the request engine. */
 uint64_t client_now_ms(void);
@@ -226,12 +274,14 @@ int req_submit(struct dafs_req *req, struct dafs_compound *rq);
 /* Submits with the session locked (the lock may be dropped and retaken
  * while waiting for a slot). */
 int req_submit_locked(struct dafs_req *req, struct dafs_compound *rq);
-/* req_submit_locked that leaves a request it could not send to the caller. */
+/* req_submit_locked that leaves a request it could not send to the caller.
+ * Session locked. */
 int submit_locked(struct dafs_req *req, struct dafs_compound *rq);
 /* Submits and waits: the synchronous form of any operation. */
 ssize_t req_run(struct dafs_req *req, struct dafs_compound *rq);
 void req_free(struct dafs_req *req);
-/* Posts a receive buffer. Session locked. */
+/* Posts a receive buffer. Session locked, but at open (which runs alone:
+ * session_endpoint posts the first ones before the session exists). */
 int post_recv(struct dafs_session *s, struct msgbuf *m);
 /* Sends a PING when nothing was sent for a while. Session locked. */
 void send_ping(struct dafs_session *s);
@@ -317,7 +367,9 @@ void client_send_coalesced(struct dafs_session *s, uint64_t older_than_ms);
  * pipelined write of the session. */
 void client_wait_writes(struct dafs_session *s);
 
-/* cache.c: the page cache. Every call with the session locked. */
+/* cache.c: the page cache. Every call with the session locked but
+ * cache_setup, cache_region and cache_teardown (session open and close,
+ * which run alone) and cache_enabled (it reads what is set at open). */
 struct dafs_attr;
 /* Sets up the region at session start: `want` bytes, 0 for the default,
  * negative for none; no cache when that fails. */

@@ -186,6 +186,7 @@ ssize_t finish_write(struct dafs_req *req, struct dafs_reply *rep)
 int fill_io(struct dafs_req *req, struct dafs_op *op, struct dafs_file *f, void *buf,
 		   size_t len, off_t off, bool write)
 {
+	assert_session_locked(req->s);
 	op->opcode = write ? DAFS_OP_WRITE : DAFS_OP_READ;
 	op->a.io = (struct dafs_args_io){ .fh = f->fh, .offset = (uint64_t)off,
 					  .len = (uint32_t)len };

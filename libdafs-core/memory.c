@@ -9,6 +9,8 @@
 
 void bounce_put(struct dafs_req *req)
 {
+	if (req->nbounce)
+		assert_session_locked(req->s);
 	for (unsigned i = 0; i < req->nbounce; i++)
 		req->s->bounce_used &= ~(UINT64_C(1) << req->bounce[i]);
 	req->nbounce = 0;
@@ -60,6 +62,7 @@ int dafs_mem_register(struct dafs_session *s, void *buf, size_t len, struct dafs
 int dafs_mem_deregister(struct dafs_mem *m)
 {
 	struct dafs_session *s = m->s;
+	bool server_gone;
 	int rc;
 
 	pthread_mutex_lock(&s->lock);
@@ -69,10 +72,11 @@ int dafs_mem_deregister(struct dafs_mem *m)
 			break;
 		}
 	}
+	server_gone = s->dead || s->closing;
 	pthread_mutex_unlock(&s->lock);
 	/* The server forgets the region before the memory stops being
 	 * registered; a dead server has forgotten it already. */
-	if (!s->dead && !s->closing)
+	if (!server_gone)
 		client_region_op(s, DAFS_OP_UNREGISTER, &m->mr);
 	pthread_mutex_lock(&s->lock);
 	rc = dafs_fabric_mr_dereg(&m->mr);
@@ -92,6 +96,7 @@ int bounce_get(struct dafs_req *req, size_t len)
 	unsigned need = (unsigned)((len + CLIENT_BOUNCE_CHUNK - 1) / CLIENT_BOUNCE_CHUNK);
 	unsigned want = req->nbounce + need;
 
+	assert_session_locked(s);
 	if (need > DAFS_SEGS_MAX || want > CLIENT_BOUNCE_CHUNKS)
 		return -E2BIG;
 	/* Waiting while holding chunks could deadlock two requests that each
@@ -131,6 +136,7 @@ int client_segments(struct dafs_req *req, void *buf, size_t len, bool to_server,
 	unsigned first;
 	int rc;
 
+	assert_session_locked(s);
 	io->len = (uint32_t)len;
 	if (m) {
 		io->nsegs = 1;

@@ -431,8 +431,11 @@ int dafs_lock_async(struct dafs_file *f, int cmd, struct flock *fl, uint64_t own
 		return client_submit_one(f->s, &op, client_finish_status, REQ_OUT_NONE, 0, cg, user,
 					 req_out);
 	}
-	if (!owner_room(f, owner))
-		return -ENOLCK;
+	pthread_mutex_lock(&f->s->lock);   /* a granted lock's reply adds owners */
+	rc = owner_room(f, owner) ? 0 : -ENOLCK;
+	pthread_mutex_unlock(&f->s->lock);
+	if (rc)
+		return rc;
 	return client_submit_one(f->s, &op, finish_lock_taken, (union req_out){ .file = f }, owner,
 				 cg, user, req_out);
 }

@@ -115,7 +115,12 @@ static struct regcache_entry *trim_locked(struct regcache *rc)
  * dead or closing session's server has forgotten it already. */
 static void entry_release(struct dafs_session *s, struct regcache_entry *e)
 {
-	if (!s->dead && !s->closing)
+	bool server_gone;
+
+	pthread_mutex_lock(&s->lock);
+	server_gone = s->dead || s->closing;
+	pthread_mutex_unlock(&s->lock);
+	if (!server_gone)
 		client_region_op(s, DAFS_OP_UNREGISTER, &e->mr);
 	pthread_mutex_lock(&s->lock);
 	dafs_fabric_mr_dereg(&e->mr);
@@ -218,6 +223,7 @@ void regcache_stats(struct dafs_session *s, struct dafs_cache_stats *out)
 {
 	const struct regcache *rc = s->regcache;
 
+	assert_session_locked(s);
 	if (!rc)
 		return;
 	out->registrations = rc->registrations;

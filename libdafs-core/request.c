@@ -263,6 +263,7 @@ void send_ping(struct dafs_session *s)
 	struct dafs_compound *rq;
 	int len;
 
+	assert_session_locked(s);
 	if (m->busy || !s->id)
 		return;
 	rq = compound_alloc();
@@ -296,9 +297,11 @@ static void nap_on_bell(struct dafs_session *s)
 void client_progress(struct dafs_session *s, int timeout_ms)
 {
 	struct dafs_completion comps[16];
-	int n = dafs_fabric_poll(s->fab, comps, 16);
-	uint64_t now;
+	uint64_t now, last_activity;
+	int n;
 
+	assert_session_locked(s);
+	n = dafs_fabric_poll(s->fab, comps, 16);
 	for (int i = 0; i < n; i++)
 		handle_completion(s, &comps[i]);
 	repost_recvs(s);
@@ -325,14 +328,14 @@ void client_progress(struct dafs_session *s, int timeout_ms)
 	}
 	if (timeout_ms == 0)
 		return;
-	pthread_mutex_unlock(&s->lock);
 	/* Replies come within microseconds on shm, which has no wait object to
 	 * block on: yield rather than sleep for a while after the last
 	 * completion or send, then block (or sleep) to leave the CPU alone. A
 	 * request sent after the program computed for a while must not start
 	 * with a nap: it measured 789 1-ms naps in a 3 s PostMark run. */
-	uint64_t last_activity = s->last_completion_ms > s->last_tx_ms ? s->last_completion_ms :
-				 s->last_tx_ms;
+	last_activity = s->last_completion_ms > s->last_tx_ms ? s->last_completion_ms :
+			s->last_tx_ms;     /* read before the lock goes */
+	pthread_mutex_unlock(&s->lock);
 	if (now - last_activity < CLIENT_SPIN_MS && dafs_fabric_wait_fd(s->fab) < 0)
 		sched_yield();
 	else if (s->own_bell.fd >= 0)
@@ -391,6 +394,7 @@ int submit_locked(struct dafs_req *req, struct dafs_compound *rq)
 	struct msgbuf *m;
 	int slot, len, rc;
 
+	assert_session_locked(s);
 	if (s->dead)
 		return s->dead;
 	if (s->stats) {
@@ -447,8 +451,10 @@ int submit_locked(struct dafs_req *req, struct dafs_compound *rq)
 
 int req_submit_locked(struct dafs_req *req, struct dafs_compound *rq)
 {
-	int rc = submit_locked(req, rq);
+	int rc;
 
+	assert_session_locked(req->s);
+	rc = submit_locked(req, rq);
 	if (rc)
 		req_free(req);
 	return rc;
@@ -460,10 +466,8 @@ int req_submit(struct dafs_req *req, struct dafs_compound *rq)
 	int rc;
 
 	pthread_mutex_lock(&s->lock);
-	rc = submit_locked(req, rq);
+	rc = req_submit_locked(req, rq);   /* a failed one's bounce chunks go back locked */
 	pthread_mutex_unlock(&s->lock);
-	if (rc)
-		req_free(req);
 	return rc;
 }
 

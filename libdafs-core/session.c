@@ -326,7 +326,7 @@ int dafs_session_open(const char *url, const struct dafs_session_opts *opts,
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
-	pthread_mutex_init(&s->lock, NULL);
+	session_lock_init(s);
 	pthread_cond_init(&s->lease_cond, NULL);
 	s->bell.fd = s->own_bell.fd = -1;
 	stats_setup(s, opts && opts->stats > 0);
@@ -355,7 +355,7 @@ int dafs_session_close(struct dafs_session *s)
 {
 	struct dafs_compound *rq;
 	struct dafs_req *req = NULL;
-	int rc = 0;
+	int rc = 0, dead;
 
 	if (!s)
 		return 0;
@@ -364,9 +364,10 @@ int dafs_session_close(struct dafs_session *s)
 	client_wait_writes(s);
 	while (s->outstanding && !s->dead)
 		client_progress(s, 100);
+	dead = s->dead;
 	pthread_mutex_unlock(&s->lock);
 	rq = compound_alloc();
-	if (!s->dead && rq && (req = req_new(s, NULL, NULL, &req, NULL))) {
+	if (!dead && rq && (req = req_new(s, NULL, NULL, &req, NULL))) {
 		rq->nops = 1;
 		rq->ops[0].opcode = DAFS_OP_SESSION_CLOSE;
 		rc = (int)req_run(req, rq);

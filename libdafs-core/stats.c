@@ -29,6 +29,7 @@ void stats_request_done(struct dafs_session *s, const struct dafs_req *req)
 	uint64_t ns;
 	unsigned bucket = 0;
 
+	assert_session_locked(s);
 	if (!s->stats || !req->submit_ns || req->opcode >= DAFS_OP_COUNT)
 		return;
 	st = &s->stats[req->opcode];

@@ -22,8 +22,10 @@
 /* The error of a write that failed after it returned, once. */
 int take_write_err(struct dafs_file *f)
 {
-	int err = f->write_err;
+	int err;
 
+	assert_session_locked(f->s);
+	err = f->write_err;
 	f->write_err = 0;
 	return err;
 }
@@ -55,6 +57,7 @@ static int send_write(struct dafs_file *f, const char *buf, size_t len, off_t of
 	uint64_t sent;
 	int rc;
 
+	assert_session_locked(s);
 	if (!req) {
 		compound_free(rq);
 		return -ENOMEM;
@@ -101,6 +104,7 @@ static int send_write(struct dafs_file *f, const char *buf, size_t len, off_t of
 
 void wb_unlink(struct dafs_file *f)
 {
+	assert_session_locked(f->s);
 	for (struct dafs_file **p = &f->s->wb_files; *p; p = &(*p)->wb_next) {
 		if (*p == f) {
 			*p = f->wb_next;
@@ -159,6 +163,7 @@ static int wb_send(struct dafs_file *f)
  * pipelined write of f. Session locked. */
 void wait_file_writes(struct dafs_file *f)
 {
+	assert_session_locked(f->s);
 	wb_send(f);
 	while ((f->writes_inflight || f->wb_sending) && !f->s->dead)
 		client_progress(f->s, 10);
@@ -166,6 +171,7 @@ void wait_file_writes(struct dafs_file *f)
 
 void client_wait_writes(struct dafs_session *s)
 {
+	assert_session_locked(s);
 	client_send_coalesced(s, 0);
 	while ((s->writes_inflight || s->wb_sending) && !s->dead)
 		client_progress(s, 10);
@@ -176,6 +182,7 @@ void client_send_coalesced(struct dafs_session *s, uint64_t older_than_ms)
 	uint64_t now = client_now_ms();
 	unsigned n = 0;
 
+	assert_session_locked(s);
 	/* At most the files waiting now: a thread that keeps writing while
 	 * the lock is dropped cannot keep the caller here. */
 	for (struct dafs_file *f = s->wb_files; f; f = f->wb_next)
@@ -294,10 +301,13 @@ int dafs_flush(struct dafs_file *f)
 
 int dafs_session_sync(struct dafs_session *s)
 {
+	int dead;
+
 	pthread_mutex_lock(&s->lock);
 	client_wait_writes(s);
+	dead = s->dead;
 	pthread_mutex_unlock(&s->lock);
-	return s->dead;
+	return dead;
 }
 
 ssize_t dafs_append(struct dafs_file *f, const void *buf, size_t len, off_t *where)

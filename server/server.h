@@ -74,7 +74,11 @@ struct server {
 	unsigned lease_ms;
 	atomic_uint next_worker;
 	atomic_uint_fast64_t next_session;
-	volatile sig_atomic_t stopping;
+	/* Set by the SIGTERM/SIGINT handler on whichever thread took the
+	 * signal, read by every worker: atomic (lock-free, so safe in a
+	 * handler), not volatile sig_atomic_t, which orders nothing between
+	 * threads (ThreadSanitizer reported the race). */
+	atomic_int stopping;
 };
 
 enum job_phase {

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -500,7 +501,7 @@ static void test_deferred_enospc(size_t chunk_len, bool coalesce)
 
 struct rw_state {
 	struct dafs_session *s;
-	volatile bool stop;
+	atomic_bool stop;              /* the writer tells the readers to end */
 	bool torn;
 	unsigned char last[64];
 };
