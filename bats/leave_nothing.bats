@@ -75,7 +75,7 @@ sessions_closed() {
   # (a reused pid); a live pid whose process made the name (kept).
   local now_ns old_ns dead_pid live_pid
   now_ns=$(date +%s%N)
-  old_ns=$((now_ns - 3600 * 1000000000))
+  old_ns=$((now_ns - 10 * 1000000000))
   sleep 30 & live_pid=$!
   BG_PIDS+=("$live_pid")
   bash -c 'exit 0' & dead_pid=$!

@@ -77,7 +77,7 @@ static uint64_t process_start_ns(int pid)
 	 * the last ')'. starttime is field 22, the 20th after it. */
 	if (!p || !(p = strrchr(line, ')')))
 		return 0;
-	for (int field = 0; field < 19 && p; field++)
+	for (int field = 0; field < 20 && p; field++)
 		p = strchr(p + 1, ' ');
 	if (!p || sscanf(p + 1, "%llu", &ticks) != 1 || hz <= 0)
 		return 0;

@@ -63,7 +63,10 @@ int main(void)
 {
 	struct dafs_shm_client_name n;
 	char name[64], dead[64], reused[64], mine[64];
-	unsigned long long now = realtime_ns(), hour = 3600ull * 1000000000ull;
+	/* Named 10 s before this process started: long enough for the start
+	 * time's slack, short enough that a start time read wrong (the boot
+	 * time, say) is not also "after" it. */
+	unsigned long long now = realtime_ns(), earlier = now - 10ull * 1000000000ull;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	CHECK_EQ(parse("dafs-123-18edc06858ee2447-7", &n), 0, "a client name parses");
@@ -84,9 +87,9 @@ int main(void)
 	snprintf(name, sizeof(name), "dafs-%d-%llx-0", (int)getpid(), now);
 	parse(name, &n);
 	CHECK_EQ(dafs_shm_client_gone(&n), 0, "our own name: alive");
-	snprintf(name, sizeof(name), "dafs-%d-%llx-0", (int)getpid(), now - hour);
+	snprintf(name, sizeof(name), "dafs-%d-%llx-0", (int)getpid(), earlier);
 	parse(name, &n);
-	CHECK_EQ(dafs_shm_client_gone(&n), 1, "our pid, named an hour before we started: a reused pid");
+	CHECK_EQ(dafs_shm_client_gone(&n), 1, "our pid, named 10 s before we started: a reused pid");
 	snprintf(name, sizeof(name), "dafs-%d-%llx-0", (int)dead_pid(), now);
 	parse(name, &n);
 	CHECK_EQ(dafs_shm_client_gone(&n), 1, "a dead pid");
@@ -94,7 +97,7 @@ int main(void)
 	/* The reaper: a dead pid's and a reused pid's go, ours and what is
 	 * not a client name stay. */
 	snprintf(dead, sizeof(dead), "dafs-%d-%llx-0", (int)dead_pid(), now);
-	snprintf(reused, sizeof(reused), "dafs-%d-%llx-1", (int)getpid(), now - hour);
+	snprintf(reused, sizeof(reused), "dafs-%d-%llx-1", (int)getpid(), earlier);
 	snprintf(mine, sizeof(mine), "dafs-%d-%llx-2", (int)getpid(), now);
 	CHECK(make_file(dead) == 0 && make_file(reused) == 0 && make_file(mine) == 0 &&
 	      make_file("dafs-not-a-client") == 0, "fixture files in /dev/shm");
