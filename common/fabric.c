@@ -16,6 +16,7 @@
  * wait object the provider returns.
  */
 #include "fabric.h"
+#include "shmreap.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -415,6 +416,18 @@ static void shm_client_name(char *out, size_t len)
 	snprintf(out, len, "dafs-%d-%llx-%u", (int)getpid(),
 		 (unsigned long long)ts.tv_sec * 1000000000ull + (unsigned long long)ts.tv_nsec,
 		 atomic_fetch_add(&counter, 1));
+}
+
+int dafs_fabric_unlink_shm_name(struct dafs_fabric *f)
+{
+	struct dafs_shm_client_name n;
+	int rc;
+
+	if (!f || f->scheme != SCHEME_SHM || f->shm_lock_fd >= 0 ||
+	    dafs_shm_client_name_parse(f->shm_name, sizeof(f->shm_name), &n) != 0)
+		return 0;
+	rc = dafs_shm_client_unlink(&n);
+	return rc == -ENOENT ? 0 : rc;
 }
 
 static int fabric_getinfo(struct dafs_fabric *f, const struct dafs_url *url, bool listen,

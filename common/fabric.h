@@ -75,6 +75,11 @@ struct dafs_fabric;
 int dafs_fabric_open(const struct dafs_url *url, bool listen, struct dafs_fabric **out);
 void dafs_fabric_close(struct dafs_fabric *f);
 
+/* Removes a client endpoint's /dev/shm name once every peer that will talk
+ * to it has mapped it (after SESSION_OPEN was answered): the memory lives on
+ * while mapped and goes with the last mapping, however the process ends.
+ * 0 for other endpoints, -errno if the unlink fails. */
+int dafs_fabric_unlink_shm_name(struct dafs_fabric *f);
 /* The provider's name of this endpoint, to send to a peer; *len in/out. */
 int dafs_fabric_getname(struct dafs_fabric *f, void *addr, size_t *len);
 /* Adds a peer by raw address (from getname) or by URL (the server's address). */

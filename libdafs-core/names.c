@@ -440,6 +440,9 @@ int dafs_lock_async(struct dafs_file *f, int cmd, struct flock *fl, uint64_t own
 				 cg, user, req_out);
 }
 
+/* The longest pause between two tries of a waiting lock (F_SETLKW). */
+#define LOCK_POLL_MAX_MS 16
+
 int dafs_lock(struct dafs_file *f, int cmd, struct flock *fl, uint64_t owner)
 {
 	unsigned delay_ms = 2;
@@ -449,10 +452,13 @@ int dafs_lock(struct dafs_file *f, int cmd, struct flock *fl, uint64_t owner)
 		rc = (int)CLIENT_SYNC(dafs_lock_async, f, cmd, fl, owner);
 	} else {
 		/* The server never holds a request for a lock: a waiting lock
-		 * polls, backing off up to 100 ms, as NFSv4 clients do. */
+		 * polls, backing off, as NFSv4 clients do, but only up to
+		 * LOCK_POLL_MAX_MS: a lock whose holder died is free the moment
+		 * the server learns of it (server/procwatch.h), and a waiter
+		 * should not sleep much past that. */
 		while ((rc = (int)CLIENT_SYNC(dafs_lock_async, f, F_SETLK, fl, owner)) == -EAGAIN) {
 			usleep(delay_ms * 1000);
-			if (delay_ms < 100)
+			if (delay_ms < LOCK_POLL_MAX_MS)
 				delay_ms *= 2;
 		}
 	}

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "shmreap.h"
 
 static struct timespec realtime_in_ms(unsigned ms)
 {
@@ -336,11 +337,19 @@ int dafs_session_open(const char *url, const struct dafs_session_opts *opts,
 	s->nrecvs = s->credits + CLIENT_RECVS;
 	s->timeout_ms = opts && opts->timeout_ms > 0 ? opts->timeout_ms : CLIENT_TIMEOUT_MS;
 
+	/* What processes of ours that died before reaching a server left in
+	 * /dev/shm (shmreap.h). */
+	if (strcmp(parsed.scheme, "shm") == 0)
+		dafs_shm_reap_stale();
 	rc = session_endpoint(s, &parsed, opts, addr, &addr_len, &doorbells);
 	if (rc == 0)
 		rc = session_connect(s, addr, addr_len, doorbells);
 	if (rc == 0)
 		rc = session_introduce(s, opts, addr, addr_len);
+	/* Both of the server's endpoints have mapped ours now: its name can go,
+	 * so that nothing of it outlives this process, however it ends. */
+	if (rc == 0)
+		rc = dafs_fabric_unlink_shm_name(s->fab);
 	if (rc == 0)
 		rc = session_start(s, opts);
 	if (rc) {

@@ -18,6 +18,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "procwatch.h"
 #include "server.h"
 
 static void attr_from_stat(struct dafs_attr *a, const struct stat *st)
@@ -822,6 +823,7 @@ int op_run(struct job *job, struct dafs_op *op, struct dafs_result *res)
 
 void op_release_session(struct worker *w, struct session *s)
 {
+	procwatch_stop(w, s);
 	locks_release_session(w->srv->locks, s->id);
 	/* Address vectors are finite (shm's holds 256 peers): a session's peer
 	 * leaves with it, or the server stops accepting clients. */

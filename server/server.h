@@ -58,6 +58,7 @@ struct worker {
 	struct recv_buf recvs[WORKER_RECVS];
 	unsigned recvs_unposted;
 	struct session *sessions;
+	struct procwatch *watches;     /* every pidfd poll not yet completed (procwatch.c) */
 	unsigned jobs;                 /* jobs in flight */
 	struct job *stalled;           /* jobs waiting to post again after -EAGAIN */
 	struct job *spare_jobs[WORKER_SPARE_JOBS];  /* freed jobs kept for reuse */
@@ -134,6 +135,9 @@ void *worker_main(void *arg);
 void job_run(struct job *job);
 struct io_uring_sqe *worker_sqe(struct worker *w);
 void job_start_rma(struct job *job);
+/* Ends a session for `why` (logged): no new work, released once its
+ * requests in flight are done. */
+void worker_end_session(struct worker *w, struct session *s, const char *why);
 
 /* ops.c: runs one operation. Returns 0 when the result is filled in, -errno
  * for a failed operation, or -EINPROGRESS when it went asynchronous. */

@@ -58,8 +58,10 @@ struct session {
 	unsigned nregions, regions_cap;
 	unsigned jobs;     /* requests of this session in progress */
 	bool closing;      /* SESSION_CLOSE seen or lease expired: no new work */
+	const char *closing_why;  /* when not a SESSION_CLOSE, why (a literal), logged */
 	uint64_t last_seen_ms;
 	struct dafs_bell bell;   /* the client's doorbell's address (shm), rung for slow replies */
+	struct procwatch *watch; /* the client process's pidfd (shm), or NULL: procwatch.h */
 	struct session *next;
 };
 

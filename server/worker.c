@@ -21,6 +21,7 @@
 
 #include "crash.h"
 #include "log.h"
+#include "procwatch.h"
 #include "server.h"
 
 #define POLL_TAG   ((void *)1)    /* io_uring user_data of the fabric fd poll */
@@ -147,6 +148,7 @@ void worker_fini(struct worker *w)
 	while (w->nspare_jobs)
 		free(w->spare_jobs[--w->nspare_jobs]);
 	io_uring_queue_exit(&w->ring);
+	procwatch_fini(w);
 	dafs_fabric_close(w->fab);
 	bufpool_destroy(w->pool);
 	dafs_bell_close(&w->bell);
@@ -200,6 +202,17 @@ static void session_unlink(struct worker *w, struct session *s)
 	}
 }
 
+void worker_end_session(struct worker *w, struct session *s, const char *why)
+{
+	s->closing = true;
+	s->closing_why = why;
+	if (s->jobs)
+		return;                /* job_free releases it after the last one */
+	session_unlink(w, s);
+	log_msg("session %016llx closed: %s (%s)", (unsigned long long)s->id, s->name, why);
+	op_release_session(w, s);
+}
+
 static void release_job_data(struct job *job)
 {
 	if (job->data)
@@ -229,7 +242,11 @@ static void job_free(struct job *job)
 	w->jobs--;
 	if (s && --s->jobs == 0 && s->closing) {
 		session_unlink(w, s);
-		log_msg("session %016llx closed: %s", (unsigned long long)s->id, s->name);
+		if (s->closing_why)
+			log_msg("session %016llx closed: %s (%s)", (unsigned long long)s->id, s->name,
+				s->closing_why);
+		else
+			log_msg("session %016llx closed: %s", (unsigned long long)s->id, s->name);
 		op_release_session(w, s);
 	}
 	if (w->nspare_jobs < WORKER_SPARE_JOBS)
@@ -531,6 +548,8 @@ static void handle_session_open(struct worker *w, struct dafs_compound *req)
 	log_msg("session %016llx opened: %s (pid %u, %u credits, worker %u, %s)",
 		(unsigned long long)s->id, s->name, s->pid, credits, w->id,
 		dafs_fabric_provider(w->fab));
+	if (strcmp(w->srv->url.scheme, "shm") == 0)
+		procwatch_start(w, s, a->addr, a->addr_len);
 
 	job = job_new(w, s, peer);
 	if (!job)
@@ -716,6 +735,10 @@ static void on_uring(struct worker *w, struct io_uring_cqe *cqe)
 	if (data == POLL_TAG) {
 		w->uring_poll_armed = false;
 		dafs_bell_drain(&w->bell);
+		return;
+	}
+	if (procwatch_owns(data)) {
+		procwatch_done(w, data, res);
 		return;
 	}
 	struct job *job = data;

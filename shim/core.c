@@ -13,6 +13,7 @@
  * back to the wrapper's return address and dladdr() when it is absent.
  */
 #include <dlfcn.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -254,6 +255,31 @@ static int load_core(void)
 	return 0;
 }
 
+/* Loading libfabric runs the constructors of the libraries it links, and
+ * libinfinipath's (PSM) sets its own handlers for SIGINT, SIGILL, SIGABRT,
+ * SIGBUS, SIGSEGV and SIGTERM, replacing the program's: SIGTERM then ends
+ * the program with exit status 1 instead of the signal, and a handler the
+ * program had set is gone. The program's dispositions are kept across the
+ * start of the session and put back afterwards. */
+static void keep_signal_dispositions(struct sigaction *saved)
+{
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sigaction(sig, NULL, &saved[sig]) != 0)
+			saved[sig].sa_handler = SIG_ERR;   /* not a signal one can catch */
+}
+
+static void restore_signal_dispositions(const struct sigaction *saved)
+{
+	for (int sig = 1; sig < NSIG; sig++) {
+		struct sigaction now;
+
+		if (saved[sig].sa_handler == SIG_ERR || sigaction(sig, NULL, &now) != 0)
+			continue;
+		if (now.sa_handler != saved[sig].sa_handler || now.sa_flags != saved[sig].sa_flags)
+			sigaction(sig, &saved[sig], NULL);
+	}
+}
+
 /* Writes that returned before the server answered them are answered
  * before a child exists, so that what it reads (or a program it runs) sees
  * them, as it would with a kernel file. */
@@ -306,6 +332,7 @@ struct dafs_session *shim_session(int *err)
 {
 	struct dafs_session *s = atomic_load(&session);
 	struct dafs_session_opts opts = {0};
+	struct sigaction saved_dispositions[NSIG];
 	const char *url;
 	int rc;
 
@@ -324,6 +351,7 @@ struct dafs_session *shim_session(int *err)
 		goto out;
 	}
 	shim_in_core = 1;
+	keep_signal_dispositions(saved_dispositions);
 	rc = core_loaded ? 0 : load_core();
 	if (rc == 0) {
 		core_loaded = 1;
@@ -349,6 +377,7 @@ struct dafs_session *shim_session(int *err)
 		if (rc < 0)
 			shim_log("cannot open a session on %s: %s", url, strerror(-rc));
 	}
+	restore_signal_dispositions(saved_dispositions);
 	shim_in_core = 0;
 	if (rc < 0) {
 		session_err = rc;

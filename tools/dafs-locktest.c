@@ -5,6 +5,9 @@
  *   dafs-locktest URL PATH hold SECONDS   lock (F_SETLK), print "locked", hold, exit 0
  *   dafs-locktest URL PATH try            F_SETLK once: "acquired" (0) or "busy" (1)
  *   dafs-locktest URL PATH wait           F_SETLKW: "acquired after N ms" (0)
+ *   dafs-locktest URL PATH wait-clock     F_SETLKW: "acquired at T" (0), T in ms
+ *                                         since the epoch, for a test to compare
+ *                                         with when it freed the lock
  *
  * The lock covers the whole file; PATH is created if missing. Any other
  * failure prints "dafs-locktest: ..." and exits 2, so tests can tell it from
@@ -13,6 +16,7 @@
 #include "dafs.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -78,13 +82,19 @@ static int try_once(struct dafs_file *f, const char *path)
 	return 0;
 }
 
-static int wait_for(struct dafs_file *f, const char *path)
+static int wait_for(struct dafs_file *f, const char *path, bool wall_clock)
 {
 	long start = now_ms();
 	int rc = lock_whole_file(f, F_SETLKW);
 	if (rc < 0)
 		return fail(path, rc);
-	printf("acquired after %ld ms\n", now_ms() - start);
+	if (wall_clock) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		printf("acquired at %lld\n", (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+	} else {
+		printf("acquired after %ld ms\n", now_ms() - start);
+	}
 	return 0;
 }
 
@@ -92,7 +102,8 @@ static int usage(void)
 {
 	fprintf(stderr, "usage: dafs-locktest URL PATH hold SECONDS\n"
 			"       dafs-locktest URL PATH try\n"
-			"       dafs-locktest URL PATH wait\n");
+			"       dafs-locktest URL PATH wait\n"
+			"       dafs-locktest URL PATH wait-clock\n");
 	return 2;
 }
 
@@ -106,7 +117,8 @@ int main(int argc, char **argv)
 		char *end;
 		if (argc != 5 || (seconds = strtol(argv[4], &end, 10)) < 0 || *end || end == argv[4])
 			return usage();
-	} else if ((strcmp(mode, "try") && strcmp(mode, "wait")) || argc != 4) {
+	} else if ((strcmp(mode, "try") && strcmp(mode, "wait") && strcmp(mode, "wait-clock")) ||
+		   argc != 4) {
 		return usage();
 	}
 
@@ -125,7 +137,7 @@ int main(int argc, char **argv)
 
 	int status = !strcmp(mode, "hold") ? hold(f, path, seconds)
 		   : !strcmp(mode, "try")  ? try_once(f, path)
-		   : wait_for(f, path);
+		   : wait_for(f, path, !strcmp(mode, "wait-clock"));
 
 	/* Closing the file releases the lock; the session close would too. */
 	dafs_close(f);
