@@ -21,10 +21,14 @@ struct server_fixture {
 	char url[64];
 };
 
-/* Starts the server on fx->export_dir, which exists. */
-static inline int fixture_spawn(struct server_fixture *fx, const char *name)
+/* Starts the server on fx->export_dir, which exists, with the extra
+ * arguments `extra` (NULL-terminated; NULL for none). */
+static inline int fixture_spawn_args(struct server_fixture *fx, const char *name,
+				     const char *const *extra)
 {
 	char exe[PATH_MAX], server[PATH_MAX + 32];
+	const char *argv[16] = { server, "--export", fx->export_dir, "--listen", fx->url };
+	unsigned argc = 5;
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 
 	if (n < 0)
@@ -33,12 +37,22 @@ static inline int fixture_spawn(struct server_fixture *fx, const char *name)
 	*strrchr(exe, '/') = '\0';
 	snprintf(server, sizeof(server), "%s/../dafs-server", exe);
 	snprintf(fx->url, sizeof(fx->url), "shm://dafs-%s-%d", name, (int)getpid());
+	for (; extra && *extra; extra++) {
+		if (argc + 1 >= sizeof(argv) / sizeof(argv[0]))
+			return -1;
+		argv[argc++] = *extra;
+	}
 	fx->pid = fork();
 	if (fx->pid == 0) {
-		execl(server, server, "--export", fx->export_dir, "--listen", fx->url, (char *)NULL);
+		execv(server, (char *const *)argv);
 		_exit(127);
 	}
 	return fx->pid > 0 ? 0 : -1;
+}
+
+static inline int fixture_spawn(struct server_fixture *fx, const char *name)
+{
+	return fixture_spawn_args(fx, name, NULL);
 }
 
 /* Makes a fresh export directory and starts the server on it. */

@@ -15,27 +15,6 @@
 #include "dafs.h"
 #include "server_fixture.h"
 
-/* fixture_spawn with --threads 2. */
-static int spawn_two_workers(struct server_fixture *fx)
-{
-	char exe[PATH_MAX], server[PATH_MAX + 32];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-
-	if (n < 0)
-		return -1;
-	exe[n] = '\0';
-	*strrchr(exe, '/') = '\0';
-	snprintf(server, sizeof(server), "%s/../dafs-server", exe);
-	snprintf(fx->url, sizeof(fx->url), "shm://dafs-stop-%d", (int)getpid());
-	fx->pid = fork();
-	if (fx->pid == 0) {
-		execl(server, server, "--export", fx->export_dir, "--listen", fx->url,
-		      "--threads", "2", (char *)NULL);
-		_exit(127);
-	}
-	return fx->pid > 0 ? 0 : -1;
-}
-
 int main(void)
 {
 	struct server_fixture fx;
@@ -44,7 +23,8 @@ int main(void)
 	int status;
 
 	snprintf(fx.export_dir, sizeof(fx.export_dir), "/tmp/dafs-stop-XXXXXX");
-	if (!mkdtemp(fx.export_dir) || spawn_two_workers(&fx) != 0) {
+	if (!mkdtemp(fx.export_dir) ||
+	    fixture_spawn_args(&fx, "stop", (const char *const[]){ "--threads", "2", NULL }) != 0) {
 		CHECK(0, "start a server with two workers");
 		return check_done();
 	}
