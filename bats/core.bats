@@ -387,15 +387,6 @@ case_session_log_and_sigterm() {
 
 # ---- locks ------------------------------------------------------------------
 
-# Starts a holder of /lockfile for `seconds` and waits until it holds.
-start_holder() {
-  [ -x "$LOCKTEST_BIN" ] || fail "$LOCKTEST_BIN is missing: the Makefile must build tools/dafs-locktest.c"
-  spawn "$BATS_TEST_TMPDIR/holder.out" "$LOCKTEST_BIN" "$DAFS_SERVER" /lockfile hold "$1"
-  HOLDER_PID=$SPAWNED_PID
-  wait_until 15 grep -q '^locked$' "$BATS_TEST_TMPDIR/holder.out" ||
-    fail "the holder never got the lock: $(cat "$BATS_TEST_TMPDIR/holder.out")"
-}
-
 case_lock_conflict() {
   start_holder 30
   run locktest /lockfile try

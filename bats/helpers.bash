@@ -9,6 +9,9 @@
 #   stop_server     SIGTERM, bounded wait, SIGKILL; sets SERVER_STATUS
 #   kill_server     SIGKILL (a crash, as clients see it)
 #   dafs ARGS...    the dafs command, bounded by $DAFS_CMD_TIMEOUT seconds
+#   start_holder SECONDS
+#                   returns once a background dafs-locktest holds /lockfile for
+#                   SECONDS; sets HOLDER_PID, output in $BATS_TEST_TMPDIR/holder.out
 #   spawn OUT CMD   a background process (CMD an executable, so that $! is its
 #                   own pid), killed by teardown if still running
 #   wait_bounded PID SECONDS
@@ -61,6 +64,14 @@ dafs() {
 locktest() {
   [ -x "$LOCKTEST_BIN" ] || fail "$LOCKTEST_BIN is missing: the Makefile must build tools/dafs-locktest.c"
   timeout "$DAFS_CMD_TIMEOUT" "$LOCKTEST_BIN" "$DAFS_SERVER" "$@"
+}
+
+start_holder() {
+  [ -x "$LOCKTEST_BIN" ] || fail "$LOCKTEST_BIN is missing: the Makefile must build tools/dafs-locktest.c"
+  spawn "$BATS_TEST_TMPDIR/holder.out" "$LOCKTEST_BIN" "$DAFS_SERVER" /lockfile hold "$1"
+  HOLDER_PID=$SPAWNED_PID
+  wait_until 15 grep -q '^locked$' "$BATS_TEST_TMPDIR/holder.out" ||
+    fail "the holder never got the lock: $(cat "$BATS_TEST_TMPDIR/holder.out")"
 }
 
 sha() {

@@ -46,11 +46,8 @@ sessions_closed() {
 }
 
 @test "a process SIGKILLed while it holds a lock: a waiter gets the lock within 100 ms" {
-  [ -x "$LOCKTEST_BIN" ] || fail "$LOCKTEST_BIN is missing"
-  spawn "$BATS_TEST_TMPDIR/holder.out" "$LOCKTEST_BIN" "$DAFS_SERVER" /lockfile hold 60
-  local holder=$SPAWNED_PID
-  wait_until 15 grep -q '^locked$' "$BATS_TEST_TMPDIR/holder.out" ||
-    fail "the holder never got the lock: $(cat "$BATS_TEST_TMPDIR/holder.out")"
+  start_holder 60
+  local holder=$HOLDER_PID
   spawn "$BATS_TEST_TMPDIR/waiter.out" "$LOCKTEST_BIN" "$DAFS_SERVER" /lockfile wait-clock
   local waiter=$SPAWNED_PID
   # The waiter is polling (it never gets the lock while the holder lives).
@@ -97,10 +94,8 @@ sessions_closed() {
 }
 
 @test "a client's /dev/shm name is gone while its session is open, and the session works" {
-  spawn "$BATS_TEST_TMPDIR/holder.out" "$LOCKTEST_BIN" "$DAFS_SERVER" /lockfile hold 5
-  local holder=$SPAWNED_PID
-  wait_until 15 grep -q '^locked$' "$BATS_TEST_TMPDIR/holder.out" ||
-    fail "the holder never got the lock: $(cat "$BATS_TEST_TMPDIR/holder.out")"
+  start_holder 5
+  local holder=$HOLDER_PID
   ! ls /dev/shm | grep -q "^dafs-$holder-" || fail "the live client's name is still in /dev/shm"
   # It keeps talking to the server (the hold loop stats the file) to the end.
   wait_bounded "$holder" 30 || fail "the holder failed: $(cat "$BATS_TEST_TMPDIR/holder.out")"

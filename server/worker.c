@@ -202,15 +202,26 @@ static void session_unlink(struct worker *w, struct session *s)
 	}
 }
 
+/* A closing session whose last request is done goes: out of the worker's
+ * list, its end logged (with why, when it was not a SESSION_CLOSE), its
+ * files, locks and peer released. */
+static void session_finish(struct worker *w, struct session *s)
+{
+	session_unlink(w, s);
+	if (s->closing_why)
+		log_msg("session %016llx closed: %s (%s)", (unsigned long long)s->id, s->name,
+			s->closing_why);
+	else
+		log_msg("session %016llx closed: %s", (unsigned long long)s->id, s->name);
+	op_release_session(w, s);
+}
+
 void worker_end_session(struct worker *w, struct session *s, const char *why)
 {
 	s->closing = true;
 	s->closing_why = why;
-	if (s->jobs)
-		return;                /* job_free releases it after the last one */
-	session_unlink(w, s);
-	log_msg("session %016llx closed: %s (%s)", (unsigned long long)s->id, s->name, why);
-	op_release_session(w, s);
+	if (s->jobs == 0)
+		session_finish(w, s);  /* else job_free does, after the last one */
 }
 
 static void release_job_data(struct job *job)
@@ -240,15 +251,8 @@ static void job_free(struct job *job)
 		dafs_fabric_av_remove(w->fab, job->peer);
 	free(job->frame);
 	w->jobs--;
-	if (s && --s->jobs == 0 && s->closing) {
-		session_unlink(w, s);
-		if (s->closing_why)
-			log_msg("session %016llx closed: %s (%s)", (unsigned long long)s->id, s->name,
-				s->closing_why);
-		else
-			log_msg("session %016llx closed: %s", (unsigned long long)s->id, s->name);
-		op_release_session(w, s);
-	}
+	if (s && --s->jobs == 0 && s->closing)
+		session_finish(w, s);
 	if (w->nspare_jobs < WORKER_SPARE_JOBS)
 		w->spare_jobs[w->nspare_jobs++] = job;
 	else
