@@ -74,3 +74,29 @@ print(open("/dafs/own.txt").read(), end="")'
   assert_output mine
   assert_equal "$(kallsyms_opens)" 2
 }
+
+# Peak resident memory (kB) of a shell under the shim that read one line of
+# /dafs/lines.txt (a tcp session), then whether FI_OFI_RXM_MSG_RX_SIZE is in
+# what its children inherit: "HWM SET".
+tcp_client_footprint() {
+  shimmed env "$@" bash -c 'read -r line </dafs/lines.txt && [ "$line" = one ] || exit 1
+    echo "$(awk "/^VmHWM:/ { print \$2 }" /proc/$$/status) $(env | grep -c "^FI_OFI_RXM_MSG_RX_SIZE=")"'
+}
+
+@test "startup: a tcp client preposts 1024 receives, not 4096, and leaves no variable behind" {
+  start_server tcp
+  printf 'one\ntwo\n' >"$EXPORT/lines.txt"
+  local ours theirs
+  run tcp_client_footprint
+  assert_success
+  ours=$output
+  # rxm's default depth, as a user may set it: honoured, and passed on.
+  run tcp_client_footprint FI_OFI_RXM_MSG_RX_SIZE=4096
+  assert_success
+  theirs=$output
+  assert_equal "${ours#* }" 0
+  assert_equal "${theirs#* }" 1
+  # The three pool chunks of 17 MB not zeroed: well over 40 MB less.
+  (( ${theirs% *} - ${ours% *} > 40000 )) ||
+    fail "peak RSS ${ours% *} kB with the client's depth, ${theirs% *} kB with rxm's"
+}
