@@ -1,20 +1,21 @@
 #!/usr/bin/env bats
-# startup.bats — what the shim skips of libfabric's start-up, and when it
+# startup.bats — what the client skips of libfabric's start-up, and when it
 # must not. Over shm and tcp the verbs provider's probe of /proc/kallsyms
 # (two full reads, ~140 ms: shim/core.c, "what libfabric's start-up costs")
 # is refused to the thread that opens the session; over verbs, with
 # DAFS_FULL_FABRIC_INIT=1, or in a program that has libfabric loaded
 # itself, libfabric starts as it always did. Which files a process opened
 # is read from strace's log: the shim cannot hide its own opens from it.
-# That nothing loads libfabric before the first DAFS access is shim.bats's
-# "never touches /dafs" test. The start-up figures are scripts/bench-startup's.
+# A tcp client's smaller rxm receive depth (common/fabric.c) shows in its
+# peak memory. That nothing loads libfabric before the first DAFS access is
+# shim.bats's "never touches /dafs" test; the start-up figures are
+# scripts/bench-startup's.
 
 load helpers
 load shim_helpers
 
 setup() {
   command -v strace >/dev/null || fail "strace is missing (scripts/install-deps installs it)"
-  LOCAL=$BATS_TEST_TMPDIR/local
   TRACE=$BATS_TEST_TMPDIR/trace
 }
 
