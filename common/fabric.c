@@ -27,6 +27,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mman.h>
+#include <sys/single_threaded.h>
 #include <sys/stat.h>
 #include <stdatomic.h>
 #include <time.h>
@@ -430,6 +431,31 @@ int dafs_fabric_unlink_shm_name(struct dafs_fabric *f)
 	return rc == -ENOENT ? 0 : rc;
 }
 
+/* Over tcp, rxm shares one receive queue among a client's connections and,
+ * when the endpoint is enabled, preposts 4096 buffers of 16 KiB on it: four
+ * pool chunks of 1024 buffers (17 MB each), zeroed page by page, about 80 ms
+ * of a new process's first DAFS access. A client has at most DAFS_SLOTS_MAX
+ * (256) requests in flight, each answered by one reply, so one chunk is
+ * still four times what it can use. rxm reads the depth once, when libfabric
+ * initializes (the process's first fi_getinfo), from FI_OFI_RXM_MSG_RX_SIZE:
+ * a tcp client sets it for that one call and removes it afterwards, so no
+ * child inherits it. Not when the user has set it, and not unless the
+ * process has only ever had one thread (setenv while another thread reads
+ * the environment is unsafe). The server, whose queue serves all its
+ * clients, and verbs (no shared queue: rxm's per-connection 128) keep rxm's
+ * defaults. */
+#define DAFS_TCP_CLIENT_RX_DEPTH "1024"
+static const char rxm_rx_depth_var[] = "FI_OFI_RXM_MSG_RX_SIZE";
+static _Atomic bool fabric_initialized;   /* a first fi_getinfo ran: libfabric read its variables */
+
+static bool set_tcp_client_rx_depth(int scheme, bool listen)
+{
+	if (fabric_initialized || scheme != SCHEME_TCP || listen || !__libc_single_threaded ||
+	    getenv(rxm_rx_depth_var))
+		return false;
+	return setenv(rxm_rx_depth_var, DAFS_TCP_CLIENT_RX_DEPTH, 0) == 0;
+}
+
 static int fabric_getinfo(struct dafs_fabric *f, const struct dafs_url *url, bool listen,
 			  struct fi_info *hints)
 {
@@ -469,7 +495,15 @@ static int fabric_getinfo(struct dafs_fabric *f, const struct dafs_url *url, boo
 		node = url->node;
 		service = url->service;
 	}
-	return neg_errno(fi_getinfo(DAFS_FI_VERSION, node, service, flags, hints, &f->info));
+	bool depth_set = set_tcp_client_rx_depth(f->scheme, listen);
+	int ret = neg_errno(fi_getinfo(DAFS_FI_VERSION, node, service, flags, hints, &f->info));
+
+	/* libfabric starts no thread in fi_getinfo: the process is still the
+	 * single thread that set the variable. */
+	if (depth_set)
+		unsetenv(rxm_rx_depth_var);
+	fabric_initialized = true;
+	return ret;
 }
 
 static int open_cq(struct dafs_fabric *f)

@@ -3,9 +3,10 @@
  * A program that never touches the mount prefix pays for nothing here: the
  * constructor reads three environment variables. The first access to a DAFS
  * path dlopen()s libdafs-core.so.0 from the shim's own directory (and with
- * it libfabric, whose start-up costs about 0.3 s), resolves the dafs_*
- * calls into `shim_core`, and opens one session on $DAFS_SERVER for the process.
- * A forked child gets a session of its own on its first DAFS access.
+ * it libfabric: see "what libfabric's start-up costs" below), resolves the
+ * dafs_* calls into `shim_core`, and opens one session on $DAFS_SERVER for
+ * the process. A forked child gets a session of its own on its first DAFS
+ * access.
  *
  * Diagnostics (DAFS_DEBUG=1) name the call site of an unsupported call. The
  * shim does not link libunwind, which would load it into every program: it
@@ -223,6 +224,67 @@ void shim_init(void)
 		shim_fd_adopt(fds);
 }
 
+/* ---- what libfabric's start-up costs ------------------------------------------
+ *
+ * Measured on Debian 12's libfabric 1.17 (scripts/bench-startup; the README's
+ * "Start-up cost" says what it means for a program):
+ *  - dlopen: ~200 ms. libfabric.so.1 links the psm and psm2 providers in, so
+ *    loading it loads libinfinipath.so.4 and libpsm2.so.2, and each has a
+ *    constructor, init_picos_per_cycle (infinipath-psm ipath/ipath_time.c,
+ *    opa-psm2 opa/opa_time.c), that pins the thread to CPU 0 and sleeps in
+ *    125 us steps until gettimeofday has moved 100 ms, to calibrate the TSC.
+ *    Unconditionally: no variable, device or sysfs file skips it. Nothing
+ *    short of a libfabric built without them (or with them as DSO providers)
+ *    avoids it; the shim pays it and does not fake the clock.
+ *  - the first fi_getinfo: ~140 ms, nearly all of it the verbs provider's
+ *    initialization (fi_ini runs every built-in provider's, whatever
+ *    FI_PROVIDER or the hints say), which reads all of /proc/kallsyms twice
+ *    (vrb_set_peer_mem_support, vrb_set_dmabuf_support: does the kernel have
+ *    ib_register_peer_memory_client, ib_umem_dmabuf_get). The answers only
+ *    matter for registering device (GPU) memory with verbs. A session over
+ *    shm or tcp uses neither, so while it opens the session's thread gets
+ *    EACCES for that file, as on a kernel that hides it (libfabric then
+ *    reports neither feature). Over verbs, or any other scheme, nothing is
+ *    skipped. Neither when the program has its own libfabric loaded (it may
+ *    use verbs itself), nor with DAFS_FULL_FABRIC_INIT=1 (a program that
+ *    loads libfabric later and wants GPU memory over verbs).
+ * Everything else in loading and the first fi_getinfo takes a few ms. */
+
+/* Set on the thread that opens the session, while it does, when the
+ * probe above may be skipped. */
+static __thread bool skip_verbs_probe;
+
+static bool probe_skippable(const char *url)
+{
+	const char *full = getenv("DAFS_FULL_FABRIC_INIT");
+	void *own;
+
+	if (strncmp(url, "shm://", 6) != 0 && strncmp(url, "tcp://", 6) != 0)
+		return false;
+	if (full && *full && strcmp(full, "0") != 0)
+		return false;
+	own = dlopen("libfabric.so.1", RTLD_LAZY | RTLD_NOLOAD);
+	if (own) {
+		/* Only a reference count taken by RTLD_NOLOAD is dropped. */
+		(void)!dlclose(own);
+		return false;
+	}
+	return true;
+}
+
+bool shim_startup_refuses(const char *path)
+{
+	static _Atomic bool logged;
+
+	if (!skip_verbs_probe || strcmp(path, "/proc/kallsyms") != 0)
+		return false;
+	if (shim_debug && !atomic_exchange(&logged, true))
+		shim_log("session over %s: libfabric's verbs probe of /proc/kallsyms refused "
+			 "(device-memory support not probed; DAFS_FULL_FABRIC_INIT=1 allows it)",
+			 getenv("DAFS_SERVER"));
+	return true;
+}
+
 /* The library next to the shim: build/libdafsshim.so uses
  * build/libdafs-core.so.0, build-asan/ its own. */
 static int load_core(void)
@@ -351,6 +413,7 @@ struct dafs_session *shim_session(int *err)
 		goto out;
 	}
 	shim_in_core = 1;
+	skip_verbs_probe = !core_loaded && probe_skippable(url);
 	keep_signal_dispositions(saved_dispositions);
 	rc = core_loaded ? 0 : load_core();
 	if (rc == 0) {
@@ -378,6 +441,7 @@ struct dafs_session *shim_session(int *err)
 			shim_log("cannot open a session on %s: %s", url, strerror(-rc));
 	}
 	restore_signal_dispositions(saved_dispositions);
+	skip_verbs_probe = false;
 	shim_in_core = 0;
 	if (rc < 0) {
 		session_err = rc;

@@ -11,6 +11,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -50,6 +51,10 @@ void shim_session_end(int final);
 /* Bumped in a forked child: handles of older generations belong to the
  * parent's session and must not be used. */
 extern _Atomic unsigned shim_generation;
+
+/* True for a file libfabric's start-up reads that this session does not
+ * need (core.c says which and why): its open fails with EACCES. */
+bool shim_startup_refuses(const char *path);
 
 extern int shim_debug;
 /* One line on stderr when DAFS_DEBUG=1. */

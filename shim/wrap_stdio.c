@@ -166,6 +166,10 @@ static FILE *open_stream(const char *path, const char *mode,
 	int r = shim_route(AT_FDCWD, path, dp);
 	FILE *fp;
 
+	if (__builtin_expect(shim_in_core, 0) && path && shim_startup_refuses(path)) {
+		errno = EACCES;
+		return NULL;
+	}
 	if (r == 0) {
 		fp = libc_open(path, mode);
 		if (fp)
