@@ -191,6 +191,12 @@ void shim_mmap_writeback_dfile(struct dfile *d);
 /* Releases the getdents64 stream of a description (when it is freed). */
 void shim_dirstate_free(struct dfile *d);
 
+/* ---- wrap_exec.c: programs and libraries stored on DAFS ---------------- */
+
+/* A sealed close-on-exec memfd holding the bytes of DAFS file dp (for exec
+ * and dlopen, which need a file the kernel can map), or a negative errno. */
+int shim_dafs_memfd(const char *dp);
+
 /* ---- errors ------------------------------------------------------------- */
 
 /* -1 with errno = -rc (rc a negative errno). */

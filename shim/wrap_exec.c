@@ -235,6 +235,24 @@ static int load_memfd(struct dafs_file *f, const char *dp, off_t size)
 	return fd;
 }
 
+int shim_dafs_memfd(const char *dp)
+{
+	struct dafs_session *s;
+	struct dafs_file *f;
+	struct stat st;
+	int rc;
+
+	if (!(s = shim_session(&rc)))
+		return rc;
+	if ((rc = shim_core.dafs_open(s, dp, O_RDONLY, 0, &f)) < 0)
+		return rc;
+	rc = shim_core.dafs_fstat(f, &st);
+	if (rc == 0)
+		rc = S_ISREG(st.st_mode) ? load_memfd(f, dp, st.st_size) : -EISDIR;
+	shim_core.dafs_close(f);
+	return rc;
+}
+
 /* "#!interp arg\n" as binfmt_script reads it: the interpreter up to the first
  * blank, the rest (trimmed) one optional argument. 1 with *interp (and *arg,
  * possibly NULL) pointing into line, 0 when line is not a script, -ENOEXEC
