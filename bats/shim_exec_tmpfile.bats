@@ -4,7 +4,9 @@
 # same commands on a local directory:
 #   - cc writes a program onto /dafs, which then runs by path, after cd, from
 #     PATH (bash's search, execvp's through env, posix_spawnp's through
-#     python), by system() and popen; no x bit and directories give EACCES;
+#     python), by system() and popen, from Python's subprocess (a vfork
+#     child, which must leave its parent's session alone); no x bit and
+#     directories give EACCES;
 #   - #! scripts on /dafs with a local interpreter and with one on /dafs;
 #   - dlopen and dlmopen of a library cc built onto /dafs
 #     (shim/tests/dlopen_demo.c);
@@ -37,7 +39,7 @@ setup() {
                 env d/prog seven; echo \"status \$?\";
                 PATH=\$R/d:\$PATH /usr/bin/python3 -c 'import os; p = os.posix_spawnp(\"prog\", [\"prog\", \"eight\"], os.environ); print(os.waitpid(p, 0)[1] >> 8)';
                 /usr/bin/python3 -c 'import os; p = os.posix_spawn(\"d/prog\", [\"d/prog\", \"nine\"], os.environ); print(os.waitpid(p, 0)[1] >> 8)';
-                /usr/bin/python3 -c 'import subprocess; print(subprocess.run([\"d/prog\", \"ten\"]).returncode)';
+                /usr/bin/python3 -c 'import os, subprocess; print(os.listdir(\"d\"), subprocess.run([\"d/prog\", \"ten\"]).returncode, os.listdir(\"d\"))';
                 /usr/bin/perl -e 'system(\"d/prog\", \"eleven\"); print \$? >> 8, \"\\n\"';
                 /usr/bin/python3 -c 'import os; print(os.system(\"d/prog twelve\") >> 8)';
                 /usr/bin/python3 -c 'import os; f = os.popen(\"d/prog thirteen\"); print(f.read().strip(), f.close() >> 8)'"

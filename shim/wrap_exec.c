@@ -22,6 +22,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "shim.h"
@@ -53,8 +54,27 @@ static size_t name_len(const char *e)
 	return eq ? (size_t)(eq - e) : strlen(e);
 }
 
+/* This process's pid, kept by fork's child handler: a vfork child (Python's
+ * subprocess, for one) runs the exec wrappers in its parent's memory with
+ * a pid of its own, and must not touch the parent's session. */
+static pid_t own_pid;
+
+static void note_pid(void)
+{
+	own_pid = getpid();
+}
+
+static int in_vfork_child(void)
+{
+	return getpid() != own_pid;
+}
+
 __attribute__((constructor(102))) static void keep_environment(void)
 {
+	note_pid();
+	/* Fails only for lack of memory; then every fork child takes the
+	 * slower vfork path of prepare_dafs, which still works. */
+	(void)!pthread_atfork(NULL, NULL, note_pid);
 	for (char **e = environ; e && *e && nkept < MAX_KEPT; e++) {
 		if (!is_var(*e, PRELOAD_VAR) && (strncmp(*e, "DAFS_", 5) != 0 ||
 						 is_var(*e, FDS_VAR) || is_var(*e, CWD_VAR) ||
@@ -73,6 +93,10 @@ __attribute__((constructor(102))) static void keep_environment(void)
 static void before_exec(void)
 {
 	fflush(NULL);
+	/* A vfork child's session and mappings are its parent's, which goes on
+	 * using them; the new program has a pid, and so endpoints, of its own. */
+	if (in_vfork_child())
+		return;
 	shim_mmap_flush_all();
 	shim_session_end(0);
 }
@@ -192,40 +216,24 @@ static void program_free(struct program *p)
 	errno = e;
 }
 
-/* The DAFS file's bytes in a sealed, close-on-exec memfd named after it
- * (what /proc/self/exe shows). Close-on-exec is safe because scripts never
- * reach the kernel from here: it would pass /dev/fd/N, closed by then, to
- * the interpreter (fexecve(3)). */
-static int load_memfd(struct dafs_file *f, const char *dp, off_t size)
+/* A close-on-exec memfd named after DAFS path dp (what /proc/self/exe
+ * shows). Close-on-exec is safe because scripts never reach the kernel from
+ * here: it would pass /dev/fd/N, closed by then, to the interpreter
+ * (fexecve(3)). */
+static int new_memfd(const char *dp)
 {
-	char name[250], buf[65536];
-	off_t off = 0;
+	char name[250];
 	int fd;
 
 	/* Truncated to what memfd_create takes: a name for people only. */
 	snprintf(name, sizeof(name), "dafs:%.60s%.180s", shim_prefix, dp);
 	fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	if (fd < 0)
-		return -errno;
-	while (off < size) {
-		ssize_t n = shim_core.dafs_pread(f, buf, sizeof(buf), off), w;
+	return fd < 0 ? -errno : fd;
+}
 
-		if (n == 0)
-			break;          /* shrunk meanwhile: run what there is */
-		if (n < 0) {
-			REAL(close)(fd);
-			return (int)n;
-		}
-		for (ssize_t done = 0; done < n; done += w) {
-			w = REAL(write)(fd, buf + done, (size_t)(n - done));
-			if (w < 0) {
-				w = -errno;
-				REAL(close)(fd);
-				return (int)w;
-			}
-		}
-		off += n;
-	}
+/* Nothing can change the bytes once they are checked and run. */
+static int seal_memfd(int fd)
+{
 	if (REAL(fcntl)(fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK |
 					 F_SEAL_SEAL) < 0) {
 		int rc = -errno;
@@ -235,7 +243,30 @@ static int load_memfd(struct dafs_file *f, const char *dp, off_t size)
 	return fd;
 }
 
-int shim_dafs_memfd(const char *dp)
+/* Copies the size bytes of f into fd. */
+static int fill_memfd(int fd, struct dafs_file *f, off_t size)
+{
+	char buf[65536];
+	off_t off = 0;
+
+	while (off < size) {
+		ssize_t n = shim_core.dafs_pread(f, buf, sizeof(buf), off), w;
+
+		if (n == 0)
+			break;          /* shrunk meanwhile: run what there is */
+		if (n < 0)
+			return (int)n;
+		for (ssize_t done = 0; done < n; done += w)
+			if ((w = REAL(write)(fd, buf + done, (size_t)(n - done))) < 0)
+				return -errno;
+		off += n;
+	}
+	return 0;
+}
+
+/* Copies DAFS file dp into fd; with `program`, only after judging path as
+ * execve does (a regular file the caller may execute). */
+static int copy_dafs_file(const char *path, const char *dp, int fd, int program)
 {
 	struct dafs_session *s;
 	struct dafs_file *f;
@@ -244,13 +275,62 @@ int shim_dafs_memfd(const char *dp)
 
 	if (!(s = shim_session(&rc)))
 		return rc;
+	if ((rc = shim_core.dafs_stat(s, dp, &st, 0)) < 0)
+		return rc;
+	if (!S_ISREG(st.st_mode))
+		return program ? -EACCES : -EISDIR;
+	if (program && faccessat(AT_FDCWD, path, X_OK, AT_EACCESS) < 0)
+		return -errno;
 	if ((rc = shim_core.dafs_open(s, dp, O_RDONLY, 0, &f)) < 0)
 		return rc;
-	rc = shim_core.dafs_fstat(f, &st);
-	if (rc == 0)
-		rc = S_ISREG(st.st_mode) ? load_memfd(f, dp, st.st_size) : -EISDIR;
+	rc = fill_memfd(fd, f, st.st_size);
 	shim_core.dafs_close(f);
 	return rc;
+}
+
+int shim_dafs_memfd(const char *dp)
+{
+	int fd = new_memfd(dp), rc;
+
+	if (fd < 0)
+		return fd;
+	if ((rc = copy_dafs_file(NULL, dp, fd, 0)) < 0) {
+		REAL(close)(fd);
+		return rc;
+	}
+	return seal_memfd(fd);
+}
+
+/* A DAFS program's bytes in a sealed memfd. A vfork child cannot use the
+ * session (its parent's, whose descriptors it may well have closed, as
+ * Python's subprocess does) nor open one (it would be stored in the
+ * parent's memory): a forked helper, a process of its own with a session
+ * of its own, copies the file into the memfd made here. */
+static int load_program(const char *path, const char *dp)
+{
+	int fd = new_memfd(dp), rc, status;
+	pid_t pid;
+
+	if (fd < 0)
+		return fd;
+	if (!in_vfork_child()) {
+		rc = copy_dafs_file(path, dp, fd, 1);
+	} else if ((pid = fork()) == 0) {
+		rc = copy_dafs_file(path, dp, fd, 1);
+		shim_session_end(1);
+		_exit(rc < 0 ? -rc : 0);
+	} else if (pid < 0) {
+		rc = -errno;
+	} else {
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+		rc = WIFEXITED(status) ? -WEXITSTATUS(status) : -EIO;
+	}
+	if (rc < 0) {
+		REAL(close)(fd);
+		return rc;
+	}
+	return seal_memfd(fd);
 }
 
 /* "#!interp arg\n" as binfmt_script reads it: the interpreter up to the first
@@ -310,61 +390,41 @@ static char **script_argv(char *interp, char *arg, const char *script, char *con
 
 static int prepare_program(const char *path, char *const argv[], struct program *p, int depth);
 
-/* A DAFS program: as execve judges it (a regular file the caller may
- * execute), then either a #! script, whose interpreter is prepared in its
- * place, or bytes for a memfd. */
+/* A DAFS program: its bytes in a memfd, then either a #! script, whose
+ * interpreter is prepared in its place, or the memfd to run. */
 static int prepare_dafs(const char *path, const char *dp, char *const argv[],
 			struct program *p, int depth)
 {
-	struct dafs_session *s;
-	struct dafs_file *f;
-	struct stat st;
-	char *line, *interp = NULL, *arg = NULL;
+	char *line, *interp = NULL, *arg = NULL, **nargv;
 	ssize_t n;
-	int rc;
+	int fd = load_program(path, dp), rc;
 
-	if (!(s = shim_session(&rc)))
-		return rc;
-	if ((rc = shim_core.dafs_stat(s, dp, &st, 0)) < 0)
-		return rc;
-	if (!S_ISREG(st.st_mode))
-		return -EACCES;
-	if (faccessat(AT_FDCWD, path, X_OK, AT_EACCESS) < 0)
-		return -errno;
-	if ((rc = shim_core.dafs_open(s, dp, O_RDONLY, 0, &f)) < 0)
-		return rc;
+	if (fd < 0)
+		return fd;
 	if (!(line = malloc(SHEBANG_MAX + 1))) {
-		shim_core.dafs_close(f);
+		REAL(close)(fd);
 		return -ENOMEM;
 	}
-	n = shim_core.dafs_pread(f, line, SHEBANG_MAX, 0);
-	rc = n < 0 ? (int)n : parse_shebang(line, (size_t)n, &interp, &arg);
+	n = REAL(pread)(fd, line, SHEBANG_MAX, 0);
+	rc = n < 0 ? -errno : parse_shebang(line, (size_t)n, &interp, &arg);
 	if (rc == 0) {
 		free(line);
-		rc = load_memfd(f, dp, st.st_size);
-		shim_core.dafs_close(f);
-		if (rc < 0)
-			return rc;
-		p->memfd = rc;
-		snprintf(p->proc, sizeof(p->proc), "/proc/self/fd/%d", rc);
+		p->memfd = fd;
+		snprintf(p->proc, sizeof(p->proc), "/proc/self/fd/%d", fd);
 		p->path = p->proc;
 		return 0;
 	}
-	shim_core.dafs_close(f);
+	REAL(close)(fd);
 	if (rc < 0 || depth + 1 >= SCRIPT_DEPTH_MAX) {
 		free(line);
 		return rc < 0 ? rc : -ELOOP;
 	}
 	p->lines[depth] = line;
-	{
-		char **nargv = script_argv(interp, arg, path, argv);
-
-		if (!nargv)
-			return -ENOMEM;
-		free(p->own);
-		p->own = nargv;
-		p->argv = nargv;
-	}
+	if (!(nargv = script_argv(interp, arg, path, argv)))
+		return -ENOMEM;
+	free(p->own);
+	p->own = nargv;
+	p->argv = nargv;
 	return prepare_program(interp, p->argv, p, depth + 1);
 }
 
