@@ -94,6 +94,15 @@ except OSError as e: print(\"execv:\", e.strerror)'"
   assert_success
   assert_output "$want"$'\n'"$want"
   cmp "$LOCAL/libanswer.so" "$EXPORT/lib/libanswer.so"
+  # A program's dlopen by name still searches the program's own RUNPATH:
+  # the wrapper keeps the caller's return address for the real dlopen.
+  printf '%s\n' '#include <dlfcn.h>' '#include <stdio.h>' \
+    'int main(void) { puts(dlopen("libanswer.so", RTLD_NOW) ? "found" : dlerror()); }' \
+    >"$BATS_TEST_TMPDIR/runpath.c"
+  cc -o "$BATS_TEST_TMPDIR/runpath" "$BATS_TEST_TMPDIR/runpath.c" -Wl,--enable-new-dtags \
+    -Wl,-rpath,"$LOCAL"
+  run shimmed "$BATS_TEST_TMPDIR/runpath"
+  assert_output found
 }
 
 # tmpfile_unlink MODE on $LOCAL and on /dafs: the same lines (the caller
