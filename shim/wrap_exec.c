@@ -322,9 +322,11 @@ static int load_program(const char *path, const char *dp)
 	} else if (pid < 0) {
 		rc = -errno;
 	} else {
-		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		pid_t w;
+
+		while ((w = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
 			;
-		rc = WIFEXITED(status) ? -WEXITSTATUS(status) : -EIO;
+		rc = w < 0 ? -errno : WIFEXITED(status) ? -WEXITSTATUS(status) : -EIO;
 	}
 	if (rc < 0) {
 		REAL(close)(fd);
