@@ -95,7 +95,10 @@ except OSError as e: print(\"execv:\", e.strerror)'"
   assert_output "$want"$'\n'"$want"
   cmp "$LOCAL/libanswer.so" "$EXPORT/lib/libanswer.so"
   # A program's dlopen by name still searches the program's own RUNPATH:
-  # the wrapper keeps the caller's return address for the real dlopen.
+  # the wrapper keeps the caller's return address for the real dlopen. Not
+  # with the sanitizer runtimes preloaded: ASan's own dlopen interceptor
+  # already loses it, shim or not.
+  [ -z "$SHIM_RUNTIME" ] || return 0
   printf '%s\n' '#include <dlfcn.h>' '#include <stdio.h>' \
     'int main(void) { puts(dlopen("libanswer.so", RTLD_NOW) ? "found" : dlerror()); }' \
     >"$BATS_TEST_TMPDIR/runpath.c"
