@@ -246,6 +246,9 @@ static void codec_args(struct codec *c, struct dafs_op *op)
 			-EBADMSG);
 		require(c, (op->a.open.flags & DAFS_O_ACCMODE) != DAFS_O_ACCMODE ||
 			   op->opcode != DAFS_OP_OPEN, -EBADMSG);
+		require(c, !(op->a.open.flags & DAFS_O_TMPFILE) || op->opcode != DAFS_OP_OPEN ||
+			   ((op->a.open.flags & DAFS_O_ACCMODE) != DAFS_O_RDONLY &&
+			    !(op->a.open.flags & (DAFS_O_CREAT | DAFS_O_DIRECTORY))), -EBADMSG);
 		break;
 	case DAFS_OP_CLOSE:
 	case DAFS_OP_STATFS:

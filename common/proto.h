@@ -94,7 +94,11 @@ enum dafs_opcode {
 #define DAFS_O_NOFOLLOW   0x0200
 #define DAFS_O_DIRECT     0x0400
 #define DAFS_O_SYNC       0x0800
-#define DAFS_O_ALL        0x0ff3
+/* An unnamed file in the directory `path` names (O_TMPFILE): written with
+ * WRONLY or RDWR, without CREAT or DIRECTORY; with EXCL it can never be
+ * given a name. LINK of the handle (path1 "") names it. */
+#define DAFS_O_TMPFILE    0x1000
+#define DAFS_O_ALL        0x1ff3
 
 /* Lookup/getattr flags. */
 #define DAFS_L_NOFOLLOW   0x0001
@@ -241,6 +245,8 @@ struct dafs_args_path {        /* MKDIR, RMDIR, REMOVE, READLINK */
 	uint32_t mode;
 };
 
+/* LINK with path1 "" links the file handle dir1 is (an O_TMPFILE file, or
+ * one whose other names are gone), as linkat(fd, "", AT_EMPTY_PATH) does. */
 struct dafs_args_two_paths {   /* RENAME, LINK, SYMLINK (path1 = link text) */
 	uint64_t dir1;
 	const char *path1;

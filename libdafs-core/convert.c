@@ -35,6 +35,11 @@ uint32_t client_open_flags(int flags)
 	uint32_t w = (flags & O_ACCMODE) == O_WRONLY ? DAFS_O_WRONLY :
 		     (flags & O_ACCMODE) == O_RDWR ? DAFS_O_RDWR : DAFS_O_RDONLY;
 
+	/* O_TMPFILE carries O_DIRECTORY's bit: the wire keeps them apart. */
+	if ((flags & O_TMPFILE) == O_TMPFILE) {
+		w |= DAFS_O_TMPFILE;
+		flags &= ~O_TMPFILE;
+	}
 	w |= flags & O_CREAT ? DAFS_O_CREAT : 0;
 	w |= flags & O_EXCL ? DAFS_O_EXCL : 0;
 	w |= flags & O_TRUNC ? DAFS_O_TRUNC : 0;

@@ -291,6 +291,14 @@ int dafs_readlink_async(struct dafs_session *s, const char *path, char *buf, siz
 int dafs_statvfs_async(struct dafs_session *s, struct statvfs *sv,
 		       struct dafs_cg *cg, void *user, struct dafs_req **req_out);
 
+/* Unnamed files: dafs_open(dir, O_TMPFILE | O_WRONLY or O_RDWR, mode) makes
+ * one in directory dir; dafs_link_file gives an open file a name, as
+ * linkat(fd, "", AT_FDCWD, newpath, AT_EMPTY_PATH) does (-ENOENT for a file
+ * opened O_TMPFILE | O_EXCL, or whose names were all removed). */
+int dafs_link_file(struct dafs_file *f, const char *newpath);
+int dafs_link_file_async(struct dafs_file *f, const char *newpath,
+			 struct dafs_cg *cg, void *user, struct dafs_req **req_out);
+
 /* ---- Directories ------------------------------------------------------ */
 
 struct dafs_dirent_info {

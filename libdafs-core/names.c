@@ -178,6 +178,21 @@ int dafs_link(struct dafs_session *s, const char *existing, const char *newpath)
 	return (int)CLIENT_SYNC(dafs_link_async, s, existing, newpath);
 }
 
+int dafs_link_file_async(struct dafs_file *f, const char *newpath,
+			 struct dafs_cg *cg, void *user, struct dafs_req **req_out)
+{
+	struct dafs_op op = { .opcode = DAFS_OP_LINK, .a.two = {
+		.dir1 = f->fh, .path1 = "", .dir2 = DAFS_FH_ROOT, .path2 = newpath } };
+
+	return client_submit_one(f->s, &op, client_finish_status, REQ_OUT_NONE, 0, cg, user,
+				 req_out);
+}
+
+int dafs_link_file(struct dafs_file *f, const char *newpath)
+{
+	return (int)CLIENT_SYNC(dafs_link_file_async, f, newpath);
+}
+
 int dafs_symlink_async(struct dafs_session *s, const char *target, const char *linkpath,
 		       struct dafs_cg *cg, void *user, struct dafs_req **req_out)
 {

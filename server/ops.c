@@ -86,6 +86,7 @@ static int open_flags_from_wire(uint32_t f)
 		{ DAFS_O_CREAT, O_CREAT }, { DAFS_O_EXCL, O_EXCL }, { DAFS_O_TRUNC, O_TRUNC },
 		{ DAFS_O_APPEND, O_APPEND }, { DAFS_O_DIRECTORY, O_DIRECTORY },
 		{ DAFS_O_NOFOLLOW, O_NOFOLLOW }, { DAFS_O_SYNC, O_SYNC },
+		{ DAFS_O_TMPFILE, O_TMPFILE },
 	};
 	int flags = (f & DAFS_O_ACCMODE) == DAFS_O_WRONLY ? O_WRONLY :
 		    (f & DAFS_O_ACCMODE) == DAFS_O_RDWR ? O_RDWR : O_RDONLY;
@@ -310,12 +311,41 @@ static int do_name_op(struct job *job, uint16_t opcode, const struct dafs_args_p
 	return rc;
 }
 
+/* LINK of a handle: its /proc/self/fd link followed, which needs no
+ * capability (AT_EMPTY_PATH would want CAP_DAC_READ_SEARCH). The handle is
+ * a file the server opened beneath the export, so the new name cannot
+ * reach outside it; the kernel refuses a file opened O_TMPFILE|O_EXCL, or
+ * whose last name went, with ENOENT, as it would locally. */
+static int link_handle(struct job *job, const struct dafs_args_two_paths *a,
+		       struct dafs_result *res)
+{
+	char name[DAFS_NAME_MAX + 1], proc[64];
+	int fd = handle_fd(job, a->dir1, NULL), pfd, rc = 0;
+
+	if (fd < 0)
+		return fd;
+	if (resolve_fh(job, a->dir1) == DAFS_FH_ROOT)
+		return -EPERM;          /* a directory, as link(2) says */
+	pfd = parent_of(job, a->dir2, a->path2, name);
+	if (pfd < 0)
+		return pfd;
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	if (linkat(AT_FDCWD, proc, pfd, name, AT_SYMLINK_FOLLOW) < 0)
+		rc = -errno;
+	else
+		rc = stat_name(pfd, name, &res->r.attr.attr);
+	close(pfd);
+	return rc;
+}
+
 static int do_two_paths(struct job *job, uint16_t opcode, const struct dafs_args_two_paths *a,
 			struct dafs_result *res)
 {
 	char name1[DAFS_NAME_MAX + 1], name2[DAFS_NAME_MAX + 1];
 	int p1 = -1, p2, rc = 0;
 
+	if (opcode == DAFS_OP_LINK && a->path1[0] == '\0')
+		return link_handle(job, a, res);
 	if (opcode != DAFS_OP_SYMLINK) {
 		p1 = parent_of(job, a->dir1, a->path1, name1);
 		if (p1 < 0)

@@ -36,6 +36,7 @@ int shim_ready;
 static pthread_mutex_t session_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct dafs_session *_Atomic session;
 static int session_err;          /* why the last start failed (negative errno) */
+static pid_t session_pid;        /* the process that opened it */
 static int core_loaded;
 static int hooks_registered;
 
@@ -349,7 +350,9 @@ static void before_fork(void)
 {
 	struct dafs_session *s = atomic_load(&session);
 
-	if (s)
+	/* A vfork child that forks (wrap_exec.c's helper) shares its parent's
+	 * session without being its process: the parent syncs its own. */
+	if (s && getpid() == session_pid)
 		shim_core.dafs_session_sync(s);
 }
 
@@ -455,6 +458,7 @@ struct dafs_session *shim_session(int *err)
 		(void)!pthread_atfork(before_fork, NULL, after_fork_child);
 		(void)!atexit(at_exit);
 	}
+	session_pid = getpid();
 	atomic_store(&session, s);
 out:
 	pthread_mutex_unlock(&session_lock);

@@ -199,6 +199,15 @@ int shim_dfile_handle(struct dfile *d, struct dafs_file **out)
 		/* Reopen by path in this process: after fork or exec. The old
 		 * handle is the parent's and is left alone. */
 		d->f = NULL;
+		/* An O_TMPFILE file's path is its directory: opened again it
+		 * would be a new, empty file. */
+		if ((d->flags & O_TMPFILE) == O_TMPFILE) {
+			rc = -ESTALE;
+			if (shim_debug)
+				shim_log("an unnamed (O_TMPFILE) file in %s%s cannot be reopened "
+					 "in a new process: %s", shim_prefix, d->path, strerror(-rc));
+			goto out;
+		}
 		if (!(s = shim_session(&rc)))
 			goto out;
 		rc = shim_core.dafs_open(s, d->path, d->flags & ~(O_CREAT | O_EXCL | O_TRUNC), 0, &d->f);

@@ -23,6 +23,7 @@
 
 #include <aio.h>
 #include <dirent.h>
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <sys/stat.h>
@@ -271,7 +272,10 @@
 			      const posix_spawnattr_t *attr, char *const argv[],     \
 			      char *const envp[]))                                   \
 	X(int, system, (const char *cmd))                                            \
-	X(FILE *, popen, (const char *cmd, const char *mode))
+	X(FILE *, popen, (const char *cmd, const char *mode))                        \
+	/* libraries on DAFS (wrap_dlopen.c: the wrappers are assembly) */           \
+	X(void *, dlopen, (const char *file, int flags))                             \
+	X(void *, dlmopen, (Lmid_t lmid, const char *file, int flags))
 
 /* libaio's calls (libaio.so.1, not libc): wrapped like the others, but
  * resolved by wrap_aio.c on first use, since a program without libaio has no

@@ -31,7 +31,8 @@
 	X(dafs_rmdir) X(dafs_unlink)                                             \
 	X(dafs_rename) X(dafs_link) X(dafs_symlink) X(dafs_readlink)             \
 	X(dafs_statvfs) X(dafs_opendir) X(dafs_readdir) X(dafs_rewinddir)        \
-	X(dafs_seekdir) X(dafs_telldir) X(dafs_closedir)
+	X(dafs_seekdir) X(dafs_telldir) X(dafs_closedir)                         \
+	X(dafs_link_file)
 
 struct shim_core {
 #define SHIM_CORE_FIELD(name) __typeof__(name) *name;
@@ -194,6 +195,12 @@ void shim_mmap_writeback_dfile(struct dfile *d);
 
 /* Releases the getdents64 stream of a description (when it is freed). */
 void shim_dirstate_free(struct dfile *d);
+
+/* ---- wrap_exec.c: programs and libraries stored on DAFS ---------------- */
+
+/* A sealed close-on-exec memfd holding the bytes of DAFS file dp (for exec
+ * and dlopen, which need a file the kernel can map), or a negative errno. */
+int shim_dafs_memfd(const char *dp);
 
 /* ---- errors ------------------------------------------------------------- */
 

@@ -28,11 +28,14 @@ int shim_open_dafs(const char *dpath, int flags, mode_t mode)
 
 	if (!(s = shim_session(&rc)))
 		return rc;
-	if ((flags & O_TMPFILE) == O_TMPFILE)
-		return -EOPNOTSUPP;
+	/* O_TMPFILE: an unnamed file in directory dpath, as the kernel checks
+	 * it (its bit includes O_DIRECTORY's: without the rest it is that). */
+	if ((flags & O_TMPFILE) == O_TMPFILE &&
+	    ((flags & O_CREAT) || (flags & O_ACCMODE) == O_RDONLY))
+		return -EINVAL;
 	if (flags & O_PATH)
 		flags = (flags & ~(O_PATH | O_ACCMODE)) | O_RDONLY;
-	if (flags & O_CREAT)
+	if ((flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE)
 		mode &= ~shim_umask();
 	rc = shim_core.dafs_open(s, dpath, flags, mode, &f);
 	if (rc < 0)

@@ -603,8 +603,64 @@ int link(const char *from, const char *to)
 	ROUTE_TWO(AT_FDCWD, from, AT_FDCWD, to, REAL(link)(from, to), shim_core.dafs_link(s, d1, d2));
 }
 
+/* The DAFS descriptor a linkat source names as an open file rather than a
+ * path: fromfd itself with AT_EMPTY_PATH and "", or the descriptor behind
+ * /proc/self/fd/N (also /proc/PID/fd/N of this process, /dev/fd/N) with
+ * AT_SYMLINK_FOLLOW. -1 when it names none. */
+static int link_source_fd(int fromfd, const char *from, int flags)
+{
+	char self[32];
+	const char *num = NULL;
+	char *end;
+	long fd;
+
+	if ((flags & AT_EMPTY_PATH) && from[0] == '\0')
+		return shim_fd_maybe(fromfd) ? fromfd : -1;
+	if (!(flags & AT_SYMLINK_FOLLOW))
+		return -1;
+	snprintf(self, sizeof(self), "/proc/%d/fd/", (int)getpid());
+	if (strncmp(from, "/proc/self/fd/", 14) == 0)
+		num = from + 14;
+	else if (strncmp(from, "/dev/fd/", 8) == 0)
+		num = from + 8;
+	else if (strncmp(from, self, strlen(self)) == 0)
+		num = from + strlen(self);
+	if (!num || *num < '0' || *num > '9')
+		return -1;
+	fd = strtol(num, &end, 10);
+	if (*end || fd > INT_MAX || !shim_fd_maybe((int)fd))
+		return -1;
+	return (int)fd;
+}
+
+/* Names the open file of DAFS descriptor fd (an O_TMPFILE one included);
+ * the server refuses one that may not be named again. */
+static int link_open_file(int fd, int tofd, const char *to)
+{
+	char dp[PATH_MAX];
+	struct dafs_file *f;
+	struct dfile *d;
+	int r = shim_route(tofd, to, dp);
+
+	if (r == 0)
+		return shim_err(-EXDEV);
+	if (r < 0)
+		return shim_err(r);
+	if (!(d = shim_fd_get(fd)))
+		return shim_err(-EBADF);
+	r = shim_dfile_handle(d, &f);
+	if (r == 0)
+		r = shim_core.dafs_link_file(f, dp);
+	shim_dfile_put(d);
+	return r < 0 ? shim_err(r) : 0;
+}
+
 int linkat(int fromfd, const char *from, int tofd, const char *to, int flags)
 {
+	int fd = link_source_fd(fromfd, from, flags);
+
+	if (fd >= 0)
+		return link_open_file(fd, tofd, to);
 	ROUTE_TWO(fromfd, from, tofd, to, REAL(linkat)(fromfd, from, tofd, to, flags),
 		  shim_core.dafs_link(s, d1, d2));
 }

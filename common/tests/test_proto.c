@@ -251,7 +251,11 @@ static bool make_op(struct dafs_op *op, unsigned opcode, unsigned v)
 				DAFS_O_RDONLY | DAFS_O_DIRECTORY, 0 };
 		} else if (v == 2) {
 			op->a.open = (struct dafs_args_open){ DAFS_FH_ROOT, long_path,
-				(DAFS_O_ALL & ~DAFS_O_ACCMODE) | DAFS_O_WRONLY, 07777 };
+				(DAFS_O_ALL & ~(DAFS_O_ACCMODE | DAFS_O_TMPFILE)) | DAFS_O_WRONLY,
+				07777 };
+		} else if (v == 3) {
+			op->a.open = (struct dafs_args_open){ 5, "dir",
+				DAFS_O_TMPFILE | DAFS_O_RDWR | DAFS_O_EXCL, 0600 };
 		} else {
 			return false;
 		}
@@ -1819,8 +1823,16 @@ static void test_bad_io(void)
 static void test_bad_enums(void)
 {
 	/* OPEN flags. */
-	b_open(&B, (DAFS_O_ALL & ~DAFS_O_ACCMODE) | DAFS_O_RDWR);
-	REQ_B(DAFS_OP_OPEN, 0, "OPEN with every known flag decodes");
+	b_open(&B, (DAFS_O_ALL & ~(DAFS_O_ACCMODE | DAFS_O_TMPFILE)) | DAFS_O_RDWR);
+	REQ_B(DAFS_OP_OPEN, 0, "OPEN with every known flag but TMPFILE decodes");
+	b_open(&B, DAFS_O_TMPFILE | DAFS_O_WRONLY | DAFS_O_EXCL | DAFS_O_APPEND);
+	REQ_B(DAFS_OP_OPEN, 0, "OPEN TMPFILE|WRONLY with EXCL and APPEND decodes");
+	b_open(&B, DAFS_O_TMPFILE | DAFS_O_RDONLY);
+	REQ_B(DAFS_OP_OPEN, -EBADMSG, "OPEN TMPFILE read-only: -EBADMSG");
+	b_open(&B, DAFS_O_TMPFILE | DAFS_O_RDWR | DAFS_O_CREAT);
+	REQ_B(DAFS_OP_OPEN, -EBADMSG, "OPEN TMPFILE|CREAT: -EBADMSG");
+	b_open(&B, DAFS_O_TMPFILE | DAFS_O_RDWR | DAFS_O_DIRECTORY);
+	REQ_B(DAFS_OP_OPEN, -EBADMSG, "OPEN TMPFILE|DIRECTORY: -EBADMSG");
 	bool ok = true;
 	for (unsigned bit = 0; bit < 32; bit++) {
 		uint32_t fl = 1u << bit;

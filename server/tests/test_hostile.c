@@ -181,6 +181,42 @@ static void test_rma_failure(struct dafs_session *s)
 	CHECK(still_serving(s), "the server still serves after failed RDMA writes");
 }
 
+/* LINK of a handle (path1 ""): names an O_TMPFILE file, stays beneath the
+ * export, and refuses what link(2) refuses. */
+static void test_link_handle(struct dafs_session *s)
+{
+	struct dafs_compound *rq;
+	struct dafs_file *f;
+	struct stat st;
+	char path[160];
+
+	CHECK_EQ(dafs_open(s, "/", O_TMPFILE | O_RDWR, 0600, &f), 0, "O_TMPFILE in the root");
+	CHECK_EQ(dafs_pwrite(f, "unnamed", 7, 0), 7, "write the unnamed file");
+	CHECK(dafs_fstat(f, &st) == 0 && st.st_nlink == 0, "it has no name: nlink 0");
+	rq = one_op(DAFS_OP_LINK);
+	rq->ops[0].a.two = (struct dafs_args_two_paths){ .dir1 = f->fh, .path1 = "",
+		.dir2 = DAFS_FH_ROOT, .path2 = "../../escaped" };
+	CHECK_EQ(run_raw_request(s, rq), -EACCES, "a new name climbing out is refused");
+	snprintf(path, sizeof(path), "%s/../escaped", fx.export_dir);
+	CHECK(access(path, F_OK) != 0, "nothing appeared beside the export");
+	CHECK_EQ(dafs_link_file(f, "/named"), 0, "LINK of the handle names it");
+	CHECK(dafs_stat(s, "/named", &st, 0) == 0 && st.st_size == 7 && st.st_nlink == 1,
+	      "the name leads to the file");
+	CHECK_EQ(dafs_link_file(f, "/named"), -EEXIST, "an existing name: EEXIST");
+	dafs_close(f);
+	rq = one_op(DAFS_OP_LINK);
+	rq->ops[0].a.two = (struct dafs_args_two_paths){ .dir1 = DAFS_FH_ROOT, .path1 = "",
+		.dir2 = DAFS_FH_ROOT, .path2 = "root-again" };
+	CHECK_EQ(run_raw_request(s, rq), -EPERM, "LINK of the export root: EPERM");
+	rq = one_op(DAFS_OP_LINK);
+	rq->ops[0].a.two = (struct dafs_args_two_paths){ .dir1 = 0x7777, .path1 = "",
+		.dir2 = DAFS_FH_ROOT, .path2 = "nothing" };
+	CHECK_EQ(run_raw_request(s, rq), -EBADF, "LINK of a handle that does not exist: EBADF");
+	CHECK_EQ(dafs_open(s, "/", O_TMPFILE | O_RDWR | O_EXCL, 0600, &f), 0, "O_TMPFILE|O_EXCL");
+	CHECK_EQ(dafs_link_file(f, "/never"), -ENOENT, "an O_EXCL unnamed file cannot be named");
+	dafs_close(f);
+}
+
 int main(void)
 {
 	struct dafs_session *s;
@@ -194,6 +230,7 @@ int main(void)
 		test_garbage_frames(s);
 		test_forged_fields(s);
 		test_rma_failure(s);
+		test_link_handle(s);
 		CHECK(fixture_alive(&fx), "the server process is alive");
 		dafs_session_close(s);
 	}
