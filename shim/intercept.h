@@ -30,6 +30,7 @@
 #include <sys/statvfs.h>
 #include <sys/time.h>
 #include <sys/types.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
 #include <spawn.h>
 #include <utime.h>
@@ -271,7 +272,17 @@
 			      const posix_spawnattr_t *attr, char *const argv[],     \
 			      char *const envp[]))                                   \
 	X(int, system, (const char *cmd))                                            \
-	X(FILE *, popen, (const char *cmd, const char *mode))
+	X(FILE *, popen, (const char *cmd, const char *mode))                        \
+	/* special files (wrap_special.c): fifo, device and socket inodes */         \
+	X(int, mknod, (const char *path, mode_t mode, dev_t dev))                    \
+	X(int, mknodat, (int dirfd, const char *path, mode_t mode, dev_t dev))       \
+	X(int, __xmknod, (int ver, const char *path, mode_t mode, dev_t *dev))       \
+	X(int, __xmknodat, (int ver, int dirfd, const char *path, mode_t mode,       \
+			    dev_t *dev))                                             \
+	X(int, mkfifo, (const char *path, mode_t mode))                              \
+	X(int, mkfifoat, (int dirfd, const char *path, mode_t mode))                 \
+	X(int, bind, (int fd, __CONST_SOCKADDR_ARG addr, socklen_t len))             \
+	X(int, connect, (int fd, __CONST_SOCKADDR_ARG addr, socklen_t len))
 
 /* libaio's calls (libaio.so.1, not libc): wrapped like the others, but
  * resolved by wrap_aio.c on first use, since a program without libaio has no

@@ -30,7 +30,8 @@
 	X(dafs_rmdir) X(dafs_unlink)                                             \
 	X(dafs_rename) X(dafs_link) X(dafs_symlink) X(dafs_readlink)             \
 	X(dafs_statvfs) X(dafs_opendir) X(dafs_readdir) X(dafs_rewinddir)        \
-	X(dafs_seekdir) X(dafs_telldir) X(dafs_closedir)
+	X(dafs_seekdir) X(dafs_telldir) X(dafs_closedir)                        \
+	X(dafs_mknod)
 
 struct shim_core {
 #define SHIM_CORE_FIELD(name) __typeof__(name) *name;

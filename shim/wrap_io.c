@@ -35,6 +35,11 @@ int shim_open_dafs(const char *dpath, int flags, mode_t mode)
 	if (flags & O_CREAT)
 		mode &= ~shim_umask();
 	rc = shim_core.dafs_open(s, dpath, flags, mode, &f);
+	/* The server opens only regular files and directories: a fifo, device
+	 * or socket inode on DAFS cannot be opened (README, special files). */
+	if (rc == -ENXIO && shim_debug)
+		shim_log("open %s: a fifo, device or socket on DAFS cannot be opened (ENXIO)",
+			 dpath);
 	if (rc < 0)
 		return rc;
 	return shim_fd_install(f, dpath, flags);
