@@ -109,3 +109,40 @@ s.bind("\0dafs-abstract-test"); print("abstract bound")'
   assert_line --partial "bind (AF_UNIX socket on DAFS)"
   assert_equal "$(ls -A "$here")" ""
 }
+
+# The fixture shim/tests/route_walk.c expects in its DAFS directory.
+walk_fixture() {
+  local w=$1
+  mkdir -p "$w/d" "$w/rd1" "$w/d/rd2"
+  printf 'hello\n' >"$w/f"
+  printf 'x\n' >"$w/d/x"
+  printf 'truncate me\n' >"$w/t"
+  : >"$w/u1"; : >"$w/u2"; : >"$w/u3"; : >"$w/r1"
+  ln -s f "$w/l"
+  python3 -c "import socket; socket.socket(socket.AF_UNIX).bind('$w/sock')"
+}
+
+@test "posix corners: every path-taking call of intercept.h, relative to a DAFS cwd or directory descriptor, stays off the local file system" {
+  test_program route_walk
+  walk_fixture "$EXPORT/w"
+  # A private mount namespace whose real working directory is an empty,
+  # read-only tmpfs: a call that escaped to it finds nothing (ENOENT) or
+  # cannot write (EROFS), and anything it made would stay there.
+  local ro=$BATS_TEST_TMPDIR/ro
+  mkdir -p "$ro"
+  run timeout "$DAFS_CMD_TIMEOUT" unshare -m sh -c '
+    mount -t tmpfs -o ro,size=64k none "$1" && cd "$1" || exit 99
+    LD_PRELOAD="$2" "$3" /dafs/w; rc=$?
+    echo "walk status $rc"
+    echo "left behind: [$(ls -A)]"' sh "$ro" "$SHIM_PRELOAD" "$TEST_PROGRAM"
+  refute_line --partial "<- unexpected"
+  refute_line --partial "unwalked"
+  refute_line --partial "Read-only file system"
+  assert_line "all ok"
+  assert_line "walk status 0"
+  assert_line "left behind: []"
+  # What the creating calls made is on the server.
+  [ -p "$EXPORT/w/n_mkfifo" ] && [ -p "$EXPORT/w/d/n_mknodat" ] && [ -d "$EXPORT/w/n_mkdir" ]
+  [ -f "$EXPORT/w/n_renameat2" ] && [ ! -e "$EXPORT/w/r1" ] && [ ! -e "$EXPORT/w/rd1" ]
+  [ "$(stat -c %s "$EXPORT/w/t")" = 1 ]
+}

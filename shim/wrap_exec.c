@@ -152,11 +152,34 @@ static void env_free(struct exec_env *x)
 	errno = e;
 }
 
+/* A program named by a DAFS path (absolute, or relative to a DAFS working
+ * directory) is not run: the kernel would look for it in the local working
+ * directory instead. 0 when path is not DAFS, else the errno to fail with:
+ * EACCES, as from a noexec mount, with a DAFS_DEBUG line. file: a name
+ * without '/' is searched in PATH, not in the working directory. */
+static int program_on_dafs(const char *call, const char *path, int search)
+{
+	char dp[PATH_MAX];
+	int r;
+
+	if (!path || (search && !strchr(path, '/')))
+		return 0;
+	r = shim_route(AT_FDCWD, path, dp);
+	if (r == 0)
+		return 0;
+	if (r < 0)
+		return -r;
+	shim_unsupported(call, -1, EACCES);
+	return EACCES;
+}
+
 int execve(const char *path, char *const argv[], char *const envp[])
 {
 	struct exec_env x;
 	int rc;
 
+	if ((rc = program_on_dafs("execve (program on DAFS)", path, 0)))
+		return shim_err(-rc);
 	env_build(&x, envp, NULL);
 	before_exec();
 	rc = REAL(execve)(path, argv, x.env);
@@ -169,6 +192,8 @@ int execvpe(const char *file, char *const argv[], char *const envp[])
 	struct exec_env x;
 	int rc;
 
+	if ((rc = program_on_dafs("execvp (program on DAFS)", file, 1)))
+		return shim_err(-rc);
 	env_build(&x, envp, NULL);
 	before_exec();
 	rc = REAL(execvpe)(file, argv, x.env);
@@ -254,6 +279,9 @@ static int spawn(int (*real)(pid_t *, const char *, const posix_spawn_file_actio
 	struct exec_env x;
 	int rc;
 
+	if ((rc = program_on_dafs("posix_spawn (program on DAFS)", path,
+				  real == REAL(posix_spawnp))))
+		return rc;   /* posix_spawn returns the error number */
 	env_build(&x, envp, fa ? "0,1,2" : NULL);
 	fflush(NULL);
 	shim_mmap_flush_all();
