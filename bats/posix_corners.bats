@@ -146,3 +146,9 @@ walk_fixture() {
   [ -f "$EXPORT/w/n_renameat2" ] && [ ! -e "$EXPORT/w/r1" ] && [ ! -e "$EXPORT/w/rd1" ]
   [ "$(stat -c %s "$EXPORT/w/t")" = 1 ]
 }
+
+@test "posix corners: path limits are the kernel's, per argument: PATH_MAX - 1 relative bytes below a deep DAFS cwd work, PATH_MAX and NAME_MAX + 1 fail ENAMETOOLONG" {
+  test_program path_limits
+  export LIMITS_BIN=$TEST_PROGRAM
+  same_on_both '"$LIMITS_BIN"; echo "status $?"'
+}

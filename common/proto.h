@@ -32,7 +32,11 @@
 #define DAFS_IO_MAX         (4u << 20)          /* one read or write operation */
 #define DAFS_COMPOUND_MAX   64                  /* operations in one request */
 #define DAFS_SEGS_MAX       16                  /* segments of one direct transfer */
-#define DAFS_PATH_MAX       4096                /* bytes, NUL included */
+/* A path from the export root, NUL included: a relative path of PATH_MAX
+ * joined onto a deep working directory is longer than PATH_MAX, which the
+ * kernel checks per argument, not per file (the server walks such a path in
+ * pieces). */
+#define DAFS_PATH_MAX       (2 * 4096)
 #define DAFS_NAME_MAX       255
 #define DAFS_ADDR_MAX       256                 /* a fabric endpoint name */
 #define DAFS_AUTH_MAX       256

@@ -74,7 +74,7 @@ struct exec_env {
 	char *const *orig;
 	char *preload;          /* a merged LD_PRELOAD, malloc'ed */
 	char fds[256];
-	char cwd[PATH_MAX + sizeof(CWD_VAR)];
+	char cwd[SHIM_PATH_MAX + sizeof(CWD_VAR)];
 };
 
 static const char *find_var(char *const envp[], const char *name, size_t len)
@@ -92,7 +92,7 @@ static void env_build(struct exec_env *x, char *const envp[], const char *extra_
 {
 	size_t n, k = 0, vlen = strlen(FDS_VAR);
 	const char *theirs;
-	char dcwd[PATH_MAX];
+	char dcwd[SHIM_PATH_MAX];
 	char **out;
 
 	x->orig = envp;
@@ -159,7 +159,7 @@ static void env_free(struct exec_env *x)
  * without '/' is searched in PATH, not in the working directory. */
 static int program_on_dafs(const char *call, const char *path, int search)
 {
-	char dp[PATH_MAX];
+	char dp[SHIM_PATH_MAX];
 	int r;
 
 	if (!path || (search && !strchr(path, '/')))

@@ -61,7 +61,7 @@ int shim_open_dafs(const char *dpath, int flags, mode_t mode)
  * its stale entry is dropped. */
 #define ROUTE_OPEN(dirfd, path, flags, mode, real_call)                   \
 	do {                                                              \
-		char dp_[PATH_MAX];                                       \
+		char dp_[SHIM_PATH_MAX];                                       \
 		int r_ = shim_route(dirfd, path, dp_), fd_;               \
 		if (r_ < 0)                                               \
 			return shim_err(r_);                              \

@@ -21,7 +21,7 @@
  * permission bits lose the umask as for every create. */
 static int dafs_mknod_at(int dirfd, const char *path, mode_t mode, dev_t dev, int *routed)
 {
-	char dp[PATH_MAX];
+	char dp[SHIM_PATH_MAX];
 	struct dafs_session *s;
 	mode_t perm = mode & 07777 & ~shim_umask();
 	int r = shim_route(dirfd, path, dp), rc;
@@ -104,7 +104,7 @@ int mkfifoat(int dirfd, const char *path, mode_t mode)
 /* Does this address name a file-system socket on DAFS? 1 with its DAFS
  * path in dp, 0 not (another family, an abstract or unnamed socket, a local
  * path), or a negative errno. sun_path need not be NUL-terminated. */
-static int unix_route(const struct sockaddr *sa, socklen_t len, char dp[PATH_MAX])
+static int unix_route(const struct sockaddr *sa, socklen_t len, char dp[SHIM_PATH_MAX])
 {
 	const struct sockaddr_un *un = (const struct sockaddr_un *)sa;
 	size_t off = offsetof(struct sockaddr_un, sun_path), n;
@@ -122,7 +122,7 @@ static int unix_route(const struct sockaddr *sa, socklen_t len, char dp[PATH_MAX
 
 int bind(int fd, __CONST_SOCKADDR_ARG addr, socklen_t len)
 {
-	char dp[PATH_MAX];
+	char dp[SHIM_PATH_MAX];
 	int r = unix_route(addr.__sockaddr__, len, dp);
 
 	if (r == 0)
@@ -137,7 +137,7 @@ int bind(int fd, __CONST_SOCKADDR_ARG addr, socklen_t len)
 
 int connect(int fd, __CONST_SOCKADDR_ARG addr, socklen_t len)
 {
-	char dp[PATH_MAX];
+	char dp[SHIM_PATH_MAX];
 	struct dafs_session *s;
 	struct stat st;
 	int r = unix_route(addr.__sockaddr__, len, dp), rc;
