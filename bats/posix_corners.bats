@@ -152,3 +152,9 @@ walk_fixture() {
   export LIMITS_BIN=$TEST_PROGRAM
   same_on_both '"$LIMITS_BIN"; echo "status $?"'
 }
+
+@test "posix corners: each operation moves the file's and its directory's time stamps as locally, seen by the next stat" {
+  test_program times_demo
+  export TIMES_BIN=$TEST_PROGRAM
+  same_on_both '"$TIMES_BIN"; echo "status $?"'
+}
