@@ -72,11 +72,18 @@ except OSError as e:
     print(os.strerror(e.errno))
 fd = os.open("/dafs/new", os.O_WRONLY | os.O_CREAT, 0o644); os.write(fd, b"x"); os.close(fd)
 fd = os.open("/dafs/new", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644); os.close(fd)
-print(os.stat("/dafs/new").st_size)'
+print(os.stat("/dafs/new").st_size)
+for flags in (os.O_RDONLY | os.O_CREAT, os.O_WRONLY):
+    try:
+        os.open("/dafs", flags, 0o644)
+    except OSError as e:
+        print("directory:", os.strerror(e.errno))'
   assert_success
   assert_line "b'data\\n'"
   assert_line "Too many levels of symbolic links"
   assert_line "0"
+  # open(2) on a directory with O_CREAT or for writing: EISDIR, as locally.
+  assert_equal "$(grep -c '^directory: Is a directory$' <<<"$output")" 2
 }
 
 @test "posix corners: bind and connect of an AF_UNIX socket at a DAFS path fail clearly and create nothing locally" {

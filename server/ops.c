@@ -139,7 +139,9 @@ static int open_served(const struct dafs_export *ex, int dirfd, const char *path
 			if (pfd >= 0) {
 				fd = fstat(pfd, &st) < 0 ? -errno :
 				     S_ISLNK(st.st_mode) ? -ELOOP :  /* O_NOFOLLOW's answer */
-				     !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode) ? -ENXIO : 0;
+				     !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode) ? -ENXIO :
+				     /* open(2) refuses to create over a directory */
+				     S_ISDIR(st.st_mode) && (flags & O_CREAT) ? -EISDIR : 0;
 				if (fd == 0) {
 					snprintf(proc, sizeof(proc), "/proc/self/fd/%d", pfd);
 					fd = open(proc, flags & ~(O_CREAT | O_EXCL | O_NOFOLLOW));
