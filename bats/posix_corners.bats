@@ -165,3 +165,26 @@ walk_fixture() {
   export TIMES_BIN=$TEST_PROGRAM
   same_on_both '"$TIMES_BIN"; echo "status $?"'
 }
+
+@test "posix corners: MKNOD stays beneath the export: through a symlink out of it, nothing is made" {
+  local outside=$BATS_TEST_TMPDIR/outside
+  mkdir -p "$outside"
+  ln -s "$outside" "$EXPORT/abs"
+  ln -s ../../outside "$EXPORT/rel"
+  run shimmed python3 -c '
+import os
+for p in ("/dafs/abs/fifo", "/dafs/rel/fifo"):
+    try:
+        os.mkfifo(p); print(p, "made")
+    except OSError as e:
+        print(p, os.strerror(e.errno))
+    try:
+        os.mknod(p + ".c", 0o600 | 0o020000, os.makedev(1, 3)); print(p, "device made")
+    except OSError as e:
+        print(p, "device:", os.strerror(e.errno))'
+  assert_line "/dafs/abs/fifo Permission denied"
+  assert_line "/dafs/rel/fifo Permission denied"
+  assert_line "/dafs/abs/fifo device: Permission denied"
+  assert_line "/dafs/rel/fifo device: Permission denied"
+  assert_equal "$(ls -A "$outside")" ""
+}
