@@ -343,6 +343,22 @@ static void codec_args(struct codec *c, struct dafs_op *op)
 			   a->len <= (uint64_t)INT64_MAX - a->offset, -EBADMSG);
 		break;
 	}
+	case DAFS_OP_MKNOD: {
+		struct dafs_args_mknod *m = &op->a.mknod;
+		uint32_t type;
+		u64(c, &m->dir);
+		str(c, &m->path, DAFS_PATH_MAX);
+		u32(c, &m->mode);
+		u64(c, &m->rdev);
+		type = m->mode & DAFS_MKNOD_TYPE;
+		require(c, !(m->mode & ~(DAFS_MKNOD_TYPE | 07777u)) &&
+			   (type == DAFS_MKNOD_FIFO || type == DAFS_MKNOD_CHR ||
+			    type == DAFS_MKNOD_BLK || type == DAFS_MKNOD_SOCK), -EBADMSG);
+		/* A device number means something only for a device. */
+		require(c, m->rdev == 0 || type == DAFS_MKNOD_CHR || type == DAFS_MKNOD_BLK,
+			-EBADMSG);
+		break;
+	}
 	case DAFS_OP_REGISTER:
 	case DAFS_OP_UNREGISTER:
 		u64(c, &op->a.region.addr);
@@ -405,6 +421,7 @@ static void codec_result(struct codec *c, struct dafs_result *r)
 	case DAFS_OP_MKDIR:
 	case DAFS_OP_SYMLINK:
 	case DAFS_OP_LINK:
+	case DAFS_OP_MKNOD:
 		codec_attr(c, &r->r.attr.attr);
 		break;
 	case DAFS_OP_READ: {
@@ -696,7 +713,7 @@ const char *dafs_opcode_name(unsigned opcode)
 		[DAFS_OP_STATFS] = "STATFS", [DAFS_OP_LOCK] = "LOCK", [DAFS_OP_UNLOCK] = "UNLOCK",
 		[DAFS_OP_LOCKT] = "LOCKT", [DAFS_OP_HINT] = "HINT",
 		[DAFS_OP_REGISTER] = "REGISTER", [DAFS_OP_UNREGISTER] = "UNREGISTER",
-		[DAFS_OP_ALLOCATE] = "ALLOCATE",
+		[DAFS_OP_ALLOCATE] = "ALLOCATE", [DAFS_OP_MKNOD] = "MKNOD",
 	};
 	return opcode < DAFS_OP_COUNT ? names[opcode] : "UNKNOWN";
 }

@@ -32,7 +32,11 @@
 #define DAFS_IO_MAX         (4u << 20)          /* one read or write operation */
 #define DAFS_COMPOUND_MAX   64                  /* operations in one request */
 #define DAFS_SEGS_MAX       16                  /* segments of one direct transfer */
-#define DAFS_PATH_MAX       4096                /* bytes, NUL included */
+/* A path from the export root, NUL included: a relative path of PATH_MAX
+ * joined onto a deep working directory is longer than PATH_MAX, which the
+ * kernel checks per argument, not per file (the server walks such a path in
+ * pieces). */
+#define DAFS_PATH_MAX       (2 * 4096)
 #define DAFS_NAME_MAX       255
 #define DAFS_ADDR_MAX       256                 /* a fabric endpoint name */
 #define DAFS_AUTH_MAX       256
@@ -78,6 +82,7 @@ enum dafs_opcode {
 	DAFS_OP_REGISTER,       /* client memory the server may transfer to and from */
 	DAFS_OP_UNREGISTER,
 	DAFS_OP_ALLOCATE,       /* fallocate(2): reserve, punch or zero a range */
+	DAFS_OP_MKNOD,          /* a fifo, device or socket inode (mknod(2)) */
 	DAFS_OP_COUNT
 };
 
@@ -273,6 +278,23 @@ struct dafs_args_allocate {   /* ALLOCATE */
 	uint32_t mode;             /* DAFS_ALLOC_* */
 };
 
+/* MKNOD: creates the inode only, as NFS's MKNOD; opening a fifo or device
+ * is the client's matter. The type bits are st_mode's (Linux values, as in
+ * struct dafs_attr) and only these four: regular files come from OPEN with
+ * DAFS_O_CREAT, directories from MKDIR. */
+#define DAFS_MKNOD_FIFO   0010000u
+#define DAFS_MKNOD_CHR    0020000u
+#define DAFS_MKNOD_BLK    0060000u
+#define DAFS_MKNOD_SOCK   0140000u
+#define DAFS_MKNOD_TYPE   0170000u
+
+struct dafs_args_mknod {
+	uint64_t dir;
+	const char *path;
+	uint32_t mode;             /* one DAFS_MKNOD_* type | permission bits */
+	uint64_t rdev;             /* the device number (Linux dev_t); 0 unless CHR/BLK */
+};
+
 struct dafs_args_region {     /* REGISTER, UNREGISTER */
 	uint64_t addr, len, key;   /* as segments name them */
 };
@@ -294,6 +316,7 @@ struct dafs_op {
 		struct dafs_args_hint hint;
 		struct dafs_args_region region;
 		struct dafs_args_allocate allocate;
+		struct dafs_args_mknod mknod;
 	} a;
 };
 
@@ -322,7 +345,7 @@ struct dafs_res_handle {       /* OPEN, LOOKUP */
 	struct dafs_attr attr;
 };
 
-struct dafs_res_attr {         /* GETATTR, SETATTR, MKDIR, SYMLINK */
+struct dafs_res_attr {         /* GETATTR, SETATTR, MKDIR, SYMLINK, LINK, MKNOD */
 	struct dafs_attr attr;
 };
 

@@ -230,6 +230,13 @@ struct dafs_file {
 	uint64_t wb_since_ms;          /* when its first byte came */
 	struct dafs_file *wb_next;     /* on s->wb_files while wb_len */
 	unsigned wb_sending;           /* buffers of f being sent (lock dropped) */
+
+	/* lock. A read served from the cache must still move the file's atime
+	 * on the server as a local read would (time stamps are the server's
+	 * file system's): true from open and after each write through the
+	 * cache, until a cache hit has sent the server a one-byte READ, whose
+	 * atime update the server's own rules (relatime) then decide. */
+	bool atime_due;
 };
 
 struct dafs_dir {                  /* caller */

@@ -299,6 +299,16 @@ int dafs_link_file(struct dafs_file *f, const char *newpath);
 int dafs_link_file_async(struct dafs_file *f, const char *newpath,
 			 struct dafs_cg *cg, void *user, struct dafs_req **req_out);
 
+/* A fifo, character or block device, or socket inode, as mknod(2) makes it
+ * (mode: S_IFIFO, S_IFCHR, S_IFBLK or S_IFSOCK | final permission bits, no
+ * umask applied; dev: the device number, ignored for a fifo or socket).
+ * Other types are -EINVAL: regular files come from dafs_open with O_CREAT,
+ * directories from dafs_mkdir. Opening the node is the caller's matter:
+ * the server serves only regular files and directories (-ENXIO). */
+int dafs_mknod(struct dafs_session *s, const char *path, mode_t mode, dev_t dev);
+int dafs_mknod_async(struct dafs_session *s, const char *path, mode_t mode, dev_t dev,
+		     struct dafs_cg *cg, void *user, struct dafs_req **req_out);
+
 /* ---- Directories ------------------------------------------------------ */
 
 struct dafs_dirent_info {

@@ -27,6 +27,7 @@ static ssize_t finish_open(struct dafs_req *req, struct dafs_reply *rep)
 	f->s = req->s;
 	f->fh = rep->res[0].r.handle.fh;
 	f->flags = (int)req->finish_arg;
+	f->atime_due = true;
 	cache_open(f, &rep->res[0].r.handle.attr);
 	*req->out.opened = f;
 	return 0;
@@ -192,8 +193,10 @@ int fill_io(struct dafs_req *req, struct dafs_op *op, struct dafs_file *f, void 
 					  .len = (uint32_t)len };
 	if (write && (f->flags & O_APPEND))
 		cache_invalidate(f);   /* where the data lands is the server's choice */
-	else if (write)
+	else if (write) {
 		cache_write(f, buf, len, off);
+		f->atime_due = true;
+	}
 	if (len <= req->s->inline_max) {
 		op->a.io.data = write ? buf : NULL;
 		req->user_buf = buf;
@@ -295,9 +298,21 @@ ssize_t dafs_pread(struct dafs_file *f, void *buf, size_t len, off_t off)
 	if (got != -ENOBUFS)
 		return got;
 	if (cache_enabled(f)) {
+		bool touch;
+
 		pthread_mutex_lock(&f->s->lock);
 		got = cache_read(f, buf, len, off);
+		touch = got > 0 && f->atime_due;
+		if (touch)
+			f->atime_due = false;
 		pthread_mutex_unlock(&f->s->lock);
+		if (touch) {
+			char byte;
+
+			/* The read itself succeeded: the atime is a side effect,
+			 * and a failure of this READ changes nothing for it. */
+			(void)io_sync(f, &byte, 1, off, false, NULL);
+		}
 		if (got != -ENOBUFS)
 			return got;
 	}

@@ -236,6 +236,34 @@ ssize_t dafs_readlink(struct dafs_session *s, const char *path, char *buf, size_
 	return CLIENT_SYNC(dafs_readlink_async, s, path, buf, size);
 }
 
+/* ---- Special files ------------------------------------------------------- */
+
+int dafs_mknod_async(struct dafs_session *s, const char *path, mode_t mode, dev_t dev,
+		     struct dafs_cg *cg, void *user, struct dafs_req **req_out)
+{
+	/* st_mode's type bits are the wire's (Linux) values. */
+	struct dafs_op op = { .opcode = DAFS_OP_MKNOD, .a.mknod = {
+		.dir = DAFS_FH_ROOT, .path = path, .mode = (uint32_t)(mode & (S_IFMT | 07777)) } };
+
+	switch (mode & S_IFMT) {
+	case S_IFCHR:
+	case S_IFBLK:
+		op.a.mknod.rdev = (uint64_t)dev;
+		break;
+	case S_IFIFO:
+	case S_IFSOCK:
+		break;              /* mknod(2) ignores dev for these */
+	default:
+		return -EINVAL;
+	}
+	return client_submit_one(s, &op, client_finish_status, REQ_OUT_NONE, 0, cg, user, req_out);
+}
+
+int dafs_mknod(struct dafs_session *s, const char *path, mode_t mode, dev_t dev)
+{
+	return (int)CLIENT_SYNC(dafs_mknod_async, s, path, mode, dev);
+}
+
 /* ---- Directories --------------------------------------------------------- */
 
 int dafs_opendir(struct dafs_session *s, const char *path, struct dafs_dir **out)

@@ -5,6 +5,7 @@
  * cannot see symlinks or renames that happen during the walk).
  */
 #include "export.h"
+#include "proto.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -20,7 +21,7 @@
  * that never stops changing must not keep a worker spinning forever. */
 #define EXPORT_EAGAIN_RETRIES 64
 
-static int beneath(int dirfd, const char *rel, int flags, mode_t mode)
+static int beneath_one(int dirfd, const char *rel, int flags, mode_t mode)
 {
 	struct open_how how;
 	memset(&how, 0, sizeof(how));
@@ -45,6 +46,39 @@ static int beneath(int dirfd, const char *rel, int flags, mode_t mode)
 	return -EAGAIN;
 }
 
+/* A client path may be longer than the PATH_MAX one openat2 takes: the shim
+ * sends a path relative to a deep working directory joined onto it, and the
+ * kernel's limit is per argument, not per file. Such a path is walked in
+ * pieces of whole components, each beneath the directory the previous one
+ * reached, so confinement holds at every step. The price: `..` or a symlink
+ * in a later piece cannot climb above the directory where that piece starts
+ * (EACCES as for an escape); the shim's paths carry no `..` (it resolves
+ * them lexically). */
+static int beneath(int dirfd, const char *rel, int flags, mode_t mode)
+{
+	char piece[PATH_MAX];
+	const char *cut;
+	int mid, fd;
+
+	if (strlen(rel) < PATH_MAX)
+		return beneath_one(dirfd, rel, flags, mode);
+	cut = rel + PATH_MAX - 1;
+	while (cut > rel && *cut != '/')
+		cut--;
+	if (cut == rel)
+		return -ENAMETOOLONG;   /* start_of bounds components: cannot happen */
+	memcpy(piece, rel, (size_t)(cut - rel));
+	piece[cut - rel] = '\0';
+	mid = beneath_one(dirfd, piece, O_PATH | O_DIRECTORY, 0);
+	if (mid < 0)
+		return mid;
+	while (*cut == '/')
+		cut++;
+	fd = beneath(mid, *cut ? cut : ".", flags, mode);
+	close(mid);
+	return fd;
+}
+
 /* Checks the length limits and picks the starting fd: a leading '/' means the
  * export root. *rel is the rest without leading slashes ("" -> "."). */
 static int start_of(const struct dafs_export *ex, int dirfd, const char *path,
@@ -52,7 +86,7 @@ static int start_of(const struct dafs_export *ex, int dirfd, const char *path,
 {
 	if (!ex || !path)
 		return -EINVAL;
-	if (strnlen(path, PATH_MAX) >= PATH_MAX)
+	if (strnlen(path, DAFS_PATH_MAX) >= DAFS_PATH_MAX)
 		return -ENAMETOOLONG;
 
 	size_t comp = 0;
@@ -128,7 +162,7 @@ int export_open_parent(const struct dafs_export *ex, int dirfd, const char *path
 	if (rc < 0)
 		return rc;
 
-	char buf[PATH_MAX];
+	char buf[DAFS_PATH_MAX];
 	size_t len = strlen(rel);
 	memcpy(buf, rel, len + 1);
 	while (len > 0 && buf[len - 1] == '/')

@@ -43,8 +43,9 @@ void export_fini(struct dafs_export *ex);
  * flags are open(2) flags (O_CLOEXEC is always added); mode is used with
  * O_CREAT / O_TMPFILE only. O_NOFOLLOW on a final-component symlink gives
  * -ELOOP as open(2) does, or opens the link itself with O_PATH.
+ * A path longer than PATH_MAX is walked in pieces (export.c, beneath()).
  * Returns the fd or -errno: -EACCES for an escape, -ENAMETOOLONG for a path of
- * PATH_MAX bytes or more or a component longer than NAME_MAX, -EAGAIN when
+ * DAFS_PATH_MAX bytes or more or a component longer than NAME_MAX, -EAGAIN when
  * concurrent renames kept the kernel from resolving safely after a bounded
  * number of retries, else whatever openat2 said. */
 int export_openat(const struct dafs_export *ex, int dirfd, const char *path, int flags,

@@ -120,6 +120,56 @@ static int add_handle(struct job *job, int fd, uint32_t open_flags, struct dafs_
 	return 0;
 }
 
+/* Opens (dirfd, path) for OPEN without ever opening anything but a regular
+ * file or a directory: a client can make device nodes (MKNOD), and opening
+ * one here would hand it the server's device (or, for a tape or a tty, act
+ * on it just by opening). The name is looked up with O_PATH, which opens
+ * nothing, its type checked, and that same inode reopened through its /proc
+ * link; a create is exclusive, so it can only make a new regular file. */
+static int open_served(const struct dafs_export *ex, int dirfd, const char *path, int flags,
+		       mode_t mode)
+{
+	struct stat st;
+	char proc[64];
+	int pfd, fd;
+
+	/* O_TMPFILE makes a new unnamed regular file in directory path: it opens
+	 * nothing that exists, and its mode and O_EXCL must reach the kernel. */
+	if ((flags & O_TMPFILE) == O_TMPFILE)
+		return export_openat(ex, dirfd, path, flags, mode);
+	for (int attempt = 0; attempt < 2; attempt++) {
+		if (!(flags & O_CREAT) || !(flags & O_EXCL)) {
+			pfd = export_openat(ex, dirfd, path,
+					    O_PATH | (flags & (O_NOFOLLOW | O_DIRECTORY)), 0);
+			if (pfd >= 0) {
+				fd = fstat(pfd, &st) < 0 ? -errno :
+				     S_ISLNK(st.st_mode) ? -ELOOP :  /* O_NOFOLLOW's answer */
+				     !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode) ? -ENXIO :
+				     /* open(2) refuses to create over a directory */
+				     S_ISDIR(st.st_mode) && (flags & O_CREAT) ? -EISDIR : 0;
+				if (fd == 0) {
+					snprintf(proc, sizeof(proc), "/proc/self/fd/%d", pfd);
+					fd = open(proc, flags & ~(O_CREAT | O_EXCL | O_NOFOLLOW));
+					if (fd < 0)
+						fd = -errno;
+				}
+				close(pfd);
+				return fd;
+			}
+			if (pfd != -ENOENT || !(flags & O_CREAT))
+				return pfd;
+		}
+		fd = export_openat(ex, dirfd, path, flags | O_EXCL, mode);
+		if (fd != -EEXIST || (flags & O_EXCL))
+			return fd;
+		/* Made by someone else since the lookup (or a dangling symlink,
+		 * whose target a plain create would make): look again. */
+	}
+	/* Still there and not found: a dangling symlink. Its target is created
+	 * the ordinary way; do_open's type check stays as the last guard. */
+	return export_openat(ex, dirfd, path, flags, mode);
+}
+
 static int do_open(struct job *job, const struct dafs_args_open *a, struct dafs_result *res)
 {
 	int dirfd = handle_fd(job, a->dir, NULL);
@@ -130,8 +180,8 @@ static int do_open(struct job *job, const struct dafs_args_open *a, struct dafs_
 		return dirfd;
 	/* O_NONBLOCK keeps a FIFO in the export from blocking the worker; only
 	 * regular files and directories are served. */
-	fd = export_openat(&job->w->srv->export, dirfd, a->path, open_flags_from_wire(a->flags),
-			   a->mode & 07777);
+	fd = open_served(&job->w->srv->export, dirfd, a->path, open_flags_from_wire(a->flags),
+			 a->mode & 07777);
 	if (fd < 0)
 		return fd;
 	if (fstat(fd, &st) < 0 || (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))) {
@@ -385,6 +435,28 @@ static int do_two_paths(struct job *job, uint16_t opcode, const struct dafs_args
 	if (p1 >= 0)
 		close(p1);
 	close(p2);
+	return rc;
+}
+
+/* MKNOD: the inode alone, in the confined parent like every create. The
+ * server never opens it (do_open serves regular files and directories
+ * only), so a device node here gives no client a way to the server's
+ * devices; creating one still needs the server's CAP_MKNOD, as locally. */
+static int do_mknod(struct job *job, const struct dafs_args_mknod *a, struct dafs_result *res)
+{
+	char name[DAFS_NAME_MAX + 1];
+	int pfd = parent_of(job, a->dir, a->path, name);
+	int rc = 0;
+
+	if (pfd == -EBUSY)
+		return -EEXIST;   /* the starting directory itself exists */
+	if (pfd < 0)
+		return pfd;
+	if (mknodat(pfd, name, (mode_t)a->mode, (dev_t)a->rdev) < 0)
+		rc = -errno;
+	else
+		rc = stat_name(pfd, name, &res->r.attr.attr);
+	close(pfd);
 	return rc;
 }
 
@@ -835,6 +907,8 @@ int op_run(struct job *job, struct dafs_op *op, struct dafs_result *res)
 		return do_two_paths(job, op->opcode, &op->a.two, res);
 	case DAFS_OP_STATFS:
 		return do_statfs(job, &op->a.fh, res);
+	case DAFS_OP_MKNOD:
+		return do_mknod(job, &op->a.mknod, res);
 	case DAFS_OP_LOCK:
 	case DAFS_OP_UNLOCK:
 	case DAFS_OP_LOCKT:

@@ -31,6 +31,7 @@
 #include <sys/statvfs.h>
 #include <sys/time.h>
 #include <sys/types.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
 #include <spawn.h>
 #include <utime.h>
@@ -275,7 +276,17 @@
 	X(FILE *, popen, (const char *cmd, const char *mode))                        \
 	/* libraries on DAFS (wrap_dlopen.c: the wrappers are assembly) */           \
 	X(void *, dlopen, (const char *file, int flags))                             \
-	X(void *, dlmopen, (Lmid_t lmid, const char *file, int flags))
+	X(void *, dlmopen, (Lmid_t lmid, const char *file, int flags))             \
+	/* special files (wrap_special.c): fifo, device and socket inodes */         \
+	X(int, mknod, (const char *path, mode_t mode, dev_t dev))                    \
+	X(int, mknodat, (int dirfd, const char *path, mode_t mode, dev_t dev))       \
+	X(int, __xmknod, (int ver, const char *path, mode_t mode, dev_t *dev))       \
+	X(int, __xmknodat, (int ver, int dirfd, const char *path, mode_t mode,       \
+			    dev_t *dev))                                             \
+	X(int, mkfifo, (const char *path, mode_t mode))                              \
+	X(int, mkfifoat, (int dirfd, const char *path, mode_t mode))                 \
+	X(int, bind, (int fd, __CONST_SOCKADDR_ARG addr, socklen_t len))             \
+	X(int, connect, (int fd, __CONST_SOCKADDR_ARG addr, socklen_t len))
 
 /* libaio's calls (libaio.so.1, not libc): wrapped like the others, but
  * resolved by wrap_aio.c on first use, since a program without libaio has no

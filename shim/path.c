@@ -18,9 +18,9 @@ _Atomic int shim_cwd_is_dafs;
 __thread int shim_in_core __attribute__((tls_model("initial-exec")));
 
 static pthread_mutex_t cwd_lock = PTHREAD_MUTEX_INITIALIZER;
-static char cwd[PATH_MAX] = "/";         /* DAFS path, valid if shim_cwd_is_dafs */
+static char cwd[SHIM_PATH_MAX] = "/";         /* DAFS path, valid if shim_cwd_is_dafs */
 
-int shim_path_join(const char *base, const char *rel, char out[PATH_MAX])
+int shim_path_join(const char *base, const char *rel, char out[SHIM_PATH_MAX])
 {
 	size_t len = 0;
 	const char *p;
@@ -48,7 +48,7 @@ int shim_path_join(const char *base, const char *rel, char out[PATH_MAX])
 				if (len > 0)
 					len--;          /* the '/' before it */
 			} else {
-				if (len + 1 + n >= PATH_MAX)
+				if (len + 1 + n >= SHIM_PATH_MAX)
 					return -ENAMETOOLONG;
 				out[len++] = '/';
 				memcpy(out + len, p, n);
@@ -63,37 +63,58 @@ int shim_path_join(const char *base, const char *rel, char out[PATH_MAX])
 	return 1;
 }
 
-int shim_route_slow(int dirfd, const char *path, char out[PATH_MAX])
+/* The kernel's checks of one path argument: ENAMETOOLONG for PATH_MAX
+ * bytes or more (NUL included) or a component over NAME_MAX. */
+static int argument_fits(const char *path)
 {
-	char base[PATH_MAX];
+	size_t comp = 0;
+
+	if (strnlen(path, PATH_MAX) >= PATH_MAX)
+		return -ENAMETOOLONG;
+	for (const char *c = path; *c; c++) {
+		comp = *c == '/' ? 0 : comp + 1;
+		if (comp > NAME_MAX)
+			return -ENAMETOOLONG;
+	}
+	return 0;
+}
+
+int shim_route_slow(int dirfd, const char *path, char out[SHIM_PATH_MAX])
+{
 	struct dfile *d;
+	int rc;
 
 	if (path[0] == '/') {
 		if (strncmp(path, shim_prefix, shim_prefix_len) != 0 ||
 		    (path[shim_prefix_len] != '/' && path[shim_prefix_len] != '\0'))
 			return 0;
-		return shim_path_join("/", path + shim_prefix_len, out);
+		rc = argument_fits(path);
+		return rc < 0 ? rc : shim_path_join("/", path + shim_prefix_len, out);
 	}
 	/* libfabric's and the core's own relative paths are theirs. */
 	if (shim_in_core)
 		return 0;
+	/* Joined where the base lives (no copy: these buffers are large, and
+	 * a wrapper may run on a small thread stack). */
 	if (dirfd == AT_FDCWD) {
 		pthread_mutex_lock(&cwd_lock);
 		if (!shim_cwd_is_dafs) {
 			pthread_mutex_unlock(&cwd_lock);
 			return 0;
 		}
-		memcpy(base, cwd, sizeof(base));
+		rc = path[0] == '\0' ? -ENOENT : argument_fits(path);
+		if (rc == 0)
+			rc = shim_path_join(cwd, path, out);
 		pthread_mutex_unlock(&cwd_lock);
-	} else {
-		if (!shim_fd_maybe(dirfd) || !(d = shim_fd_get(dirfd)))
-			return 0;
-		snprintf(base, sizeof(base), "%s", d->path);
-		shim_dfile_put(d);
+		return rc;
 	}
-	if (path[0] == '\0')
-		return -ENOENT;
-	return shim_path_join(base, path, out);
+	if (!shim_fd_maybe(dirfd) || !(d = shim_fd_get(dirfd)))
+		return 0;
+	rc = path[0] == '\0' ? -ENOENT : argument_fits(path);
+	if (rc == 0)
+		rc = shim_path_join(d->path, path, out);
+	shim_dfile_put(d);
+	return rc;
 }
 
 int shim_path_local(const char *dpath, char *buf, size_t size)
@@ -117,14 +138,14 @@ void shim_cwd_adopt(const char *dpath)
 	pthread_mutex_unlock(&cwd_lock);
 }
 
-int shim_cwd_get(char buf[PATH_MAX])
+int shim_cwd_get(char buf[SHIM_PATH_MAX])
 {
 	int dafs;
 
 	pthread_mutex_lock(&cwd_lock);
 	dafs = shim_cwd_is_dafs;
 	if (dafs)
-		memcpy(buf, cwd, PATH_MAX);
+		memcpy(buf, cwd, SHIM_PATH_MAX);
 	pthread_mutex_unlock(&cwd_lock);
 	return dafs;
 }
@@ -151,7 +172,7 @@ static int set_dafs_cwd(const char *dpath)
 
 int chdir(const char *path)
 {
-	char dp[PATH_MAX];
+	char dp[SHIM_PATH_MAX];
 	int r = shim_route(AT_FDCWD, path, dp), rc;
 
 	if (r < 0)
@@ -245,7 +266,7 @@ static char *dafs_realpath(const char *dp, char *resolved)
 
 char *realpath(const char *path, char *resolved)
 {
-	char dp[PATH_MAX];
+	char dp[SHIM_PATH_MAX];
 	int r = shim_route(AT_FDCWD, path, dp);
 
 	if (r == 0)

@@ -32,7 +32,7 @@
 	X(dafs_rename) X(dafs_link) X(dafs_symlink) X(dafs_readlink)             \
 	X(dafs_statvfs) X(dafs_opendir) X(dafs_readdir) X(dafs_rewinddir)        \
 	X(dafs_seekdir) X(dafs_telldir) X(dafs_closedir)                         \
-	X(dafs_link_file)
+	X(dafs_link_file) X(dafs_mknod)
 
 struct shim_core {
 #define SHIM_CORE_FIELD(name) __typeof__(name) *name;
@@ -82,11 +82,24 @@ extern __thread int shim_in_core __attribute__((tls_model("initial-exec")));
 void shim_init(void);
 extern int shim_ready;
 
-/* Where `path` (relative to dirfd) lives: 0 not DAFS (call libc), 1 DAFS
- * with the normalized DAFS path in out, or a negative errno. */
-int shim_route_slow(int dirfd, const char *path, char out[PATH_MAX]);
+/* A DAFS path from the export root: longer than PATH_MAX, since a relative
+ * path of up to PATH_MAX - 1 bytes (the kernel's limit per argument) joined
+ * onto a deep DAFS working directory is legal locally. The wire's
+ * DAFS_PATH_MAX (common/proto.h) is the same; the server walks such a path
+ * in pieces. Every buffer shim_route fills is this large: the parameter's
+ * bound lets the compiler refuse a PATH_MAX one. */
+#define SHIM_PATH_MAX (2 * 4096)
 
-static inline int shim_route(int dirfd, const char *path, char out[PATH_MAX])
+/* Where `path` (relative to dirfd) lives: 0 not DAFS (call libc), 1 DAFS
+ * with the normalized DAFS path in out, or a negative errno. The ONE
+ * routing function for every path-taking call: absolute under the prefix,
+ * relative to the DAFS working directory, or relative to a DAFS directory
+ * descriptor. A DAFS path argument is held to the kernel's limits (PATH_MAX
+ * bytes with its NUL, NAME_MAX per component: ENAMETOOLONG), not the
+ * joined result. */
+int shim_route_slow(int dirfd, const char *path, char out[SHIM_PATH_MAX]);
+
+static inline int shim_route(int dirfd, const char *path, char out[SHIM_PATH_MAX])
 {
 	if (__builtin_expect(!shim_ready, 0))
 		shim_init();
@@ -104,10 +117,10 @@ static inline int shim_route(int dirfd, const char *path, char out[PATH_MAX])
 
 /* base + "/" + rel, with "." and ".." resolved lexically; out is absolute
  * from the export root. */
-int shim_path_join(const char *base, const char *rel, char out[PATH_MAX]);
+int shim_path_join(const char *base, const char *rel, char out[SHIM_PATH_MAX]);
 /* The DAFS working directory across exec. */
 void shim_cwd_adopt(const char *dpath);
-int shim_cwd_get(char buf[PATH_MAX]);
+int shim_cwd_get(char buf[SHIM_PATH_MAX]);
 /* The prefix-ed local spelling of a DAFS path, for getcwd and realpath. */
 int shim_path_local(const char *dpath, char *buf, size_t size);
 
@@ -117,13 +130,16 @@ int shim_path_local(const char *dpath, char *buf, size_t size);
  * that dup'ed descriptors and forked children share it as they would a
  * kernel file's, and the path and flags let an exec'ed program reopen it. */
 #define SHIM_PH_MAGIC 0x6d69687373666164ULL   /* "dafsshim" */
-#define SHIM_PH_SIZE 4096
+/* Pages enough for any DAFS path (SHIM_PATH_MAX); only those a path
+ * reaches are ever touched. */
+#define SHIM_PH_SIZE (SHIM_PATH_MAX + 4096)
 struct shim_ph {
 	uint64_t magic;
 	_Atomic int64_t offset;
 	int32_t flags;
 	char path[SHIM_PH_SIZE - 20];
 };
+_Static_assert(sizeof(struct shim_ph) == SHIM_PH_SIZE, "one placeholder");
 
 /* One open file description (shared by dup'ed descriptors). */
 struct dfile {

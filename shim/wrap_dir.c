@@ -71,19 +71,13 @@ fail:
 	return NULL;
 }
 
-DIR *opendir(const char *path)
+/* The stream of a DAFS directory, by its DAFS path. */
+static DIR *dir_open_dafs(const char *dp)
 {
-	char dp[PATH_MAX];
 	struct dfile *d;
 	DIR *dir;
-	int r = shim_route(AT_FDCWD, path, dp), fd, e;
+	int fd, e;
 
-	if (r == 0)
-		return REAL(opendir)(path);
-	if (r < 0) {
-		errno = -r;
-		return NULL;
-	}
 	fd = shim_open_dafs(dp, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
 	if (fd < 0) {
 		errno = -fd;
@@ -99,6 +93,20 @@ DIR *opendir(const char *path)
 		errno = e;
 	}
 	return dir;
+}
+
+DIR *opendir(const char *path)
+{
+	char dp[SHIM_PATH_MAX];
+	int r = shim_route(AT_FDCWD, path, dp);
+
+	if (r == 0)
+		return REAL(opendir)(path);
+	if (r < 0) {
+		errno = -r;
+		return NULL;
+	}
+	return dir_open_dafs(dp);
 }
 
 DIR *fdopendir(int fd)
@@ -257,15 +265,10 @@ static int dafs_scandir(const char *dp, struct dirent ***list, scan_filter *filt
 {
 	struct dirent **v = NULL, *e;
 	size_t n = 0, cap = 0;
-	char local[PATH_MAX];
 	DIR *dir;
 	int err = 0;
 
-	if (shim_path_local(dp, local, sizeof(local)) < 0) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	if (!(dir = opendir(local)))
+	if (!(dir = dir_open_dafs(dp)))
 		return -1;
 	for (;;) {
 		errno = 0;
@@ -305,7 +308,7 @@ static int dafs_scandir(const char *dp, struct dirent ***list, scan_filter *filt
 
 #define SCANDIR(dirfd, path, list, filter, compar, real_call)                          \
 	do {                                                                           \
-		char dp_[PATH_MAX];                                                    \
+		char dp_[SHIM_PATH_MAX];                                                    \
 		int r_ = shim_route(dirfd, path, dp_);                                 \
 		if (r_ == 0)                                                           \
 			return real_call;                                              \

@@ -77,7 +77,7 @@ static const char *library_name(const char *file, const char *dp, int flags)
 __attribute__((used)) const char *shim_dlopen_path(const char *file, int flags);
 __attribute__((used)) const char *shim_dlopen_path(const char *file, int flags)
 {
-	char dp[PATH_MAX];
+	char dp[SHIM_PATH_MAX];
 	int r;
 
 	if (!real_dlopen || !real_dlmopen)

@@ -109,7 +109,7 @@ struct exec_env {
 	char *const *orig;
 	char *preload;          /* a merged LD_PRELOAD, malloc'ed */
 	char fds[256];
-	char cwd[PATH_MAX + sizeof(CWD_VAR)];
+	char cwd[SHIM_PATH_MAX + sizeof(CWD_VAR)];
 };
 
 static const char *find_var(char *const envp[], const char *name, size_t len)
@@ -127,7 +127,7 @@ static void env_build(struct exec_env *x, char *const envp[], const char *extra_
 {
 	size_t n, k = 0, vlen = strlen(FDS_VAR);
 	const char *theirs;
-	char dcwd[PATH_MAX];
+	char dcwd[SHIM_PATH_MAX];
 	char **out;
 
 	x->orig = envp;
@@ -433,7 +433,7 @@ static int prepare_dafs(const char *path, const char *dp, char *const argv[],
 /* Fills p with what to run for path: unchanged for a local path. */
 static int prepare_program(const char *path, char *const argv[], struct program *p, int depth)
 {
-	char dp[PATH_MAX];
+	char dp[SHIM_PATH_MAX];
 	int r;
 
 	if (depth == 0)
@@ -492,7 +492,7 @@ static int runnable(const char *path)
 static int search_dafs_path(const char *file, char out[PATH_MAX])
 {
 	const char *path = getenv("PATH"), *p, *e;
-	char dp[PATH_MAX], dir[PATH_MAX];
+	char dp[SHIM_PATH_MAX], dir[PATH_MAX];
 	int dafs = 0, eacces = 0;
 
 	if (!path)
@@ -547,7 +547,7 @@ static int execve_or_sh(const char *path, char *const argv[], char *const envp[]
 int execvpe(const char *file, char *const argv[], char *const envp[])
 {
 	struct exec_env x;
-	char found[PATH_MAX], dp[PATH_MAX];
+	char found[PATH_MAX], dp[SHIM_PATH_MAX];
 	int rc;
 
 	if (*file && strchr(file, '/')) {
@@ -583,7 +583,7 @@ int fexecve(int fd, char *const argv[], char *const envp[])
 {
 	struct exec_env x;
 	struct dfile *d;
-	char local[PATH_MAX];
+	char local[SHIM_PATH_MAX];
 	int rc;
 
 	if (shim_fd_maybe(fd) && (d = shim_fd_get(fd))) {

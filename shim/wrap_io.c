@@ -38,6 +38,11 @@ int shim_open_dafs(const char *dpath, int flags, mode_t mode)
 	if ((flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE)
 		mode &= ~shim_umask();
 	rc = shim_core.dafs_open(s, dpath, flags, mode, &f);
+	/* The server opens only regular files and directories: a fifo, device
+	 * or socket inode on DAFS cannot be opened (README, special files). */
+	if (rc == -ENXIO && shim_debug)
+		shim_log("open %s: a fifo, device or socket on DAFS cannot be opened (ENXIO)",
+			 dpath);
 	if (rc < 0)
 		return rc;
 	return shim_fd_install(f, dpath, flags);
@@ -59,7 +64,7 @@ int shim_open_dafs(const char *dpath, int flags, mode_t mode)
  * its stale entry is dropped. */
 #define ROUTE_OPEN(dirfd, path, flags, mode, real_call)                   \
 	do {                                                              \
-		char dp_[PATH_MAX];                                       \
+		char dp_[SHIM_PATH_MAX];                                       \
 		int r_ = shim_route(dirfd, path, dp_), fd_;               \
 		if (r_ < 0)                                               \
 			return shim_err(r_);                              \

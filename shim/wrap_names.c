@@ -20,7 +20,7 @@ _Static_assert(sizeof(struct statfs) == sizeof(struct statfs64), "x86_64 statfs 
  * 0/count or a negative errno) and returns its result the libc way. */
 #define ROUTE_PATH(dirfd, path, real_call, dafs_body)                       \
 	do {                                                                \
-		char dp[PATH_MAX];                                          \
+		char dp[SHIM_PATH_MAX];                                          \
 		struct dafs_session *s;                                     \
 		int r_ = shim_route(dirfd, path, dp), e_;                   \
 		long v_;                                                    \
@@ -54,7 +54,7 @@ _Static_assert(sizeof(struct statfs) == sizeof(struct statfs64), "x86_64 statfs 
 /* fstatat's rules: AT_EMPTY_PATH with "" means dirfd itself. */
 static int dafs_statat(int dirfd, const char *path, struct stat *st, int flags, int *routed)
 {
-	char dp[PATH_MAX];
+	char dp[SHIM_PATH_MAX];
 	struct dafs_session *s;
 	struct dfile *d;
 	int r, rc;
@@ -549,7 +549,7 @@ int rmdir(const char *path)
 
 /* Two paths: both DAFS, both local, or EXDEV. */
 static int route_two(int fd1, const char *p1, int fd2, const char *p2,
-		     char d1[PATH_MAX], char d2[PATH_MAX], struct dafs_session **s)
+		     char d1[SHIM_PATH_MAX], char d2[SHIM_PATH_MAX], struct dafs_session **s)
 {
 	int r1 = shim_route(fd1, p1, d1), r2, rc;
 
@@ -569,7 +569,7 @@ static int route_two(int fd1, const char *p1, int fd2, const char *p2,
 
 #define ROUTE_TWO(fd1, p1, fd2, p2, real_call, dafs_body)                      \
 	do {                                                                   \
-		char d1[PATH_MAX], d2[PATH_MAX];                               \
+		char d1[SHIM_PATH_MAX], d2[SHIM_PATH_MAX];                               \
 		struct dafs_session *s = NULL;                                 \
 		int r_ = route_two(fd1, p1, fd2, p2, d1, d2, &s);              \
 		if (r_ == 0)                                                   \
@@ -637,7 +637,7 @@ static int link_source_fd(int fromfd, const char *from, int flags)
  * the server refuses one that may not be named again. */
 static int link_open_file(int fd, int tofd, const char *to)
 {
-	char dp[PATH_MAX];
+	char dp[SHIM_PATH_MAX];
 	struct dafs_file *f;
 	struct dfile *d;
 	int r = shim_route(tofd, to, dp);

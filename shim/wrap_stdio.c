@@ -162,7 +162,7 @@ static FILE *dafs_fopen(const char *dp, const char *mode)
 static FILE *open_stream(const char *path, const char *mode,
 			 FILE *(*libc_open)(const char *, const char *))
 {
-	char dp[PATH_MAX];
+	char dp[SHIM_PATH_MAX];
 	int r = shim_route(AT_FDCWD, path, dp);
 	FILE *fp;
 
@@ -213,7 +213,7 @@ FILE *fdopen(int fd, const char *mode)
 static FILE *reopen_stream(const char *path, const char *mode, FILE *fp,
 			   FILE *(*libc_reopen)(const char *, const char *, FILE *))
 {
-	char dp[PATH_MAX];
+	char dp[SHIM_PATH_MAX];
 	int r = path ? shim_route(AT_FDCWD, path, dp) : 0, flags, fd, std = -1;
 	FILE *nfp;
 

@@ -152,6 +152,9 @@ static void check_request(const uint8_t *buf, size_t len, const struct dafs_comp
 		case DAFS_OP_READLINK:
 			check_str(buf, len, op->a.path.path, DAFS_PATH_MAX, "path");
 			break;
+		case DAFS_OP_MKNOD:
+			check_str(buf, len, op->a.mknod.path, DAFS_PATH_MAX, "MKNOD path");
+			break;
 		case DAFS_OP_RENAME:
 		case DAFS_OP_LINK:
 		case DAFS_OP_SYMLINK:

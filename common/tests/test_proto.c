@@ -380,6 +380,17 @@ static bool make_op(struct dafs_op *op, unsigned opcode, unsigned v)
 			v == 4 ? INT64_MAX - v * 4096 : 1 + v * 100, modes[v] };
 		return true;
 	}
+	case DAFS_OP_MKNOD: {
+		/* every type the wire knows; a device with the largest number */
+		static const uint32_t modes[] = { DAFS_MKNOD_FIFO | 0644, DAFS_MKNOD_CHR | 0600,
+			DAFS_MKNOD_BLK | 07777, DAFS_MKNOD_SOCK };
+		if (v >= 4)
+			return false;
+		op->a.mknod = (struct dafs_args_mknod){ v ? DAFS_FH_CURRENT : 7,
+			v == 1 ? long_path : "node", modes[v],
+			v == 1 ? 0x0000000500000003ull : v == 2 ? UINT64_MAX : 0 };
+		return true;
+	}
 	case DAFS_OP_HINT:
 		if (v >= 4)
 			return false;
@@ -456,6 +467,7 @@ static bool make_res(struct dafs_result *r, unsigned opcode, unsigned v)
 	case DAFS_OP_MKDIR:
 	case DAFS_OP_SYMLINK:
 	case DAFS_OP_LINK:
+	case DAFS_OP_MKNOD:
 		if (v == 0)
 			fill_attr(&r->r.attr.attr, opcode);
 		else if (v == 1)
@@ -659,6 +671,9 @@ static bool eq_op(const struct dafs_op *a, const struct dafs_op *b)
 	case DAFS_OP_UNREGISTER:
 		return a->a.region.addr == b->a.region.addr && a->a.region.len == b->a.region.len &&
 		       a->a.region.key == b->a.region.key;
+	case DAFS_OP_MKNOD:
+		return a->a.mknod.dir == b->a.mknod.dir && eq_str(a->a.mknod.path, b->a.mknod.path) &&
+		       a->a.mknod.mode == b->a.mknod.mode && a->a.mknod.rdev == b->a.mknod.rdev;
 	case DAFS_OP_ALLOCATE:
 		return a->a.allocate.fh == b->a.allocate.fh &&
 		       a->a.allocate.offset == b->a.allocate.offset &&
@@ -715,6 +730,7 @@ static bool eq_res(const struct dafs_result *a, const struct dafs_result *b)
 	case DAFS_OP_MKDIR:
 	case DAFS_OP_SYMLINK:
 	case DAFS_OP_LINK:
+	case DAFS_OP_MKNOD:
 		return eq_attr(&a->r.attr.attr, &b->r.attr.attr);
 	case DAFS_OP_READ: {
 		const struct dafs_res_read *x = &a->r.read, *y = &b->r.read;
@@ -812,6 +828,8 @@ static bool op_ptrs_ok(const void *base, size_t len, const struct dafs_op *op)
 	case DAFS_OP_REMOVE:
 	case DAFS_OP_READLINK:
 		return str_in_buf(base, len, op->a.path.path);
+	case DAFS_OP_MKNOD:
+		return str_in_buf(base, len, op->a.mknod.path);
 	case DAFS_OP_RENAME:
 	case DAFS_OP_LINK:
 	case DAFS_OP_SYMLINK:
@@ -1407,6 +1425,15 @@ static void b_setattr(struct wb *b, uint32_t flags, uint32_t mask, uint64_t size
 	wtime(b, 6, mnsec);
 }
 
+static void b_mknod(struct wb *b, uint32_t mode, uint64_t rdev)
+{
+	b->n = 0;
+	w64(b, 1);
+	wstr(b, "node");
+	w32(b, mode);
+	w64(b, rdev);
+}
+
 /* A readdir result body around raw entries. */
 static void b_readdir(struct wb *b, uint32_t count, uint8_t eof, const struct wb *ents)
 {
@@ -1854,6 +1881,25 @@ static void test_bad_enums(void)
 	b_open(&B, DAFS_O_ACCMODE);
 	REQ_B(DAFS_OP_LOOKUP, 0, "LOOKUP flags 3 (NOFOLLOW|TRANSIENT) are not an access mode");
 
+	/* MKNOD: the four special types, a device number only for devices. */
+	b_mknod(&B, DAFS_MKNOD_CHR | 07777, UINT64_MAX);
+	REQ_B(DAFS_OP_MKNOD, 0, "MKNOD of a character device with every bit decodes");
+	b_mknod(&B, DAFS_MKNOD_SOCK | 0600, 0);
+	REQ_B(DAFS_OP_MKNOD, 0, "MKNOD of a socket decodes");
+	b_mknod(&B, 0100644, 0);
+	REQ_B(DAFS_OP_MKNOD, -EBADMSG, "MKNOD of a regular file: -EBADMSG");
+	b_mknod(&B, 040755, 0);
+	REQ_B(DAFS_OP_MKNOD, -EBADMSG, "MKNOD of a directory: -EBADMSG");
+	b_mknod(&B, 0644, 0);
+	REQ_B(DAFS_OP_MKNOD, -EBADMSG, "MKNOD without a type: -EBADMSG");
+	b_mknod(&B, DAFS_MKNOD_FIFO | 010000 << 4, 0);
+	REQ_B(DAFS_OP_MKNOD, -EBADMSG, "MKNOD with a bit above the type: -EBADMSG");
+	b_mknod(&B, DAFS_MKNOD_FIFO | 0644, 3);
+	REQ_B(DAFS_OP_MKNOD, -EBADMSG, "MKNOD of a fifo with a device number: -EBADMSG");
+	b_mknod(&B, DAFS_MKNOD_BLK | 0644, 0x803);
+	B.n -= 1;
+	REQ_B(DAFS_OP_MKNOD, -EBADMSG, "MKNOD cut short: -EBADMSG");
+
 	/* SETATTR. */
 	b_setattr(&B, DAFS_L_NOFOLLOW, DAFS_SET_ALL, INT64_MAX, 07777, 999999999, 0);
 	REQ_B(DAFS_OP_SETATTR, 0, "SETATTR at every limit decodes");
@@ -2268,6 +2314,13 @@ static void test_encoder_einval(void)
 	BAD_REQ((OP(DAFS_OP_COMMIT, 0), req.ops[0].a.commit.flags = 2), "COMMIT flags 2");
 	BAD_REQ((OP(DAFS_OP_MKDIR, 0), req.ops[0].a.path.mode = 040755), "MKDIR mode with type bits");
 	BAD_REQ((OP(DAFS_OP_RENAME, 0), req.ops[0].a.two.flags = 4), "RENAME flags 4");
+	BAD_REQ((OP(DAFS_OP_MKNOD, 0), req.ops[0].a.mknod.mode = 0100644), "MKNOD of a regular file");
+	BAD_REQ((OP(DAFS_OP_MKNOD, 0), req.ops[0].a.mknod.mode = 040755), "MKNOD of a directory");
+	BAD_REQ((OP(DAFS_OP_MKNOD, 0), req.ops[0].a.mknod.mode = 0644), "MKNOD without a type");
+	BAD_REQ((OP(DAFS_OP_MKNOD, 0), req.ops[0].a.mknod.mode = 0170644), "MKNOD of type 017");
+	BAD_REQ((OP(DAFS_OP_MKNOD, 0), req.ops[0].a.mknod.rdev = 1), "MKNOD of a fifo with a device number");
+	BAD_REQ((OP(DAFS_OP_MKNOD, 3), req.ops[0].a.mknod.rdev = 1), "MKNOD of a socket with a device number");
+	BAD_REQ((OP(DAFS_OP_MKNOD, 0), req.ops[0].a.mknod.path = NULL), "MKNOD path NULL");
 	BAD_REQ((OP(DAFS_OP_LINK, 0), req.ops[0].a.two.flags = 1), "LINK flags 1");
 	BAD_REQ((OP(DAFS_OP_SYMLINK, 0), req.ops[0].a.two.path2 = NULL), "SYMLINK path2 NULL");
 	BAD_REQ((OP(DAFS_OP_LOCK, 0), req.ops[0].a.lock.type = DAFS_LOCK_NONE), "LOCK type NONE");

@@ -5,6 +5,7 @@
  * racing the walk) is refused without ever opening the outside file. */
 #include "check.h"
 #include "export.h"
+#include "proto.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -184,13 +185,16 @@ static void test_flags(const struct dafs_export *ex)
 	fd = export_openat(ex, ex->root_fd, "file.txt", O_RDONLY | O_DIRECTORY, 0);
 	CHECK_EQ(fd, -ENOTDIR, "O_DIRECTORY on a file gives ENOTDIR");
 
-	char longp[PATH_MAX + 8];
+	static char longp[DAFS_PATH_MAX + 8];
 	memset(longp, 'a', sizeof(longp));
 	for (size_t i = 100; i < sizeof(longp); i += 100)
 		longp[i] = '/';
-	longp[PATH_MAX] = '\0';
+	longp[DAFS_PATH_MAX] = '\0';
 	CHECK_EQ(export_openat(ex, ex->root_fd, longp, O_RDONLY, 0), -ENAMETOOLONG,
-		 "PATH_MAX-byte path gives ENAMETOOLONG");
+		 "DAFS_PATH_MAX-byte path gives ENAMETOOLONG");
+	longp[PATH_MAX] = '\0';
+	CHECK_EQ(export_openat(ex, ex->root_fd, longp, O_RDONLY, 0), -ENOENT,
+		 "PATH_MAX-byte path is walked in pieces (ENOENT: none of it exists)");
 	char comp[NAME_MAX + 2];
 	memset(comp, 'b', NAME_MAX + 1);
 	comp[NAME_MAX + 1] = '\0';
@@ -207,6 +211,79 @@ static void test_flags(const struct dafs_export *ex)
 	CHECK(fd >= 0, "leading / ignores dirfd");
 	if (fd >= 0)
 		close(fd);
+}
+
+/* Paths longer than PATH_MAX (a deep working directory plus a relative path
+ * of up to PATH_MAX - 1): walked in pieces, each beneath the last. */
+static void test_long_paths(const struct dafs_export *ex)
+{
+	static char rel[DAFS_PATH_MAX], p[DAFS_PATH_MAX + 600];
+	char name[NAME_MAX + 1], comp[201];
+	size_t len = 0;
+	int fd, pfd;
+
+	memset(comp, 'd', 200);
+	comp[200] = '\0';
+	/* 30 levels of 200-byte names: about 6000 bytes below the export, each
+	 * made from its parent's descriptor (mkdir(2) takes PATH_MAX). */
+	int cur = dup(ex->root_fd);
+	for (int i = 0; i < 30 && cur >= 0; i++) {
+		len += (size_t)snprintf(rel + len, sizeof(rel) - len, "%s%s", i ? "/" : "", comp);
+		int next = mkdirat(cur, comp, 0755) == 0 ?
+			   openat(cur, comp, O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
+		close(cur);
+		cur = next;
+	}
+	CHECK(cur >= 0, "deep tree made");
+	if (cur >= 0)
+		close(cur);
+	CHECK(len > PATH_MAX, "the deep path is %zu bytes", len);
+	snprintf(rel + len, sizeof(rel) - len, "/file");
+	fd = export_openat(ex, ex->root_fd, rel, O_WRONLY | O_CREAT | O_EXCL, 0644);
+	CHECK(fd >= 0, "a file %zu bytes deep is created (%d)", len + 5, fd);
+	if (fd >= 0)
+		close(fd);
+	pfd = export_open_parent(ex, ex->root_fd, rel, name);
+	CHECK(pfd >= 0 && strcmp(name, "file") == 0, "its parent opens, name \"%s\"", name);
+	if (pfd >= 0) {
+		CHECK_EQ(faccessat(pfd, "file", F_OK, 0), 0, "and holds it");
+		close(pfd);
+	}
+	/* A symlink in a later piece still cannot leave the export. */
+	snprintf(rel + len, sizeof(rel) - len, "/out");
+	snprintf(p, sizeof(p), "%s/outside.txt", top);
+	pfd = export_open_parent(ex, ex->root_fd, rel, name);
+	if (pfd >= 0) {
+		CHECK_EQ(symlinkat(p, pfd, "out"), 0, "absolute symlink deep down");
+		close(pfd);
+	}
+	CHECK_EQ(export_openat(ex, ex->root_fd, rel, O_RDONLY, 0), -EACCES,
+		 "absolute symlink in a later piece refused");
+	snprintf(rel + len, sizeof(rel) - len, "/../../file");
+	CHECK_EQ(export_openat(ex, ex->root_fd, rel, O_RDONLY, 0) < 0, 1,
+		 "'..' climbing out of a later piece does not open");
+	/* nftw cannot remove what lies past PATH_MAX: take the tree down from
+	 * the bottom, each level from its parent's descriptor. */
+	for (int depth = 30; depth > 0; depth--) {
+		int dir = dup(ex->root_fd);
+		for (int i = 0; i < depth - 1 && dir >= 0; i++) {
+			int next = openat(dir, comp, O_PATH | O_DIRECTORY | O_CLOEXEC);
+			close(dir);
+			dir = next;
+		}
+		if (dir < 0)
+			break;
+		if (depth == 30) {
+			int last = openat(dir, comp, O_PATH | O_DIRECTORY | O_CLOEXEC);
+			if (last >= 0) {
+				unlinkat(last, "file", 0);
+				unlinkat(last, "out", 0);
+				close(last);
+			}
+		}
+		CHECK_EQ(unlinkat(dir, comp, AT_REMOVEDIR), 0, "level %d removed", depth);
+		close(dir);
+	}
 }
 
 static void test_parent(const struct dafs_export *ex)
@@ -452,6 +529,7 @@ int main(void)
 	test_parent(&ex);
 	test_dirfd(&ex);
 	test_race(&ex);
+	test_long_paths(&ex);
 
 	export_fini(&ex);
 	export_fini(&ex);
