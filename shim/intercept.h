@@ -24,6 +24,9 @@
 #include <aio.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <fts.h>
+#include <ftw.h>
+#include <glob.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -246,6 +249,44 @@
 	X(int, fchdir, (int fd))                                                     \
 	X(char *, getcwd, (char *buf, size_t size))                                  \
 	X(char *, __getcwd_chk, (char *buf, size_t size, size_t bl))                 \
+	/* glibc functions that reach paths through its internal calls, past  \
+	 * interposition: redone on the shim's calls for DAFS (wrap_glibc.c) */ \
+	X(int, mkstemp, (char *tmpl))                                                \
+	X(int, mkstemp64, (char *tmpl))                                              \
+	X(int, mkostemp, (char *tmpl, int flags))                                    \
+	X(int, mkostemp64, (char *tmpl, int flags))                                  \
+	X(int, mkstemps, (char *tmpl, int suffixlen))                                \
+	X(int, mkstemps64, (char *tmpl, int suffixlen))                              \
+	X(int, mkostemps, (char *tmpl, int suffixlen, int flags))                    \
+	X(int, mkostemps64, (char *tmpl, int suffixlen, int flags))                  \
+	X(char *, mkdtemp, (char *tmpl))                                             \
+	X(char *, tempnam, (const char *dir, const char *pfx))                       \
+	X(FILE *, tmpfile, (void))                                                   \
+	X(FILE *, tmpfile64, (void))                                                 \
+	X(char *, tmpnam, (char buf[L_tmpnam]))                                      \
+	X(char *, tmpnam_r, (char buf[L_tmpnam]))                                    \
+	X(char *, __realpath_chk, (const char *path, char *resolved, size_t rl))     \
+	X(char *, get_current_dir_name, (void))                                      \
+	X(char *, getwd, (char *buf))                                                \
+	X(char *, __getwd_chk, (char *buf, size_t bl))                               \
+	X(int, statvfs64, (const char *path, struct statvfs64 *sv))                  \
+	X(int, fstatvfs64, (int fd, struct statvfs64 *sv))                           \
+	X(long, pathconf, (const char *path, int name))                              \
+	X(long, fpathconf, (int fd, int name))                                       \
+	X(int, ftw, (const char *dir, __ftw_func_t fn, int nopenfd))                 \
+	X(int, ftw64, (const char *dir, __ftw64_func_t fn, int nopenfd))             \
+	X(int, nftw, (const char *dir, __nftw_func_t fn, int nopenfd, int flags))    \
+	X(int, nftw64, (const char *dir, __nftw64_func_t fn, int nopenfd,            \
+			int flags))                                                  \
+	X(int, glob, (const char *pattern, int flags,                                \
+		      int (*errfunc)(const char *, int), glob_t *pglob))             \
+	X(int, glob64, (const char *pattern, int flags,                              \
+			int (*errfunc)(const char *, int), glob64_t *pglob))         \
+	X(FTS *, fts_open, (char *const *argv, int options,                          \
+			    int (*compar)(const FTSENT **, const FTSENT **)))        \
+	X(FTS64 *, fts64_open, (char *const *argv, int options,                      \
+				int (*compar)(const FTSENT64 **,                     \
+					      const FTSENT64 **)))                   \
 	/* stdio */                                                                  \
 	X(FILE *, fopen, (const char *path, const char *mode))                       \
 	X(FILE *, fopen64, (const char *path, const char *mode))                     \
