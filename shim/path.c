@@ -8,6 +8,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "shim.h"
@@ -63,6 +64,32 @@ int shim_path_join(const char *base, const char *rel, char out[PATH_MAX])
 	return 1;
 }
 
+/* A path relative to a local directory descriptor can still lead into the
+ * prefix: rsync resolves "/dafs/dst" as fstatat(open("/"), "dafs/dst"). It
+ * does when path begins with the prefix's last components and dirfd is the
+ * directory holding them (compared by device and inode, and only once the
+ * names match, so that local *at calls pay a string compare). */
+static int route_below_local_dir(int dirfd, const char *path, char out[PATH_MAX])
+{
+	for (size_t i = 0; i < shim_prefix_len; i++) {
+		const char *tail = shim_prefix + i + 1;
+		size_t n = shim_prefix_len - i - 1;
+		char dir[PATH_MAX];
+		struct stat st, dst;
+
+		if (shim_prefix[i] != '/' || strncmp(path, tail, n) != 0 ||
+		    (path[n] != '/' && path[n] != '\0'))
+			continue;
+		memcpy(dir, shim_prefix, i ? i : 1);
+		dir[i ? i : 1] = '\0';
+		if (REAL(fstat)(dirfd, &st) < 0 || REAL(stat)(dir, &dst) < 0 ||
+		    st.st_dev != dst.st_dev || st.st_ino != dst.st_ino)
+			return 0;
+		return shim_path_join("/", path + n, out);
+	}
+	return 0;
+}
+
 int shim_route_slow(int dirfd, const char *path, char out[PATH_MAX])
 {
 	char base[PATH_MAX];
@@ -87,7 +114,7 @@ int shim_route_slow(int dirfd, const char *path, char out[PATH_MAX])
 		pthread_mutex_unlock(&cwd_lock);
 	} else {
 		if (!shim_fd_maybe(dirfd) || !(d = shim_fd_get(dirfd)))
-			return 0;
+			return route_below_local_dir(dirfd, path, out);
 		snprintf(base, sizeof(base), "%s", d->path);
 		shim_dfile_put(d);
 	}
