@@ -2,7 +2,8 @@
  * internal calls (__open_nocancel, __lstat64, __opendir, __statfs...), which
  * bind inside libc.so.6 and never meet the shim: the temporary-file family,
  * __realpath_chk, get_current_dir_name and getwd, statvfs64, pathconf, ftw
- * and nftw, glob, fts_open.
+ * and nftw, glob, fts_open, mktemp, ftok, lchmod, lockf, getdirentries,
+ * syncfs, the dprintf family and setmntent.
  *
  * Each wrapper routes its path first and calls libc's own function when it
  * is not DAFS, so local behaviour is glibc's. On DAFS it redoes what glibc
@@ -13,7 +14,9 @@
  * libc.so.6; scripts/glibc-audit checks it against the library.
  */
 #include <limits.h>
+#include <mntent.h>
 #include <search.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -154,6 +157,19 @@ char *mkdtemp(char *tmpl)
 	if (r == 0)
 		return REAL(mkdtemp)(tmpl);
 	return r < 0 || dafs_tempname(tmpl, 0, 0, TEMP_DIR) < 0 ? NULL : tmpl;
+}
+
+/* mktemp only names: glibc's checks the name is free with its internal
+ * lstat, which sees no DAFS file. On failure the template becomes "". */
+char *mktemp(char *tmpl)
+{
+	int r = temp_routes(tmpl);
+
+	if (r == 0)
+		return REAL(mktemp)(tmpl);
+	if (r < 0 || dafs_tempname(tmpl, 0, 0, TEMP_NAME) < 0)
+		tmpl[0] = '\0';
+	return tmpl;
 }
 
 /* glibc's direxists, through the shim's stat. */
@@ -842,4 +858,205 @@ FTS64 *fts64_open(char *const *argv, int options,
 		return REAL(fts64_open)(argv, options, compar);
 	shim_unsupported("fts64_open", -1, EOPNOTSUPP);
 	return NULL;
+}
+
+/* ---- small calls on a DAFS path or descriptor ------------------------------ */
+
+/* glibc's ftok, on the shim's stat. */
+key_t ftok(const char *path, int id)
+{
+	char dp[PATH_MAX];
+	struct stat st;
+
+	if (shim_route(AT_FDCWD, path, dp) == 0)
+		return REAL(ftok)(path, id);
+	if (stat(path, &st) < 0)
+		return -1;
+	return (key_t)(((unsigned)id & 0xff) << 24 | (st.st_dev & 0xff) << 16 |
+		       (st.st_ino & 0xffff));
+}
+
+/* glibc's lchmod is fchmodat(AT_SYMLINK_NOFOLLOW), which changes a file
+ * that is not a symbolic link and refuses one (EOPNOTSUPP). */
+int lchmod(const char *path, mode_t mode)
+{
+	char dp[PATH_MAX];
+	struct stat st;
+
+	if (shim_route(AT_FDCWD, path, dp) == 0)
+		return REAL(lchmod)(path, mode);
+	if (lstat(path, &st) < 0)
+		return -1;
+	if (S_ISLNK(st.st_mode)) {
+		errno = EOPNOTSUPP;
+		return -1;
+	}
+	return chmod(path, mode);
+}
+
+/* glibc's lockf, on the shim's fcntl (its own fcntl is internal and would
+ * lock the placeholder). */
+static int dafs_lockf(int fd, int cmd, off_t len)
+{
+	struct flock fl = { .l_whence = SEEK_CUR, .l_start = 0, .l_len = len };
+
+	switch (cmd) {
+	case F_TEST:
+		fl.l_type = F_RDLCK;
+		if (fcntl(fd, F_GETLK, &fl) < 0)
+			return -1;
+		if (fl.l_type == F_UNLCK || fl.l_pid == getpid())
+			return 0;
+		errno = EACCES;
+		return -1;
+	case F_ULOCK:
+		fl.l_type = F_UNLCK;
+		return fcntl(fd, F_SETLK, &fl);
+	case F_LOCK:
+		fl.l_type = F_WRLCK;
+		return fcntl(fd, F_SETLKW, &fl);
+	case F_TLOCK:
+		fl.l_type = F_WRLCK;
+		return fcntl(fd, F_SETLK, &fl);
+	default:
+		errno = EINVAL;
+		return -1;
+	}
+}
+
+int lockf(int fd, int cmd, off_t len)
+{
+	if (!shim_fd_maybe(fd))
+		return REAL(lockf)(fd, cmd, len);
+	return dafs_lockf(fd, cmd, len);
+}
+
+int lockf64(int fd, int cmd, off64_t len)
+{
+	if (!shim_fd_maybe(fd))
+		return REAL(lockf64)(fd, cmd, len);
+	return dafs_lockf(fd, cmd, len);
+}
+
+/* glibc's getdirentries: the offset, then getdents64 (x86_64's dirent is
+ * dirent64), both the shim's. */
+static ssize_t dafs_getdirentries(int fd, char *buf, size_t n, off64_t *basep)
+{
+	off64_t base = lseek64(fd, 0, SEEK_CUR);
+	ssize_t r;
+
+	if (base < 0)
+		return -1;
+	r = getdents64(fd, buf, n);
+	if (r >= 0 && basep)
+		*basep = base;
+	return r;
+}
+
+ssize_t getdirentries(int fd, char *buf, size_t n, off_t *basep)
+{
+	if (!shim_fd_maybe(fd))
+		return REAL(getdirentries)(fd, buf, n, basep);
+	return dafs_getdirentries(fd, buf, n, (off64_t *)basep);
+}
+
+ssize_t getdirentries64(int fd, char *buf, size_t n, off64_t *basep)
+{
+	if (!shim_fd_maybe(fd))
+		return REAL(getdirentries64)(fd, buf, n, basep);
+	return dafs_getdirentries(fd, buf, n, basep);
+}
+
+/* syncfs of a DAFS file: everything this session has written. */
+int syncfs(int fd)
+{
+	struct dafs_session *s;
+	struct dfile *d;
+	int rc;
+
+	if (!shim_fd_maybe(fd) || !(d = shim_fd_get(fd)))
+		return REAL(syncfs)(fd);
+	shim_dfile_put(d);
+	if (!(s = shim_session(&rc)))
+		return shim_err(rc);
+	rc = shim_core.dafs_session_sync(s);
+	return rc < 0 ? shim_err(rc) : 0;
+}
+
+/* dprintf writes with glibc's internal write, into the placeholder: format
+ * here, write with the shim's. */
+static int dafs_vdprintf(int fd, const char *fmt, va_list ap)
+{
+	char *text;
+	int n = vasprintf(&text, fmt, ap), done = 0;
+
+	if (n < 0)
+		return -1;
+	while (done < n) {
+		ssize_t w = write(fd, text + done, (size_t)(n - done));
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			free(text);
+			return -1;
+		}
+		done += (int)w;
+	}
+	free(text);
+	return n;
+}
+
+int vdprintf(int fd, const char *fmt, va_list ap)
+{
+	if (!shim_fd_maybe(fd))
+		return REAL(vdprintf)(fd, fmt, ap);
+	return dafs_vdprintf(fd, fmt, ap);
+}
+
+int __vdprintf_chk(int fd, int flag, const char *fmt, va_list ap)
+{
+	if (!shim_fd_maybe(fd))
+		return REAL(__vdprintf_chk)(fd, flag, fmt, ap);
+	return dafs_vdprintf(fd, fmt, ap);
+}
+
+int dprintf(int fd, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = shim_fd_maybe(fd) ? dafs_vdprintf(fd, fmt, ap) : REAL(vdprintf)(fd, fmt, ap);
+	va_end(ap);
+	return n;
+}
+
+int __dprintf_chk(int fd, int flag, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = shim_fd_maybe(fd) ? dafs_vdprintf(fd, fmt, ap) :
+				REAL(__vdprintf_chk)(fd, flag, fmt, ap);
+	va_end(ap);
+	return n;
+}
+
+/* glibc's setmntent: its internal fopen with "ce" added, unlocked. */
+FILE *setmntent(const char *path, const char *mode)
+{
+	char dp[PATH_MAX], m[16];
+	FILE *f;
+
+	if (shim_route(AT_FDCWD, path, dp) == 0)
+		return REAL(setmntent)(path, mode);
+	if (snprintf(m, sizeof(m), "%sce", mode) >= (int)sizeof(m)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if ((f = fopen(path, m)))
+		__fsetlocking(f, FSETLOCKING_BYCALLER);
+	return f;
 }
