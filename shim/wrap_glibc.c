@@ -20,7 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
-#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -359,21 +358,14 @@ int fstatvfs64(int fd, struct statvfs64 *sv)
 	return fstatvfs(fd, (struct statvfs *)sv);
 }
 
-/* Magic numbers (linux/magic.h) glibc's pathconf tells apart. */
-#define MAGIC_EXT2 0xef53
-#define MAGIC_XFS 0x58465342
-#define MAGIC_F2FS 0xf2f52010
-#define MAGIC_BTRFS 0x9123683e
-#define MAGIC_REISERFS 0x52654973
-#define MAGIC_NTFS 0x5346544e
-#define MAGIC_MSDOS 0x4d44
-
-/* glibc 2.36's Linux pathconf for the names that depend on the file (its
- * statfs type, statvfs sizes, stat type), from the DAFS server's answers;
- * the file-independent names are glibc's constants (want_file 0). */
+/* glibc 2.36's Linux pathconf for the names that depend on the file, from
+ * the DAFS server's answers; the file-independent names are glibc's
+ * constants (want_file 0). glibc decides LINK_MAX and FILESIZEBITS by the
+ * statfs magic number, and DAFS has none (f_type 0, as an unknown file
+ * system): LINK_MAX is then glibc's default for unknown ones (127, what an
+ * NFS mount answers too), FILESIZEBITS DAFS's own 64-bit offsets. */
 static long dafs_pathconf(const char *path, int fd, int name, int *want_file)
 {
-	struct statfs sf;
 	struct statvfs sv;
 	struct stat st;
 
@@ -383,24 +375,11 @@ static long dafs_pathconf(const char *path, int fd, int name, int *want_file)
 	case _PC_FILESIZEBITS:
 	case _PC_2_SYMLINKS:
 	case _PC_CHOWN_RESTRICTED:
-		if ((path ? statfs(path, &sf) : fstatfs(fd, &sf)) < 0)
+	case _PC_ASYNC_IO:
+		if ((path ? stat(path, &st) : fstat(fd, &st)) < 0)
 			return -1;
-		if (name == _PC_LINK_MAX)
-			/* glibc tells ext4 (65000) from ext2/3 (32000) by
-			 * the server's sysfs, which a client cannot read:
-			 * ext4 is the one in use. */
-			return sf.f_type == MAGIC_EXT2 ? 65000 :
-			       sf.f_type == MAGIC_XFS ? 2147483647L :
-			       sf.f_type == MAGIC_F2FS ? 0xffffffffL :
-			       sf.f_type == MAGIC_REISERFS ? 64535 : 127;
-		if (name == _PC_FILESIZEBITS)
-			return sf.f_type == MAGIC_F2FS ? 256 :
-			       sf.f_type == MAGIC_BTRFS ? 255 :
-			       sf.f_type == MAGIC_EXT2 || sf.f_type == MAGIC_XFS ||
-			       sf.f_type == MAGIC_REISERFS || sf.f_type == MAGIC_NTFS ? 64 : 32;
-		if (name == _PC_2_SYMLINKS)
-			return sf.f_type == MAGIC_MSDOS || sf.f_type == MAGIC_NTFS ? 0 : 1;
-		return 1;
+		return name == _PC_LINK_MAX ? 127 : name == _PC_FILESIZEBITS ? 64 :
+		       name != _PC_ASYNC_IO || S_ISREG(st.st_mode) || S_ISBLK(st.st_mode) ? 1 : -1;
 	case _PC_NAME_MAX:
 	case _PC_REC_MIN_XFER_SIZE:
 	case _PC_REC_XFER_ALIGN:
@@ -409,10 +388,6 @@ static long dafs_pathconf(const char *path, int fd, int name, int *want_file)
 			return -1;
 		return name == _PC_NAME_MAX ? (long)sv.f_namemax :
 		       name == _PC_REC_MIN_XFER_SIZE ? (long)sv.f_bsize : (long)sv.f_frsize;
-	case _PC_ASYNC_IO:
-		if ((path ? stat(path, &st) : fstat(fd, &st)) < 0)
-			return -1;
-		return S_ISREG(st.st_mode) || S_ISBLK(st.st_mode) ? 1 : -1;
 	default:
 		*want_file = 0;
 		return 0;
