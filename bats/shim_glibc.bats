@@ -41,6 +41,26 @@ nothing_made_locally() {
   assert_equal "$got" "$want"
 }
 
+@test "glibc: realpath(3) follows a local symbolic link into /dafs" {
+  test_program glibc_paths
+  ln -s /dafs/sub "$BATS_TEST_TMPDIR/tosub"
+  ln -s ../tosub/deeper "$EMPTY_CWD/rel"
+  run shimmed "$TEST_PROGRAM" realpath "$BATS_TEST_TMPDIR/tosub/fruit.txt" rel/../fruit.txt \
+    "$BATS_TEST_TMPDIR/tosub/nothing" "$BATS_TEST_TMPDIR"
+  assert_success
+  assert_equal "$output" "/dafs/sub/fruit.txt
+/dafs/sub/fruit.txt
+No such file or directory
+$BATS_TEST_TMPDIR"
+  # The same links to a local directory, for comparison: libc's own answer.
+  ln -sfn "$LOCAL/sub" "$BATS_TEST_TMPDIR/tosub"
+  run "$TEST_PROGRAM" realpath "$BATS_TEST_TMPDIR/tosub/fruit.txt" rel/../fruit.txt
+  assert_equal "$output" "$LOCAL/sub/fruit.txt
+$LOCAL/sub/fruit.txt"
+  rm "$EMPTY_CWD/rel"
+  nothing_made_locally
+}
+
 @test "glibc: refused calls name themselves under DAFS_DEBUG=1" {
   test_program glibc_paths
   DAFS_DEBUG=1 run --separate-stderr shimmed "$TEST_PROGRAM" /dafs dafs

@@ -275,8 +275,15 @@ char *realpath(const char *path, char *resolved)
 	char dp[PATH_MAX];
 	int r = shim_route(AT_FDCWD, path, dp);
 
-	if (r == 0)
-		return REAL(realpath)(path, resolved);
+	if (r == 0) {
+		char *res = REAL(realpath)(path, resolved);
+
+		/* A local link may lead into the prefix, which libc's own
+		 * lstat cannot follow. */
+		if (!res && (errno == ENOENT || errno == ENOTDIR) && shim_prefix_len)
+			return shim_realpath_into_dafs(path, resolved, errno);
+		return res;
+	}
 	if (r < 0) {
 		errno = -r;
 		return NULL;

@@ -190,6 +190,12 @@ void shim_mmap_writeback_dfile(struct dfile *d);
 /* Releases the getdents64 stream of a description (when it is freed). */
 void shim_dirstate_free(struct dfile *d);
 
+/* ---- wrap_glibc.c -------------------------------------------------------- */
+
+/* realpath of a local path whose links lead into the prefix, after libc's
+ * failed with err (which it keeps when the walk never reaches DAFS). */
+char *shim_realpath_into_dafs(const char *path, char *resolved, int err);
+
 /* ---- errors ------------------------------------------------------------- */
 
 /* -1 with errno = -rc (rc a negative errno). */

@@ -1035,3 +1035,78 @@ FILE *setmntent(const char *path, const char *mode)
 		__fsetlocking(f, FSETLOCKING_BYCALLER);
 	return f;
 }
+
+/* ---- realpath through local symbolic links into DAFS ----------------------- */
+
+/* glibc's realpath follows a local link into the prefix ("/home/u/data" ->
+ * "/dafs/data") with its internal lstat, which finds no /dafs: path.c
+ * calls this when libc's realpath fails. It walks path with the shim's
+ * lstat and readlink; once the walk reaches the prefix, the rest is the
+ * DAFS realpath's. NULL with errno err when the walk never reaches DAFS. */
+char *shim_realpath_into_dafs(const char *path, char *resolved, int err)
+{
+	char done[PATH_MAX], todo[PATH_MAX], link[PATH_MAX], joined[PATH_MAX];
+	int links = 0;
+
+	if (path[0] == '/')
+		snprintf(done, sizeof(done), "/");
+	else if (!getcwd(done, sizeof(done)))
+		return NULL;
+	if (snprintf(todo, sizeof(todo), "%s", path) >= (int)sizeof(todo))
+		goto fail;
+	for (;;) {
+		char *p = todo, *name;
+		struct stat st;
+		ssize_t n;
+
+		while (*p == '/')
+			p++;
+		if (!*p)
+			break;
+		name = p;
+		while (*p && *p != '/')
+			p++;
+		if (*p)
+			*p++ = '\0';
+		if (strlen(done) + 1 + strlen(name) >= sizeof(done))
+			goto fail;
+		if (!strcmp(name, "..")) {
+			char *slash = strrchr(done, '/');
+
+			slash[slash == done] = '\0';
+		} else if (strcmp(name, ".")) {
+			if (strcmp(done, "/"))
+				strcat(done, "/");
+			strcat(done, name);
+		}
+		memmove(todo, p, strlen(p) + 1);   /* todo is now the rest */
+		if (!strcmp(done, "/"))
+			continue;
+		if (shim_route(AT_FDCWD, done, joined) > 0) {
+			if (snprintf(joined, sizeof(joined), "%s/%s", done, todo) >= (int)sizeof(joined))
+				goto fail;
+			return realpath(joined, resolved);
+		}
+		if (lstat(done, &st) < 0)
+			return NULL;
+		if (!S_ISLNK(st.st_mode))
+			continue;
+		if (++links > 40) {
+			errno = ELOOP;
+			return NULL;
+		}
+		if ((n = readlink(done, link, sizeof(link) - 1)) < 0)
+			return NULL;
+		link[n] = '\0';
+		if (snprintf(joined, sizeof(joined), "%s/%s", link, todo) >= (int)sizeof(joined))
+			goto fail;
+		memcpy(todo, joined, strlen(joined) + 1);
+		if (link[0] == '/')
+			snprintf(done, sizeof(done), "/");
+		else
+			*(strrchr(done, '/') + (strrchr(done, '/') == done)) = '\0';
+	}
+fail:
+	errno = err;
+	return NULL;
+}

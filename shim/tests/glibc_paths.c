@@ -4,6 +4,7 @@
  * line by line.
  *
  *   glibc_paths DIR local|dafs
+ *   glibc_paths realpath PATH...   (prints libc's realpath of each)
  *
  * Covers the mkstemp family, mkdtemp, mktemp, tempnam, realpath,
  * __realpath_chk, canonicalize_file_name, get_current_dir_name, getwd,
@@ -448,6 +449,15 @@ int main(int argc, char **argv)
 {
 	char gp[PATH_MAX];
 
+	if (argc > 1 && strcmp(argv[1], "realpath") == 0) {
+		for (int i = 2; i < argc; i++) {
+			char *r = realpath(argv[i], NULL);
+
+			printf("%s\n", r ? r : strerror(errno));
+			free(r);
+		}
+		return 0;
+	}
 	if (argc != 3) {
 		fprintf(stderr, "usage: glibc_paths DIR local|dafs\n");
 		return 2;
