@@ -353,6 +353,15 @@ static void small_calls(const char *mode)
 	snprintf(p, sizeof(p), "%s/nothing", dir);
 	SHOW_INT("ftok missing", ftok(p, 7));
 
+	/* The effective-id access checks (glibc's euidaccess is its own
+	 * internal stat when the ids are equal). */
+	snprintf(p, sizeof(p), "%s/lines.txt", dir);
+	SHOW_INT("euidaccess R_OK|W_OK", euidaccess(p, R_OK | W_OK));
+	SHOW_INT("eaccess X_OK of a 0644 file", eaccess(p, X_OK));
+	SHOW_INT("faccessat AT_EACCESS X_OK of sub", faccessat(AT_FDCWD, "sub", X_OK, AT_EACCESS));
+	snprintf(p, sizeof(p), "%s/nothing", dir);
+	SHOW_INT("euidaccess missing", euidaccess(p, F_OK));
+
 	snprintf(p, sizeof(p), "%s/gp/lch", dir);
 	CHECK(close(open(p, O_CREAT | O_WRONLY, 0644)) == 0, "create lch");
 	printf("lchmod file: %d", lchmod(p, 0600));
