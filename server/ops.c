@@ -325,6 +325,10 @@ static int do_name_op(struct job *job, uint16_t opcode, const struct dafs_args_p
 	 * making it is making what exists, EEXIST as mkdir("/") says. */
 	if (pfd == -EBUSY && opcode == DAFS_OP_MKDIR)
 		return -EEXIST;
+	/* Nor is it a symbolic link: EINVAL, as readlink("/") says (gnulib's
+	 * canonicalize, in realpath and readlink -f, reads every component). */
+	if (pfd == -EBUSY && opcode == DAFS_OP_READLINK)
+		return -EINVAL;
 	if (pfd < 0)
 		return pfd;
 	switch (opcode) {

@@ -25,6 +25,20 @@
 #include <dirent.h>
 #include <dlfcn.h>
 #include <fcntl.h>
+#include <fts.h>
+#include <ftw.h>
+#include <glob.h>
+#include <mntent.h>
+#include <stdarg.h>
+#include <sys/fanotify.h>
+#include <sys/inotify.h>
+#include <sys/ipc.h>
+#include <sys/mount.h>
+#include <sys/quota.h>
+#include <sys/swap.h>
+#include <unistd.h>
+#include <utmp.h>
+#include <utmpx.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -248,6 +262,85 @@
 	X(int, fchdir, (int fd))                                                     \
 	X(char *, getcwd, (char *buf, size_t size))                                  \
 	X(char *, __getcwd_chk, (char *buf, size_t size, size_t bl))                 \
+	/* glibc functions that reach paths through its internal calls, past  \
+	 * interposition: redone on the shim's calls for DAFS (wrap_glibc.c) */ \
+	X(int, mkstemp, (char *tmpl))                                                \
+	X(int, mkstemp64, (char *tmpl))                                              \
+	X(int, mkostemp, (char *tmpl, int flags))                                    \
+	X(int, mkostemp64, (char *tmpl, int flags))                                  \
+	X(int, mkstemps, (char *tmpl, int suffixlen))                                \
+	X(int, mkstemps64, (char *tmpl, int suffixlen))                              \
+	X(int, mkostemps, (char *tmpl, int suffixlen, int flags))                    \
+	X(int, mkostemps64, (char *tmpl, int suffixlen, int flags))                  \
+	X(char *, mkdtemp, (char *tmpl))                                             \
+	X(char *, tempnam, (const char *dir, const char *pfx))                       \
+	X(FILE *, tmpfile, (void))                                                   \
+	X(FILE *, tmpfile64, (void))                                                 \
+	X(char *, tmpnam, (char buf[L_tmpnam]))                                      \
+	X(char *, tmpnam_r, (char buf[L_tmpnam]))                                    \
+	X(char *, __realpath_chk, (const char *path, char *resolved, size_t rl))     \
+	X(char *, get_current_dir_name, (void))                                      \
+	X(char *, getwd, (char *buf))                                                \
+	X(char *, __getwd_chk, (char *buf, size_t bl))                               \
+	X(int, statvfs64, (const char *path, struct statvfs64 *sv))                  \
+	X(int, fstatvfs64, (int fd, struct statvfs64 *sv))                           \
+	X(long, pathconf, (const char *path, int name))                              \
+	X(long, fpathconf, (int fd, int name))                                       \
+	X(int, ftw, (const char *dir, __ftw_func_t fn, int nopenfd))                 \
+	X(int, ftw64, (const char *dir, __ftw64_func_t fn, int nopenfd))             \
+	X(int, nftw, (const char *dir, __nftw_func_t fn, int nopenfd, int flags))    \
+	X(int, nftw64, (const char *dir, __nftw64_func_t fn, int nopenfd,            \
+			int flags))                                                  \
+	X(int, glob, (const char *pattern, int flags,                                \
+		      int (*errfunc)(const char *, int), glob_t *pglob))             \
+	X(int, glob64, (const char *pattern, int flags,                              \
+			int (*errfunc)(const char *, int), glob64_t *pglob))         \
+	X(FTS *, fts_open, (char *const *argv, int options,                          \
+			    int (*compar)(const FTSENT **, const FTSENT **)))        \
+	X(FTS64 *, fts64_open, (char *const *argv, int options,                      \
+				int (*compar)(const FTSENT64 **,                     \
+					      const FTSENT64 **)))                   \
+	X(char *, mktemp, (char *tmpl))                                              \
+	X(key_t, ftok, (const char *path, int id))                                   \
+	X(int, lchmod, (const char *path, mode_t mode))                              \
+	X(int, lockf, (int fd, int cmd, off_t len))                                  \
+	X(int, lockf64, (int fd, int cmd, off64_t len))                              \
+	X(ssize_t, getdirentries, (int fd, char *buf, size_t n, off_t *basep))       \
+	X(ssize_t, getdirentries64, (int fd, char *buf, size_t n,                    \
+				     off64_t *basep))                                \
+	X(int, syncfs, (int fd))                                                     \
+	X(int, dprintf, (int fd, const char *fmt, ...))                              \
+	X(int, vdprintf, (int fd, const char *fmt, va_list ap))                      \
+	X(int, __dprintf_chk, (int fd, int flag, const char *fmt, ...))              \
+	X(int, __vdprintf_chk, (int fd, int flag, const char *fmt, va_list ap))      \
+	X(FILE *, setmntent, (const char *path, const char *mode))                   \
+	/* paths DAFS cannot serve: a clear errno, not the local disk (wrap_refuse.c) */ \
+	X(int, chroot, (const char *path))                                           \
+	X(int, acct, (const char *path))                                             \
+	X(int, mount, (const char *src, const char *dir, const char *type,           \
+		       unsigned long flags, const void *data))                       \
+	X(int, umount, (const char *dir))                                            \
+	X(int, umount2, (const char *dir, int flags))                                \
+	X(int, swapon, (const char *path, int flags))                                \
+	X(int, swapoff, (const char *path))                                          \
+	X(int, quotactl, (int cmd, const char *special, int id, caddr_t addr))       \
+	X(int, open_tree, (int dirfd, const char *path, unsigned flags))             \
+	X(int, fspick, (int dirfd, const char *path, unsigned flags))                \
+	X(int, inotify_add_watch, (int fd, const char *path, uint32_t mask))         \
+	X(int, fanotify_mark, (int fd, unsigned flags, uint64_t mask, int dirfd,     \
+			       const char *path))                                    \
+	X(int, name_to_handle_at, (int dirfd, const char *path,                      \
+				   struct file_handle *handle, int *mount_id,        \
+				   int flags))                                       \
+	X(int, utmpname, (const char *path))                                         \
+	X(int, utmpxname, (const char *path))                                        \
+	X(int, posix_spawn_file_actions_addopen, (posix_spawn_file_actions_t *fa,    \
+						  int fd, const char *path,          \
+						  int flags, mode_t mode))           \
+	X(int, posix_spawn_file_actions_addchdir_np,                                 \
+	  (posix_spawn_file_actions_t *fa, const char *path))                        \
+	X(int, posix_spawn_file_actions_addfchdir_np,                                \
+	  (posix_spawn_file_actions_t *fa, int fd))                                  \
 	/* stdio */                                                                  \
 	X(FILE *, fopen, (const char *path, const char *mode))                       \
 	X(FILE *, fopen64, (const char *path, const char *mode))                     \

@@ -8,6 +8,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "shim.h"
@@ -79,6 +80,32 @@ static int argument_fits(const char *path)
 	return 0;
 }
 
+/* A path relative to a local directory descriptor can still lead into the
+ * prefix: rsync resolves "/dafs/dst" as fstatat(open("/"), "dafs/dst"). It
+ * does when path begins with the prefix's last components and dirfd is the
+ * directory holding them (compared by device and inode, and only once the
+ * names match, so that local *at calls pay a string compare). */
+static int route_below_local_dir(int dirfd, const char *path, char out[SHIM_PATH_MAX])
+{
+	for (size_t i = 0; i < shim_prefix_len; i++) {
+		const char *tail = shim_prefix + i + 1;
+		size_t n = shim_prefix_len - i - 1;
+		char dir[PATH_MAX];
+		struct stat st, dst;
+
+		if (shim_prefix[i] != '/' || strncmp(path, tail, n) != 0 ||
+		    (path[n] != '/' && path[n] != '\0'))
+			continue;
+		memcpy(dir, shim_prefix, i ? i : 1);
+		dir[i ? i : 1] = '\0';
+		if (REAL(fstat)(dirfd, &st) < 0 || REAL(stat)(dir, &dst) < 0 ||
+		    st.st_dev != dst.st_dev || st.st_ino != dst.st_ino)
+			return 0;
+		return argument_fits(path) ?: shim_path_join("/", path + n, out);
+	}
+	return 0;
+}
+
 int shim_route_slow(int dirfd, const char *path, char out[SHIM_PATH_MAX])
 {
 	struct dfile *d;
@@ -109,7 +136,7 @@ int shim_route_slow(int dirfd, const char *path, char out[SHIM_PATH_MAX])
 		return rc;
 	}
 	if (!shim_fd_maybe(dirfd) || !(d = shim_fd_get(dirfd)))
-		return 0;
+		return route_below_local_dir(dirfd, path, out);
 	rc = path[0] == '\0' ? -ENOENT : argument_fits(path);
 	if (rc == 0)
 		rc = shim_path_join(d->path, path, out);
@@ -269,8 +296,15 @@ char *realpath(const char *path, char *resolved)
 	char dp[SHIM_PATH_MAX];
 	int r = shim_route(AT_FDCWD, path, dp);
 
-	if (r == 0)
-		return REAL(realpath)(path, resolved);
+	if (r == 0) {
+		char *res = REAL(realpath)(path, resolved);
+
+		/* A local link may lead into the prefix, which libc's own
+		 * lstat cannot follow. */
+		if (!res && (errno == ENOENT || errno == ENOTDIR) && shim_prefix_len)
+			return shim_realpath_into_dafs(path, resolved, errno);
+		return res;
+	}
 	if (r < 0) {
 		errno = -r;
 		return NULL;

@@ -218,6 +218,12 @@ void shim_dirstate_free(struct dfile *d);
  * and dlopen, which need a file the kernel can map), or a negative errno. */
 int shim_dafs_memfd(const char *dp);
 
+/* ---- wrap_glibc.c -------------------------------------------------------- */
+
+/* realpath of a local path whose links lead into the prefix, after libc's
+ * failed with err (which it keeps when the walk never reaches DAFS). */
+char *shim_realpath_into_dafs(const char *path, char *resolved, int err);
+
 /* ---- errors ------------------------------------------------------------- */
 
 /* -1 with errno = -rc (rc a negative errno). */

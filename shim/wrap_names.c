@@ -248,10 +248,20 @@ static long fd_statfs(struct dafs_file *f, struct statfs *sf)
 	return rc < 0 ? rc : statfs_from_statvfs(sf, &sv);
 }
 
-static long path_statfs(struct dafs_session *s, struct statfs *sf)
+/* The core's statvfs is the export's, whatever the path: the path must
+ * still exist, as statfs(2) requires. */
+static long path_statvfs(struct dafs_session *s, const char *dp, struct statvfs *sv)
+{
+	struct stat st;
+	int rc = shim_core.dafs_stat(s, dp, &st, 0);
+
+	return rc < 0 ? rc : shim_core.dafs_statvfs(s, sv);
+}
+
+static long path_statfs(struct dafs_session *s, const char *dp, struct statfs *sf)
 {
 	struct statvfs sv;
-	int rc = shim_core.dafs_statvfs(s, &sv);
+	long rc = path_statvfs(s, dp, &sv);
 
 	return rc < 0 ? rc : statfs_from_statvfs(sf, &sv);
 }
@@ -268,12 +278,12 @@ int fstatfs64(int fd, struct statfs64 *sf)
 
 int statfs(const char *path, struct statfs *sf)
 {
-	ROUTE_PATH(AT_FDCWD, path, REAL(statfs)(path, sf), path_statfs(s, sf));
+	ROUTE_PATH(AT_FDCWD, path, REAL(statfs)(path, sf), path_statfs(s, dp, sf));
 }
 
 int statfs64(const char *path, struct statfs64 *sf)
 {
-	ROUTE_PATH(AT_FDCWD, path, REAL(statfs64)(path, sf), path_statfs(s, (struct statfs *)sf));
+	ROUTE_PATH(AT_FDCWD, path, REAL(statfs64)(path, sf), path_statfs(s, dp, (struct statfs *)sf));
 }
 
 int fstatvfs(int fd, struct statvfs *sv)
@@ -283,7 +293,7 @@ int fstatvfs(int fd, struct statvfs *sv)
 
 int statvfs(const char *path, struct statvfs *sv)
 {
-	ROUTE_PATH(AT_FDCWD, path, REAL(statvfs)(path, sv), shim_core.dafs_statvfs(s, sv));
+	ROUTE_PATH(AT_FDCWD, path, REAL(statvfs)(path, sv), path_statvfs(s, dp, sv));
 }
 
 /* ---- access ------------------------------------------------------------------ */
