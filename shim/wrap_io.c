@@ -872,17 +872,3 @@ int ioctl(int fd, unsigned long req, ...)
 		return shim_unsupported("ioctl", fd, ENOTTY);
 	return REAL(ioctl)(fd, req, arg);
 }
-
-ssize_t fgetxattr(int fd, const char *name, void *v, size_t n)
-{
-	if (shim_fd_maybe(fd))
-		return shim_unsupported("fgetxattr", fd, ENOTSUP);
-	return REAL(fgetxattr)(fd, name, v, n);
-}
-
-ssize_t flistxattr(int fd, char *list, size_t n)
-{
-	if (shim_fd_maybe(fd))
-		return shim_unsupported("flistxattr", fd, ENOTSUP);
-	return REAL(flistxattr)(fd, list, n);
-}

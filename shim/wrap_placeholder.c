@@ -1,0 +1,167 @@
+/* wrap_placeholder.c — calls found by the descriptor audit (shim/AUDIT-fd.md)
+ * that had no wrapper: on a DAFS descriptor they reached the placeholder
+ * memfd (lockf locked it, fstatvfs64 described its tmpfs), or on a DAFS path
+ * the local file system. Each now does the DAFS thing or fails with a clear
+ * errno and, under DAFS_DEBUG, a line naming its call site.
+ */
+#include <sys/fanotify.h>
+#include <sys/inotify.h>
+#include <unistd.h>
+
+#include "shim.h"
+
+_Static_assert(sizeof(struct statvfs) == sizeof(struct statvfs64), "x86_64 statvfs ABI");
+
+/* Is (dirfd, path) a DAFS object? 1 yes, 0 no, or a negative errno. An empty
+ * path with AT_EMPTY_PATH (or NULL, fanotify's way) names dirfd itself. */
+static int dafs_object(int dirfd, const char *path, int empty_is_dirfd)
+{
+	char dp[PATH_MAX];
+	struct dfile *d;
+
+	if ((!path || (empty_is_dirfd && !*path)) && shim_fd_maybe(dirfd) &&
+	    (d = shim_fd_get(dirfd))) {
+		shim_dfile_put(d);
+		return 1;
+	}
+	if (!path || !*path)
+		return 0;
+	return shim_route(dirfd, path, dp);
+}
+
+/* syncfs: DAFS is one file system per session, and every request waits for
+ * the session's pipelined writes (dafs.h): an fsync of this file on the
+ * server gets all of them there and this file onto the server's disk.
+ * Other files the session wrote are on the server but not forced to its
+ * disk: the protocol has no "sync the export" operation. */
+int syncfs(int fd)
+{
+	struct dfile *d;
+	struct dafs_file *f;
+	int rc;
+
+	if (!shim_fd_maybe(fd) || !(d = shim_fd_get(fd)))
+		return REAL(syncfs)(fd);
+	rc = shim_dfile_handle(d, &f);
+	if (rc == 0)
+		rc = shim_core.dafs_fsync(f, 0);
+	shim_dfile_put(d);
+	return rc < 0 ? shim_err(rc) : 0;
+}
+
+/* readahead(2) is the server's to do: the WILLNEED hint. As the kernel, a
+ * descriptor not open for reading is EBADF. */
+ssize_t readahead(int fd, off64_t off, size_t n)
+{
+	struct dfile *d;
+	struct dafs_file *f;
+	int rc;
+
+	if (!shim_fd_maybe(fd) || !(d = shim_fd_get(fd)))
+		return REAL(readahead)(fd, off, n);
+	rc = (d->flags & O_ACCMODE) == O_WRONLY ? -EBADF : shim_dfile_handle(d, &f);
+	if (rc == 0)
+		rc = off < 0 ? -EINVAL :
+		     shim_core.dafs_fadvise(f, off, (off_t)(n > INT64_MAX ? 0 : n), POSIX_FADV_WILLNEED);
+	shim_dfile_put(d);
+	return rc < 0 ? shim_err(rc) : 0;
+}
+
+/* A file handle would have to reopen the file through the kernel's mount:
+ * DAFS files have none (EOPNOTSUPP, what a file system without export
+ * support answers). */
+int name_to_handle_at(int dirfd, const char *path, struct file_handle *h, int *mount_id,
+		      int flags)
+{
+	int r = dafs_object(dirfd, path, flags & AT_EMPTY_PATH);
+
+	if (r == 0)
+		return REAL(name_to_handle_at)(dirfd, path, h, mount_id, flags);
+	if (r < 0)
+		return shim_err(r);
+	return shim_unsupported("name_to_handle_at", -1, EOPNOTSUPP);
+}
+
+/* The kernel sees no DAFS file, so it can report no event on one: a watch
+ * that would stay silent is refused (programs such as tail -f then poll). */
+int inotify_add_watch(int fd, const char *path, uint32_t mask)
+{
+	int r = dafs_object(AT_FDCWD, path, 0);
+
+	if (r == 0)
+		return REAL(inotify_add_watch)(fd, path, mask);
+	if (r < 0)
+		return shim_err(r);
+	return shim_unsupported("inotify_add_watch", -1, ENOTSUP);
+}
+
+int fanotify_mark(int fd, unsigned flags, uint64_t mask, int dirfd, const char *path)
+{
+	int r = dafs_object(dirfd, path, 1);
+
+	if (r == 0)
+		return REAL(fanotify_mark)(fd, flags, mask, dirfd, path);
+	if (r < 0)
+		return shim_err(r);
+	return shim_unsupported("fanotify_mark", -1, ENOTSUP);
+}
+
+/* lockf is fcntl locking from the current offset; glibc's calls its own
+ * fcntl, past the shim, so on a DAFS descriptor it locked the placeholder.
+ * Here it goes through the shim's fcntl (the DAFS byte-range locks), as
+ * glibc's implementation reads. */
+static int dafs_lockf(int fd, int cmd, off64_t len)
+{
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_CUR, .l_start = 0, .l_len = len };
+
+	switch (cmd) {
+	case F_TEST:
+		fl.l_type = F_RDLCK;
+		if (fcntl(fd, F_GETLK, &fl) < 0)
+			return -1;
+		if (fl.l_type == F_UNLCK || fl.l_pid == getpid())
+			return 0;
+		errno = EACCES;
+		return -1;
+	case F_ULOCK:
+		fl.l_type = F_UNLCK;
+		return fcntl(fd, F_SETLK, &fl);
+	case F_LOCK:
+		return fcntl(fd, F_SETLKW, &fl);
+	case F_TLOCK:
+		return fcntl(fd, F_SETLK, &fl);
+	}
+	errno = EINVAL;
+	return -1;
+}
+
+int lockf(int fd, int cmd, off_t len)
+{
+	if (!shim_fd_maybe(fd))
+		return REAL(lockf)(fd, cmd, len);
+	return dafs_lockf(fd, cmd, len);
+}
+
+int lockf64(int fd, int cmd, off64_t len)
+{
+	if (!shim_fd_maybe(fd))
+		return REAL(lockf64)(fd, cmd, len);
+	return dafs_lockf(fd, cmd, len);
+}
+
+/* fstatvfs64 is fstatvfs's other name (programs built with 64-bit offsets
+ * call it), and described the placeholder's tmpfs. */
+int fstatvfs64(int fd, struct statvfs64 *sv)
+{
+	struct dfile *d;
+	struct dafs_file *f;
+	int rc;
+
+	if (!shim_fd_maybe(fd) || !(d = shim_fd_get(fd)))
+		return REAL(fstatvfs64)(fd, sv);
+	rc = shim_dfile_handle(d, &f);
+	if (rc == 0)
+		rc = shim_core.dafs_fstatvfs(f, (struct statvfs *)sv);
+	shim_dfile_put(d);
+	return rc < 0 ? shim_err(rc) : 0;
+}
