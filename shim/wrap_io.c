@@ -778,6 +778,12 @@ static int dafs_fcntl(struct dfile *d, int fd, int cmd, void *arg)
 	case F_GETFL:
 		return d->flags | O_LARGEFILE;
 	case F_SETFL:
+		/* O_ASYNC (SIGIO), O_DIRECT and O_NOATIME turned on or off
+		 * after open would change nothing here: refused, not ignored. */
+		if (((int)(intptr_t)arg ^ d->flags) & (O_ASYNC | O_DIRECT | O_NOATIME)) {
+			shim_unsupported("fcntl(F_SETFL)", fd, ENOTSUP);
+			return -ENOTSUP;
+		}
 		pthread_mutex_lock(&d->lock);
 		d->flags = (d->flags & ~STATUS_FLAGS) | ((int)(intptr_t)arg & STATUS_FLAGS);
 		d->ph->flags = d->flags;
@@ -790,7 +796,18 @@ static int dafs_fcntl(struct dfile *d, int fd, int cmd, void *arg)
 	case F_OFD_SETLK:
 	case F_OFD_SETLKW:
 		return arg ? fd_lock(d, cmd, arg) : -EFAULT;
+	/* What a regular file of a disk file system answers (the placeholder
+	 * is a memfd: its seals and pipe size must not show through). */
+	case F_ADD_SEALS:
+	case F_GET_SEALS:
+		return -EINVAL;
+	case F_GETPIPE_SZ:
+	case F_SETPIPE_SZ:
+		return -EBADF;
 	default:
+		/* Leases and directory notification need the server to call
+		 * back, which it cannot; owners and signals of O_ASYNC, write
+		 * hints: nothing on the server to apply them to. */
 		shim_unsupported("fcntl", fd, ENOTSUP);
 		return -ENOTSUP;
 	}
