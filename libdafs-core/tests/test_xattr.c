@@ -178,6 +178,22 @@ static void run_cases(const char *fsname)
 	dafs_close(f);
 	close(lfd);
 
+	/* Confinement, as every other path: a name that climbs out of the
+	 * export and a symlink pointing out are refused (EACCES), never read
+	 * or written outside; the symlink's own attributes are the export's. */
+	snprintf(p, sizeof p, "%s/out", fx.export_dir);
+	CHECK(symlink(local_dir, p) == 0, "%s: a symlink out of the export", fsname);
+	CHECK_EQ(dafs_setxattr(sess, "/out", "user.esc", "1", 1, 0, 0), -EACCES,
+		 "%s: set through a symlink out of the export: EACCES", fsname);
+	CHECK_EQ(dafs_getxattr(sess, "../x", "user.a", dv, sizeof dv, 0), -EACCES,
+		 "%s: get of ../x: EACCES", fsname);
+	CHECK_EQ(dafs_listxattr(sess, "/d/../../x", dv, sizeof dv, 0), -EACCES,
+		 "%s: list of /d/../../x: EACCES", fsname);
+	CHECK_EQ(dafs_getxattr(sess, "/out", "user.a", dv, sizeof dv, AT_SYMLINK_NOFOLLOW),
+		 -ENODATA, "%s: the symlink's own attributes (lget): ENODATA", fsname);
+	CHECK_EQ(getxattr(local_dir, "user.esc", lv, sizeof lv), -1,
+		 "%s: nothing was set outside the export", fsname);
+
 	/* By path, a 64 KiB value beside a path near PATH_MAX does not fit one
 	 * message: the documented E2BIG, before anything is sent. */
 	memset(p, 'a', 4090);
