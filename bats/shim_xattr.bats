@@ -156,7 +156,7 @@ done'
 }
 
 @test "shim xattr: fcntl, fchmod, fchown, fstatvfs, fsync, flock, lockf, readahead, syncfs on a DAFS descriptor as on a local file" {
-  same_on_both 'python3 -c "
+  same_on_both 'python3 -u -c "
 import ctypes, errno, fcntl, os
 libc = ctypes.CDLL(None, use_errno=True)
 def tr(what, fn, *a):
