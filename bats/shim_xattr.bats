@@ -155,7 +155,7 @@ done'
   assert_equal "$(stat -c %a "$EXPORT/a")" 640
 }
 
-@test "shim xattr: fcntl, fchmod, fchown, fstatvfs, fsync, flock, lockf, readahead, syncfs on a DAFS descriptor as on a local file" {
+@test "shim xattr: fcntl, fchmod, fchown, fstatvfs, fsync, flock, lockf, readahead, syncfs, getdirentries on a DAFS descriptor as on a local file" {
   same_on_both 'python3 -u -c "
 import ctypes, errno, fcntl, os
 libc = ctypes.CDLL(None, use_errno=True)
@@ -209,6 +209,18 @@ if pid == 0:
     os._exit(0)
 os.waitpid(pid, 0)
 tr(\"unlockf\", os.lockf, fd, os.F_ULOCK, 0)
+dfd = os.open(\"sub\", os.O_RDONLY | os.O_DIRECTORY)
+buf = ctypes.create_string_buffer(8192)
+base = ctypes.c_long(-1)
+libc.getdirentries.restype = ctypes.c_ssize_t
+n = libc.getdirentries(dfd, buf, ctypes.c_size_t(8192), ctypes.byref(base))
+names, pos = [], 0
+while pos < n:
+    reclen = int.from_bytes(buf.raw[pos + 16:pos + 18], \"little\")
+    names.append(buf.raw[pos + 19:pos + reclen].split(b\"\\0\")[0])
+    pos += reclen
+print(\"getdirentries\", n > 0, base.value, sorted(names))
+c(\"getdirentries at the end\", libc.getdirentries(dfd, buf, ctypes.c_size_t(8192), ctypes.byref(base)))
 "'
 }
 

@@ -161,6 +161,9 @@
 	X(int, lockf, (int fd, int cmd, off_t len))                                  \
 	X(int, lockf64, (int fd, int cmd, off64_t len))                              \
 	X(int, fstatvfs64, (int fd, struct statvfs64 *sv))                           \
+	X(ssize_t, getdirentries, (int fd, char *buf, size_t n, off_t *basep))       \
+	X(ssize_t, getdirentries64, (int fd, char *buf, size_t n,                    \
+				     off64_t *basep))                                \
 	/* attributes */                                                             \
 	X(int, fstat, (int fd, struct stat *st))                                     \
 	X(int, fstat64, (int fd, struct stat64 *st))                                 \

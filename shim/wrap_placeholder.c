@@ -165,3 +165,33 @@ int fstatvfs64(int fd, struct statvfs64 *sv)
 	shim_dfile_put(d);
 	return rc < 0 ? shim_err(rc) : 0;
 }
+
+/* getdirentries is lseek and getdents64 (glibc's own, past the shim: on a
+ * DAFS directory descriptor they read the memfd, ENOTDIR); through the
+ * shim's, the DAFS directory's entries and position. */
+static ssize_t dafs_getdirentries(int fd, char *buf, size_t n, off64_t *basep)
+{
+	off64_t base = lseek64(fd, 0, SEEK_CUR);
+	ssize_t r;
+
+	if (base < 0)
+		return -1;
+	r = getdents64(fd, buf, n);
+	if (r >= 0 && basep)
+		*basep = base;
+	return r;
+}
+
+ssize_t getdirentries(int fd, char *buf, size_t n, off_t *basep)
+{
+	if (!shim_fd_maybe(fd))
+		return REAL(getdirentries)(fd, buf, n, basep);
+	return dafs_getdirentries(fd, buf, n, (off64_t *)basep);
+}
+
+ssize_t getdirentries64(int fd, char *buf, size_t n, off64_t *basep)
+{
+	if (!shim_fd_maybe(fd))
+		return REAL(getdirentries64)(fd, buf, n, basep);
+	return dafs_getdirentries(fd, buf, n, basep);
+}
