@@ -142,10 +142,9 @@ enum dafs_opcode {
 
 /* Named attributes: the limits are Linux's (XATTR_NAME_MAX, XATTR_SIZE_MAX,
  * XATTR_LIST_MAX), so that whatever the server's file system can hold
- * travels in one message (a value, or a list, fits DAFS_MSG_MAX beside its
- * name; a SETXATTR by path fits when path, name and value together leave room
- * for the framing, which the library checks: see dafs_setxattr). SETXATTR's
- * flags are DAFS_L_NOFOLLOW and at most these. */
+ * travels in one message: a value or a list fits DAFS_MSG_MAX with its
+ * name, but not beside a path near DAFS_PATH_MAX (the library's limit,
+ * dafs.h). SETXATTR's flags are DAFS_L_NOFOLLOW and at most these. */
 #define DAFS_XATTR_NAME_MAX  255
 #define DAFS_XATTR_SIZE_MAX  65536
 #define DAFS_XATTR_LIST_MAX  65536

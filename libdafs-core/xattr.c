@@ -75,9 +75,7 @@ static int xattr_async(struct dafs_session *s, uint16_t opcode, uint64_t fh, con
 			return -E2BIG;
 		if (size && !value)
 			return -EFAULT;
-		/* A value near 64 KiB beside a path near PATH_MAX does not fit
-		 * one message; by path that is the one limit (E2BIG; on an
-		 * open file there is always room). */
+		/* The by-path limit dafs.h documents. */
 		if (setxattr_frame_len(strlen(path), name_len, size) > DAFS_MSG_MAX)
 			return -E2BIG;
 		op.a.xattr.flags |= (set_flags & XATTR_CREATE ? DAFS_XATTR_CREATE : 0) |
