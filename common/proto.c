@@ -214,6 +214,41 @@ static void codec_lock_type(struct codec *c, uint8_t *type, bool none_ok)
 		   (none_ok && *type == DAFS_LOCK_NONE), -EBADMSG);
 }
 
+/* A named attribute's operation: the object (fh, path, flags), then only
+ * the fields the opcode uses, so a frame carries nothing unchecked. */
+static void codec_xattr_args(struct codec *c, uint16_t opcode, struct dafs_args_xattr *x)
+{
+	uint32_t allowed = DAFS_L_NOFOLLOW;
+
+	if (opcode == DAFS_OP_SETXATTR)
+		allowed |= DAFS_XATTR_CREATE | DAFS_XATTR_REPLACE;
+	u64(c, &x->fh);
+	str(c, &x->path, DAFS_PATH_MAX);
+	u32(c, &x->flags);
+	require(c, !(x->flags & ~allowed), -EBADMSG);
+	if (opcode != DAFS_OP_LISTXATTR) {
+		str(c, &x->name, DAFS_XATTR_NAME_MAX + 1);
+		/* getxattr(2) refuses an empty name (ERANGE): so does the wire. */
+		if (!c->err)
+			require(c, x->name[0] != '\0', -EBADMSG);
+	} else if (!c->encode) {
+		x->name = NULL;
+	}
+	if (opcode == DAFS_OP_GETXATTR || opcode == DAFS_OP_LISTXATTR) {
+		u32(c, &x->size);
+		require(c, x->size <= (opcode == DAFS_OP_GETXATTR ? DAFS_XATTR_SIZE_MAX :
+						     DAFS_XATTR_LIST_MAX), -E2BIG);
+	} else if (!c->encode) {
+		x->size = 0;
+	}
+	if (opcode == DAFS_OP_SETXATTR) {
+		bytes(c, &x->value, &x->value_len, DAFS_XATTR_SIZE_MAX);
+	} else if (!c->encode) {
+		x->value = NULL;
+		x->value_len = 0;
+	}
+}
+
 static void codec_args(struct codec *c, struct dafs_op *op)
 {
 	switch (op->opcode) {
@@ -359,6 +394,12 @@ static void codec_args(struct codec *c, struct dafs_op *op)
 			-EBADMSG);
 		break;
 	}
+	case DAFS_OP_GETXATTR:
+	case DAFS_OP_SETXATTR:
+	case DAFS_OP_LISTXATTR:
+	case DAFS_OP_REMOVEXATTR:
+		codec_xattr_args(c, op->opcode, &op->a.xattr);
+		break;
 	case DAFS_OP_REGISTER:
 	case DAFS_OP_UNREGISTER:
 		u64(c, &op->a.region.addr);
@@ -483,6 +524,24 @@ static void codec_result(struct codec *c, struct dafs_result *r)
 		u64(c, &r->r.lock.len);
 		u32(c, &r->r.lock.pid);
 		break;
+	case DAFS_OP_SETXATTR:
+	case DAFS_OP_REMOVEXATTR:
+		break;
+	case DAFS_OP_GETXATTR:
+	case DAFS_OP_LISTXATTR: {
+		/* The value comes whole or not at all (a size query). */
+		struct dafs_res_xattr *x = &r->r.xattr;
+		uint32_t max = r->opcode == DAFS_OP_GETXATTR ? DAFS_XATTR_SIZE_MAX :
+							       DAFS_XATTR_LIST_MAX;
+		u32(c, &x->size);
+		require(c, x->size <= max, -E2BIG);
+		bytes(c, &x->value, &x->value_len, max);
+		require(c, x->value_len == 0 || x->value_len == x->size, -EBADMSG);
+		/* A list is names, each with its NUL: the last byte is one. */
+		if (!c->err && r->opcode == DAFS_OP_LISTXATTR && x->value_len)
+			require(c, ((const uint8_t *)x->value)[x->value_len - 1] == 0, -EBADMSG);
+		break;
+	}
 	default:
 		fail(c, c->encode ? -EINVAL : -EOPNOTSUPP);
 	}
@@ -714,6 +773,8 @@ const char *dafs_opcode_name(unsigned opcode)
 		[DAFS_OP_LOCKT] = "LOCKT", [DAFS_OP_HINT] = "HINT",
 		[DAFS_OP_REGISTER] = "REGISTER", [DAFS_OP_UNREGISTER] = "UNREGISTER",
 		[DAFS_OP_ALLOCATE] = "ALLOCATE", [DAFS_OP_MKNOD] = "MKNOD",
+		[DAFS_OP_GETXATTR] = "GETXATTR", [DAFS_OP_SETXATTR] = "SETXATTR",
+		[DAFS_OP_LISTXATTR] = "LISTXATTR", [DAFS_OP_REMOVEXATTR] = "REMOVEXATTR",
 	};
 	return opcode < DAFS_OP_COUNT ? names[opcode] : "UNKNOWN";
 }

@@ -83,6 +83,11 @@ enum dafs_opcode {
 	DAFS_OP_UNREGISTER,
 	DAFS_OP_ALLOCATE,       /* fallocate(2): reserve, punch or zero a range */
 	DAFS_OP_MKNOD,          /* a fifo, device or socket inode (mknod(2)) */
+	/* Named attributes (extended attributes): see struct dafs_args_xattr. */
+	DAFS_OP_GETXATTR,
+	DAFS_OP_SETXATTR,
+	DAFS_OP_LISTXATTR,
+	DAFS_OP_REMOVEXATTR,
 	DAFS_OP_COUNT
 };
 
@@ -143,6 +148,17 @@ enum dafs_opcode {
 #define DAFS_ALLOC_KEEP_SIZE  0x1
 #define DAFS_ALLOC_PUNCH_HOLE 0x2
 #define DAFS_ALLOC_ZERO_RANGE 0x4
+
+/* Named attributes: the limits are Linux's (XATTR_NAME_MAX, XATTR_SIZE_MAX,
+ * XATTR_LIST_MAX), so that whatever the server's file system can hold
+ * travels in one message: a value or a list fits DAFS_MSG_MAX with its
+ * name, but not beside a path near DAFS_PATH_MAX (the library's limit,
+ * dafs.h). SETXATTR's flags are DAFS_L_NOFOLLOW and at most these. */
+#define DAFS_XATTR_NAME_MAX  255
+#define DAFS_XATTR_SIZE_MAX  65536
+#define DAFS_XATTR_LIST_MAX  65536
+#define DAFS_XATTR_CREATE    0x10   /* as XATTR_CREATE: fail if it exists */
+#define DAFS_XATTR_REPLACE   0x20   /* as XATTR_REPLACE: fail if it does not */
 
 /* File types in attributes and directory entries (as DT_*). */
 #define DAFS_TYPE_UNKNOWN 0
@@ -299,6 +315,17 @@ struct dafs_args_region {     /* REGISTER, UNREGISTER */
 	uint64_t addr, len, key;   /* as segments name them */
 };
 
+struct dafs_args_xattr {       /* GETXATTR, SETXATTR, LISTXATTR, REMOVEXATTR */
+	uint64_t fh;               /* the object when path is "", else where path starts */
+	const char *path;
+	uint32_t flags;            /* DAFS_L_NOFOLLOW; SETXATTR: DAFS_XATTR_CREATE/REPLACE too */
+	const char *name;          /* not LISTXATTR: 1..DAFS_XATTR_NAME_MAX bytes */
+	uint32_t size;             /* GETXATTR, LISTXATTR: room the caller has; 0 asks
+				      for the size alone (as getxattr(2)) */
+	const void *value;         /* SETXATTR: value_len bytes */
+	uint32_t value_len;
+};
+
 struct dafs_op {
 	uint16_t opcode;
 	union {
@@ -317,6 +344,7 @@ struct dafs_op {
 		struct dafs_args_region region;
 		struct dafs_args_allocate allocate;
 		struct dafs_args_mknod mknod;
+		struct dafs_args_xattr xattr;
 	} a;
 };
 
@@ -383,6 +411,12 @@ struct dafs_res_lock {         /* LOCK refused with EAGAIN, LOCKT */
 	uint32_t pid;
 };
 
+struct dafs_res_xattr {        /* GETXATTR, LISTXATTR */
+	uint32_t size;             /* the value's (list's) length, as getxattr(2) returns */
+	const void *value;         /* size bytes; none when the caller asked for the size */
+	uint32_t value_len;        /* 0 or size; a list ends with a NUL */
+};
+
 struct dafs_result {
 	uint16_t opcode;
 	int32_t status;            /* 0 or an errno; the body is empty unless 0,
@@ -398,6 +432,7 @@ struct dafs_result {
 		struct dafs_res_readlink readlink;
 		struct dafs_res_statfs statfs;
 		struct dafs_res_lock lock;
+		struct dafs_res_xattr xattr;
 	} r;
 };
 

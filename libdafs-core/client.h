@@ -11,6 +11,7 @@
  *   cache.c    the page cache
  *   batch.c    batch I/O and the chained open-and-read
  *   names.c    names, directories, byte-range locks
+ *   xattr.c    named attributes (extended attributes)
  *   convert.c  POSIX to and from the wire (stat, open flags, times, errno)
  *   env.c      dafs_session_opts_from_env: the DAFS_* variables, read nowhere else
  *   stats.c    DAFS_STATS
@@ -178,6 +179,7 @@ struct dafs_req {
 		char *link;                    /* readlink */
 		struct dafs_batch_item *items; /* batch */
 		off_t *where;                  /* dafs_append: where the data landed */
+		void *xattr;                   /* getxattr, listxattr: the caller's buffer */
 	} out;
 	size_t out_len;                /* bytes asked of a read or write; items of a batch */
 	uint64_t finish_arg;           /* what `finish` needs besides `out` (client_submit_one) */

@@ -309,6 +309,50 @@ int dafs_mknod(struct dafs_session *s, const char *path, mode_t mode, dev_t dev)
 int dafs_mknod_async(struct dafs_session *s, const char *path, mode_t mode, dev_t dev,
 		     struct dafs_cg *cg, void *user, struct dafs_req **req_out);
 
+/* ---- Named attributes (extended attributes) ------------------------------
+ *
+ * As getxattr(2), setxattr(2), listxattr(2) and removexattr(2) on the
+ * server's file: flags AT_SYMLINK_NOFOLLOW for the l-forms (a symlink's own
+ * attributes), 0 to follow; the f-forms act on an open file. size 0 asks
+ * for the value's (list's) length; a smaller buffer than the value gives
+ * -ERANGE; -ENODATA for no such attribute; xflags XATTR_CREATE (-EEXIST if
+ * it exists) or XATTR_REPLACE (-ENODATA if not); -ENOTSUP where the
+ * server's file system has no such namespace. Names are 1 to 255 bytes
+ * (else -ERANGE), values at most 64 KiB (else -E2BIG), as Linux's limits.
+ * By path, a value near 64 KiB and a path near PATH_MAX together do not fit
+ * one message: -E2BIG (open the file and use dafs_fsetxattr). */
+ssize_t dafs_getxattr(struct dafs_session *s, const char *path, const char *name, void *value,
+		      size_t size, int flags);
+int dafs_setxattr(struct dafs_session *s, const char *path, const char *name, const void *value,
+		  size_t size, int xflags, int flags);
+ssize_t dafs_listxattr(struct dafs_session *s, const char *path, char *list, size_t size,
+		       int flags);
+int dafs_removexattr(struct dafs_session *s, const char *path, const char *name, int flags);
+ssize_t dafs_fgetxattr(struct dafs_file *f, const char *name, void *value, size_t size);
+int dafs_fsetxattr(struct dafs_file *f, const char *name, const void *value, size_t size,
+		   int xflags);
+ssize_t dafs_flistxattr(struct dafs_file *f, char *list, size_t size);
+int dafs_fremovexattr(struct dafs_file *f, const char *name);
+
+int dafs_getxattr_async(struct dafs_session *s, const char *path, const char *name, void *value,
+			size_t size, int flags, struct dafs_cg *cg, void *user,
+			struct dafs_req **req_out);
+int dafs_setxattr_async(struct dafs_session *s, const char *path, const char *name,
+			const void *value, size_t size, int xflags, int flags,
+			struct dafs_cg *cg, void *user, struct dafs_req **req_out);
+int dafs_listxattr_async(struct dafs_session *s, const char *path, char *list, size_t size,
+			 int flags, struct dafs_cg *cg, void *user, struct dafs_req **req_out);
+int dafs_removexattr_async(struct dafs_session *s, const char *path, const char *name, int flags,
+			   struct dafs_cg *cg, void *user, struct dafs_req **req_out);
+int dafs_fgetxattr_async(struct dafs_file *f, const char *name, void *value, size_t size,
+			 struct dafs_cg *cg, void *user, struct dafs_req **req_out);
+int dafs_fsetxattr_async(struct dafs_file *f, const char *name, const void *value, size_t size,
+			 int xflags, struct dafs_cg *cg, void *user, struct dafs_req **req_out);
+int dafs_flistxattr_async(struct dafs_file *f, char *list, size_t size,
+			  struct dafs_cg *cg, void *user, struct dafs_req **req_out);
+int dafs_fremovexattr_async(struct dafs_file *f, const char *name,
+			    struct dafs_cg *cg, void *user, struct dafs_req **req_out);
+
 /* ---- Directories ------------------------------------------------------ */
 
 struct dafs_dirent_info {

@@ -16,6 +16,7 @@
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "procwatch.h"
@@ -594,6 +595,57 @@ static int do_close(struct job *job, const struct dafs_args_fh *a)
 	return session_handle_close(job->sess, resolve_fh(job, a->fh), NULL);
 }
 
+/* ---- Named attributes ------------------------------------------------------ */
+
+/* GETXATTR, SETXATTR, LISTXATTR, REMOVEXATTR. The object is opened O_PATH
+ * beneath the export (O_NOFOLLOW for the l-forms: a symlink itself), or is
+ * the handle; the call then goes through its /proc/self/fd link, which
+ * reaches exactly that inode without following it further (an O_PATH
+ * descriptor refuses the f*xattr calls, and the link is the only way to a
+ * symlink's own attributes). Errors are the kernel's, as a local caller
+ * gets them: ENODATA, ERANGE for a small buffer, EEXIST / ENODATA for the
+ * create / replace flags, ENOTSUP where the file system has no such
+ * namespace, EPERM for user.* on a symlink. */
+static int do_xattr(struct job *job, uint16_t opcode, const struct dafs_args_xattr *a,
+		    struct dafs_result *res)
+{
+	bool owned;
+	int fd = target_fd(job, a->fh, a->path, a->flags, O_PATH, &owned);
+	int flags = (a->flags & DAFS_XATTR_CREATE ? XATTR_CREATE : 0) |
+		    (a->flags & DAFS_XATTR_REPLACE ? XATTR_REPLACE : 0);
+	char proc[64];
+	void *buf = NULL;
+	ssize_t n = 0;
+
+	if (fd < 0)
+		return fd;
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	if ((opcode == DAFS_OP_GETXATTR || opcode == DAFS_OP_LISTXATTR) && a->size &&
+	    !(buf = keep_alloc(job, a->size))) {
+		n = -ENOMEM;
+	} else if (opcode == DAFS_OP_GETXATTR) {
+		n = getxattr(proc, a->name, buf, a->size);
+	} else if (opcode == DAFS_OP_LISTXATTR) {
+		n = listxattr(proc, buf, a->size);
+	} else if (opcode == DAFS_OP_SETXATTR) {
+		n = setxattr(proc, a->name, a->value, a->value_len, flags);
+	} else {
+		n = removexattr(proc, a->name);
+	}
+	if (n == -1)
+		n = -errno;
+	if (owned)
+		close(fd);
+	if (n < 0)
+		return (int)n;
+	if (opcode == DAFS_OP_GETXATTR || opcode == DAFS_OP_LISTXATTR)
+		res->r.xattr = (struct dafs_res_xattr){
+			.size = (uint32_t)n, .value = a->size ? buf : NULL,
+			.value_len = a->size ? (uint32_t)n : 0,
+		};
+	return 0;
+}
+
 /* ---- Data operations ---------------------------------------------------- */
 
 static int io_buffer(struct job *job, size_t len)
@@ -922,6 +974,11 @@ int op_run(struct job *job, struct dafs_op *op, struct dafs_result *res)
 	case DAFS_OP_REGISTER:
 	case DAFS_OP_UNREGISTER:
 		return do_region(job, op->opcode, &op->a.region);
+	case DAFS_OP_GETXATTR:
+	case DAFS_OP_SETXATTR:
+	case DAFS_OP_LISTXATTR:
+	case DAFS_OP_REMOVEXATTR:
+		return do_xattr(job, op->opcode, &op->a.xattr, res);
 	default:
 		/* CONNECT, SESSION_OPEN and SESSION_CLOSE are the worker's, and
 		 * only valid alone. */

@@ -32,7 +32,9 @@
 	X(dafs_rename) X(dafs_link) X(dafs_symlink) X(dafs_readlink)             \
 	X(dafs_statvfs) X(dafs_opendir) X(dafs_readdir) X(dafs_rewinddir)        \
 	X(dafs_seekdir) X(dafs_telldir) X(dafs_closedir)                         \
-	X(dafs_link_file) X(dafs_mknod)
+	X(dafs_link_file) X(dafs_mknod)                                         \
+	X(dafs_getxattr) X(dafs_setxattr) X(dafs_listxattr) X(dafs_removexattr) \
+	X(dafs_fgetxattr) X(dafs_fsetxattr) X(dafs_flistxattr) X(dafs_fremovexattr)
 
 struct shim_core {
 #define SHIM_CORE_FIELD(name) __typeof__(name) *name;

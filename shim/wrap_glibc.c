@@ -351,13 +351,6 @@ int statvfs64(const char *path, struct statvfs64 *sv)
 	return statvfs(path, (struct statvfs *)sv);
 }
 
-int fstatvfs64(int fd, struct statvfs64 *sv)
-{
-	if (!shim_fd_maybe(fd))
-		return REAL(fstatvfs64)(fd, sv);
-	return fstatvfs(fd, (struct statvfs *)sv);
-}
-
 /* glibc 2.36's Linux pathconf for the names that depend on the file, from
  * the DAFS server's answers; the file-independent names are glibc's
  * constants (want_file 0). glibc decides LINK_MAX and FILESIZEBITS by the
@@ -867,79 +860,6 @@ int lchmod(const char *path, mode_t mode)
 		return -1;
 	}
 	return chmod(path, mode);
-}
-
-/* glibc's lockf, on the shim's fcntl (its own fcntl is internal and would
- * lock the placeholder). */
-static int dafs_lockf(int fd, int cmd, off_t len)
-{
-	struct flock fl = { .l_whence = SEEK_CUR, .l_start = 0, .l_len = len };
-
-	switch (cmd) {
-	case F_TEST:
-		fl.l_type = F_RDLCK;
-		if (fcntl(fd, F_GETLK, &fl) < 0)
-			return -1;
-		if (fl.l_type == F_UNLCK || fl.l_pid == getpid())
-			return 0;
-		errno = EACCES;
-		return -1;
-	case F_ULOCK:
-		fl.l_type = F_UNLCK;
-		return fcntl(fd, F_SETLK, &fl);
-	case F_LOCK:
-		fl.l_type = F_WRLCK;
-		return fcntl(fd, F_SETLKW, &fl);
-	case F_TLOCK:
-		fl.l_type = F_WRLCK;
-		return fcntl(fd, F_SETLK, &fl);
-	default:
-		errno = EINVAL;
-		return -1;
-	}
-}
-
-int lockf(int fd, int cmd, off_t len)
-{
-	if (!shim_fd_maybe(fd))
-		return REAL(lockf)(fd, cmd, len);
-	return dafs_lockf(fd, cmd, len);
-}
-
-int lockf64(int fd, int cmd, off64_t len)
-{
-	if (!shim_fd_maybe(fd))
-		return REAL(lockf64)(fd, cmd, len);
-	return dafs_lockf(fd, cmd, len);
-}
-
-/* glibc's getdirentries: the offset, then getdents64 (x86_64's dirent is
- * dirent64), both the shim's. */
-static ssize_t dafs_getdirentries(int fd, char *buf, size_t n, off64_t *basep)
-{
-	off64_t base = lseek64(fd, 0, SEEK_CUR);
-	ssize_t r;
-
-	if (base < 0)
-		return -1;
-	r = getdents64(fd, buf, n);
-	if (r >= 0 && basep)
-		*basep = base;
-	return r;
-}
-
-ssize_t getdirentries(int fd, char *buf, size_t n, off_t *basep)
-{
-	if (!shim_fd_maybe(fd))
-		return REAL(getdirentries)(fd, buf, n, basep);
-	return dafs_getdirentries(fd, buf, n, (off64_t *)basep);
-}
-
-ssize_t getdirentries64(int fd, char *buf, size_t n, off64_t *basep)
-{
-	if (!shim_fd_maybe(fd))
-		return REAL(getdirentries64)(fd, buf, n, basep);
-	return dafs_getdirentries(fd, buf, n, basep);
 }
 
 /* syncfs of a DAFS file: everything this session has written. */

@@ -766,7 +766,11 @@ static int fd_lock(struct dfile *d, int cmd, struct flock *fl)
 	return rc;
 }
 
-#define STATUS_FLAGS (O_APPEND | O_NONBLOCK)
+/* O_DIRECT and O_NOATIME are kept for F_GETFL (and a reopen after fork or
+ * exec) but the open core file keeps the cache mode it was opened with:
+ * they change how, not what, and dd turns O_DIRECT off for a short last
+ * block. */
+#define STATUS_FLAGS (O_APPEND | O_NONBLOCK | O_DIRECT | O_NOATIME)
 
 static int dafs_fcntl(struct dfile *d, int fd, int cmd, void *arg)
 {
@@ -786,6 +790,12 @@ static int dafs_fcntl(struct dfile *d, int fd, int cmd, void *arg)
 	case F_GETFL:
 		return d->flags | O_LARGEFILE;
 	case F_SETFL:
+		/* O_ASYNC asks for SIGIO, which no DAFS file sends: refused,
+		 * not ignored. */
+		if ((int)(intptr_t)arg & O_ASYNC) {
+			shim_unsupported("fcntl(F_SETFL)", fd, ENOTSUP);
+			return -ENOTSUP;
+		}
 		pthread_mutex_lock(&d->lock);
 		d->flags = (d->flags & ~STATUS_FLAGS) | ((int)(intptr_t)arg & STATUS_FLAGS);
 		d->ph->flags = d->flags;
@@ -798,7 +808,18 @@ static int dafs_fcntl(struct dfile *d, int fd, int cmd, void *arg)
 	case F_OFD_SETLK:
 	case F_OFD_SETLKW:
 		return arg ? fd_lock(d, cmd, arg) : -EFAULT;
+	/* What a regular file of a disk file system answers (the placeholder
+	 * is a memfd: its seals and pipe size must not show through). */
+	case F_ADD_SEALS:
+	case F_GET_SEALS:
+		return -EINVAL;
+	case F_GETPIPE_SZ:
+	case F_SETPIPE_SZ:
+		return -EBADF;
 	default:
+		/* Leases and directory notification need the server to call
+		 * back, which it cannot; owners and signals of O_ASYNC, write
+		 * hints: nothing on the server to apply them to. */
 		shim_unsupported("fcntl", fd, ENOTSUP);
 		return -ENOTSUP;
 	}
@@ -879,18 +900,4 @@ int ioctl(int fd, unsigned long req, ...)
 	if (shim_fd_maybe(fd))
 		return shim_unsupported("ioctl", fd, ENOTTY);
 	return REAL(ioctl)(fd, req, arg);
-}
-
-ssize_t fgetxattr(int fd, const char *name, void *v, size_t n)
-{
-	if (shim_fd_maybe(fd))
-		return shim_unsupported("fgetxattr", fd, ENOTSUP);
-	return REAL(fgetxattr)(fd, name, v, n);
-}
-
-ssize_t flistxattr(int fd, char *list, size_t n)
-{
-	if (shim_fd_maybe(fd))
-		return shim_unsupported("flistxattr", fd, ENOTSUP);
-	return REAL(flistxattr)(fd, list, n);
 }

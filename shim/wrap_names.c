@@ -709,26 +709,3 @@ ssize_t __readlinkat_chk(int dirfd, const char *path, char *buf, size_t n, size_
 	ROUTE_PATH(dirfd, path, REAL(__readlinkat_chk)(dirfd, path, buf, n, bl),
 		   n > bl ? (abort(), 0) : shim_core.dafs_readlink(s, dp, buf, n));
 }
-
-/* ---- extended attributes: none on DAFS (ACL code takes ENOTSUP as "no
- * ACLs here") ---------------------------------------------------------------------- */
-
-ssize_t getxattr(const char *path, const char *name, void *v, size_t n)
-{
-	ROUTE_PATH(AT_FDCWD, path, REAL(getxattr)(path, name, v, n), -ENOTSUP);
-}
-
-ssize_t lgetxattr(const char *path, const char *name, void *v, size_t n)
-{
-	ROUTE_PATH(AT_FDCWD, path, REAL(lgetxattr)(path, name, v, n), -ENOTSUP);
-}
-
-ssize_t listxattr(const char *path, char *list, size_t n)
-{
-	ROUTE_PATH(AT_FDCWD, path, REAL(listxattr)(path, list, n), -ENOTSUP);
-}
-
-ssize_t llistxattr(const char *path, char *list, size_t n)
-{
-	ROUTE_PATH(AT_FDCWD, path, REAL(llistxattr)(path, list, n), -ENOTSUP);
-}

@@ -161,6 +161,21 @@ static void check_request(const uint8_t *buf, size_t len, const struct dafs_comp
 			check_str(buf, len, op->a.two.path1, DAFS_PATH_MAX, "path1");
 			check_str(buf, len, op->a.two.path2, DAFS_PATH_MAX, "path2");
 			break;
+		case DAFS_OP_GETXATTR:
+		case DAFS_OP_SETXATTR:
+		case DAFS_OP_LISTXATTR:
+		case DAFS_OP_REMOVEXATTR: {
+			const struct dafs_args_xattr *x = &op->a.xattr;
+			check_str(buf, len, x->path, DAFS_PATH_MAX, "xattr path");
+			if (op->opcode != DAFS_OP_LISTXATTR)
+				check_str(buf, len, x->name, DAFS_XATTR_NAME_MAX + 1, "xattr name");
+			else if (x->name)
+				BUG("LISTXATTR with a name");
+			if (x->size > DAFS_XATTR_SIZE_MAX || x->value_len > DAFS_XATTR_SIZE_MAX)
+				BUG("xattr size %u, value %u", x->size, x->value_len);
+			check_span(buf, len, x->value, x->value_len, "SETXATTR value");
+			break;
+		}
 		}
 	}
 }
@@ -197,6 +212,13 @@ static void check_reply(const uint8_t *buf, size_t len, const struct dafs_reply 
 		}
 		case DAFS_OP_READLINK:
 			check_str(buf, len, r->r.readlink.target, DAFS_PATH_MAX, "READLINK target");
+			break;
+		case DAFS_OP_GETXATTR:
+		case DAFS_OP_LISTXATTR:
+			if (r->r.xattr.value_len && r->r.xattr.value_len != r->r.xattr.size)
+				BUG("xattr value of %u bytes, size %u", r->r.xattr.value_len,
+				    r->r.xattr.size);
+			check_span(buf, len, r->r.xattr.value, r->r.xattr.value_len, "xattr value");
 			break;
 		}
 	}

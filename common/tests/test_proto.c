@@ -165,6 +165,8 @@ static void raw_rep(struct wb *w, uint16_t opcode, int32_t status, const struct 
 static char long_path[DAFS_PATH_MAX];       /* DAFS_PATH_MAX - 1 chars */
 static char long_name[DAFS_NAME_MAX + 1];   /* DAFS_NAME_MAX chars */
 static uint8_t inline_data[DAFS_INLINE_MAX];
+static uint8_t xattr_value[DAFS_XATTR_SIZE_MAX];  /* includes zero bytes */
+static char xattr_list[] = "user.a\0security.selinux\0system.posix_acl_access";
 static uint8_t addr_bytes[DAFS_ADDR_MAX];
 static uint8_t auth_bytes[DAFS_AUTH_MAX];
 static uint8_t dirents[4096];
@@ -180,6 +182,8 @@ static void init_samples(void)
 	long_name[sizeof long_name - 1] = '\0';
 	for (size_t i = 0; i < sizeof inline_data; i++)
 		inline_data[i] = (uint8_t)(i * 7 + (i >> 8));
+	for (size_t i = 0; i < sizeof xattr_value; i++)
+		xattr_value[i] = (uint8_t)(i * 13 + (i >> 9));
 	for (size_t i = 0; i < sizeof addr_bytes; i++)
 		addr_bytes[i] = (uint8_t)(i ^ 0x5a);   /* includes zero bytes */
 	for (size_t i = 0; i < sizeof auth_bytes; i++)
@@ -397,6 +401,31 @@ static bool make_op(struct dafs_op *op, unsigned opcode, unsigned v)
 		op->a.hint = (struct dafs_args_hint){ 21, v * 4096, v == 3 ? INT64_MAX - v * 4096 : v * 100,
 			DAFS_HINT_WILLNEED + v };
 		return true;
+	case DAFS_OP_GETXATTR:
+	case DAFS_OP_SETXATTR:
+	case DAFS_OP_LISTXATTR:
+	case DAFS_OP_REMOVEXATTR: {
+		/* v0: by path, nofollow, short; v1: by handle, the longest name,
+		 * the largest size or value; v2 (SETXATTR): an empty value, both
+		 * flags (the kernel's to refuse, not the wire's). */
+		struct dafs_args_xattr *x = &op->a.xattr;
+		if (v > (opcode == DAFS_OP_SETXATTR ? 2u : 1u))
+			return false;
+		x->fh = v ? DAFS_FH_CURRENT : DAFS_FH_ROOT;
+		x->path = v ? "" : "dir/file";
+		x->flags = v ? 0 : DAFS_L_NOFOLLOW;
+		if (opcode != DAFS_OP_LISTXATTR)
+			x->name = v == 1 ? long_name : "user.mime_type";
+		if (opcode == DAFS_OP_GETXATTR || opcode == DAFS_OP_LISTXATTR)
+			x->size = v ? DAFS_XATTR_SIZE_MAX : 0;
+		if (opcode == DAFS_OP_SETXATTR) {
+			x->flags |= v == 0 ? DAFS_XATTR_CREATE :
+				    v == 1 ? DAFS_XATTR_REPLACE : DAFS_XATTR_CREATE | DAFS_XATTR_REPLACE;
+			x->value = v == 2 ? NULL : xattr_value;
+			x->value_len = v == 0 ? 10 : v == 1 ? DAFS_XATTR_SIZE_MAX : 0;
+		}
+		return true;
+	}
 	}
 	return false;
 }
@@ -553,6 +582,35 @@ static bool make_res(struct dafs_result *r, unsigned opcode, unsigned v)
 		else
 			return false;
 		return true;
+	case DAFS_OP_SETXATTR:
+	case DAFS_OP_REMOVEXATTR:
+		if (v == 1)
+			r->status = opcode == DAFS_OP_SETXATTR ? EEXIST : ENODATA;
+		return v <= 1;
+	case DAFS_OP_GETXATTR:
+		if (v == 0)         /* a value */
+			r->r.xattr = (struct dafs_res_xattr){ 10, xattr_value, 10 };
+		else if (v == 1)    /* a size query's answer */
+			r->r.xattr = (struct dafs_res_xattr){ DAFS_XATTR_SIZE_MAX, NULL, 0 };
+		else if (v == 2)    /* the largest value */
+			r->r.xattr = (struct dafs_res_xattr){ DAFS_XATTR_SIZE_MAX, xattr_value,
+							      DAFS_XATTR_SIZE_MAX };
+		else if (v == 3)
+			r->status = ERANGE;
+		else
+			return false;
+		return true;
+	case DAFS_OP_LISTXATTR:
+		if (v == 0)
+			r->r.xattr = (struct dafs_res_xattr){ sizeof xattr_list, xattr_list,
+							      sizeof xattr_list };
+		else if (v == 1)    /* no names at all */
+			r->r.xattr = (struct dafs_res_xattr){ 0, NULL, 0 };
+		else if (v == 2)
+			r->status = ENOTSUP;
+		else
+			return false;
+		return true;
 	}
 	return false;
 }
@@ -678,6 +736,19 @@ static bool eq_op(const struct dafs_op *a, const struct dafs_op *b)
 		return a->a.allocate.fh == b->a.allocate.fh &&
 		       a->a.allocate.offset == b->a.allocate.offset &&
 		       a->a.allocate.len == b->a.allocate.len && a->a.allocate.mode == b->a.allocate.mode;
+	case DAFS_OP_GETXATTR:
+	case DAFS_OP_SETXATTR:
+	case DAFS_OP_LISTXATTR:
+	case DAFS_OP_REMOVEXATTR: {
+		const struct dafs_args_xattr *x = &a->a.xattr, *y = &b->a.xattr;
+		bool named = a->opcode != DAFS_OP_LISTXATTR;
+		bool sized = a->opcode == DAFS_OP_GETXATTR || a->opcode == DAFS_OP_LISTXATTR;
+		return x->fh == y->fh && eq_str(x->path, y->path) && x->flags == y->flags &&
+		       (named ? eq_str(x->name, y->name) : y->name == NULL) &&
+		       (sized ? x->size == y->size : y->size == 0) &&
+		       eq_mem(x->value, x->value_len, y->value, y->value_len) &&
+		       (y->value_len || !y->value);
+	}
 	}
 	return false;
 }
@@ -759,6 +830,15 @@ static bool eq_res(const struct dafs_result *a, const struct dafs_result *b)
 	case DAFS_OP_LOCKT:
 		return a->r.lock.type == b->r.lock.type && a->r.lock.start == b->r.lock.start &&
 		       a->r.lock.len == b->r.lock.len && a->r.lock.pid == b->r.lock.pid;
+	case DAFS_OP_SETXATTR:
+	case DAFS_OP_REMOVEXATTR:
+		return true;
+	case DAFS_OP_GETXATTR:
+	case DAFS_OP_LISTXATTR:
+		return a->r.xattr.size == b->r.xattr.size &&
+		       eq_mem(a->r.xattr.value, a->r.xattr.value_len,
+			      b->r.xattr.value, b->r.xattr.value_len) &&
+		       (b->r.xattr.value_len || !b->r.xattr.value);
 	}
 	return false;
 }
@@ -834,6 +914,14 @@ static bool op_ptrs_ok(const void *base, size_t len, const struct dafs_op *op)
 	case DAFS_OP_LINK:
 	case DAFS_OP_SYMLINK:
 		return str_in_buf(base, len, op->a.two.path1) && str_in_buf(base, len, op->a.two.path2);
+	case DAFS_OP_GETXATTR:
+	case DAFS_OP_SETXATTR:
+	case DAFS_OP_LISTXATTR:
+	case DAFS_OP_REMOVEXATTR:
+		return str_in_buf(base, len, op->a.xattr.path) &&
+		       (op->opcode == DAFS_OP_LISTXATTR ? op->a.xattr.name == NULL :
+			str_in_buf(base, len, op->a.xattr.name)) &&
+		       in_buf(base, len, op->a.xattr.value, op->a.xattr.value_len);
 	}
 	return true;
 }
@@ -869,6 +957,9 @@ static bool res_ptrs_ok(const void *base, size_t len, const struct dafs_result *
 	}
 	case DAFS_OP_READLINK:
 		return str_in_buf(base, len, r->r.readlink.target);
+	case DAFS_OP_GETXATTR:
+	case DAFS_OP_LISTXATTR:
+		return in_buf(base, len, r->r.xattr.value, r->r.xattr.value_len);
 	}
 	return true;
 }
@@ -2019,6 +2110,81 @@ static void test_bad_enums(void)
 	REQ_B(DAFS_OP_ALLOCATE, 0, "ALLOCATE reaching exactly INT64_MAX decodes");
 }
 
+/* Named attributes: every field the decoder checks, one way to break it. */
+static void b_xattr(struct wb *b, uint16_t opcode, uint32_t flags, const char *name, uint32_t size,
+		    uint32_t value_len)
+{
+	b->n = 0;
+	w64(b, DAFS_FH_ROOT);
+	wstr(b, "f");
+	w32(b, flags);
+	if (opcode != DAFS_OP_LISTXATTR)
+		wstr(b, name);
+	if (opcode == DAFS_OP_GETXATTR || opcode == DAFS_OP_LISTXATTR)
+		w32(b, size);
+	if (opcode == DAFS_OP_SETXATTR) {
+		w32(b, value_len);
+		wraw(b, xattr_value, value_len < sizeof xattr_value ? value_len : sizeof xattr_value);
+	}
+}
+
+static void test_bad_xattr(void)
+{
+	static char name256[DAFS_XATTR_NAME_MAX + 2];
+
+	memset(name256, 'x', DAFS_XATTR_NAME_MAX + 1);
+	b_xattr(&B, DAFS_OP_GETXATTR, DAFS_L_NOFOLLOW, long_name, DAFS_XATTR_SIZE_MAX, 0);
+	REQ_B(DAFS_OP_GETXATTR, 0, "GETXATTR: 255-byte name, size XATTR_SIZE_MAX decodes");
+	b_xattr(&B, DAFS_OP_GETXATTR, 0, name256, 0, 0);
+	REQ_B(DAFS_OP_GETXATTR, -E2BIG, "GETXATTR: a 256-byte name: -E2BIG");
+	b_xattr(&B, DAFS_OP_GETXATTR, 0, "", 0, 0);
+	REQ_B(DAFS_OP_GETXATTR, -EBADMSG, "GETXATTR: an empty name: -EBADMSG");
+	b_xattr(&B, DAFS_OP_REMOVEXATTR, 0, "", 0, 0);
+	REQ_B(DAFS_OP_REMOVEXATTR, -EBADMSG, "REMOVEXATTR: an empty name: -EBADMSG");
+	b_xattr(&B, DAFS_OP_GETXATTR, 0, "user.a", DAFS_XATTR_SIZE_MAX + 1, 0);
+	REQ_B(DAFS_OP_GETXATTR, -E2BIG, "GETXATTR: size over XATTR_SIZE_MAX: -E2BIG");
+	b_xattr(&B, DAFS_OP_LISTXATTR, 0, NULL, DAFS_XATTR_LIST_MAX + 1, 0);
+	REQ_B(DAFS_OP_LISTXATTR, -E2BIG, "LISTXATTR: size over XATTR_LIST_MAX: -E2BIG");
+	b_xattr(&B, DAFS_OP_GETXATTR, DAFS_XATTR_CREATE, "user.a", 0, 0);
+	REQ_B(DAFS_OP_GETXATTR, -EBADMSG, "GETXATTR with XATTR_CREATE: -EBADMSG");
+	b_xattr(&B, DAFS_OP_LISTXATTR, DAFS_L_TRANSIENT, NULL, 0, 0);
+	REQ_B(DAFS_OP_LISTXATTR, -EBADMSG, "LISTXATTR with DAFS_L_TRANSIENT: -EBADMSG");
+	b_xattr(&B, DAFS_OP_SETXATTR, DAFS_L_NOFOLLOW | DAFS_XATTR_CREATE | DAFS_XATTR_REPLACE,
+		"user.a", 0, DAFS_XATTR_SIZE_MAX);
+	REQ_B(DAFS_OP_SETXATTR, 0, "SETXATTR: every flag, the largest value decodes");
+	b_xattr(&B, DAFS_OP_SETXATTR, 0x40, "user.a", 0, 1);
+	REQ_B(DAFS_OP_SETXATTR, -EBADMSG, "SETXATTR with an unknown flag: -EBADMSG");
+	b_xattr(&B, DAFS_OP_SETXATTR, 0, "user.a", 0, DAFS_XATTR_SIZE_MAX);
+	put32(B.b + B.n - DAFS_XATTR_SIZE_MAX - 4, DAFS_XATTR_SIZE_MAX + 1);
+	w8(&B, 0);
+	REQ_B(DAFS_OP_SETXATTR, -E2BIG, "SETXATTR value over XATTR_SIZE_MAX: -E2BIG");
+	b_xattr(&B, DAFS_OP_SETXATTR, 0, "user.a", 0, 10);
+	B.n -= 1;
+	REQ_B(DAFS_OP_SETXATTR, -EBADMSG, "SETXATTR value shorter than its length: -EBADMSG");
+	b_xattr(&B, DAFS_OP_SETXATTR, 0, "user.a", 0, 10);
+	w8(&B, 0);
+	REQ_B(DAFS_OP_SETXATTR, -EBADMSG, "SETXATTR with a trailing byte: -EBADMSG");
+	b_xattr(&B, DAFS_OP_REMOVEXATTR, 0, "user.a", 0, 0);
+	w32(&B, 0);
+	REQ_B(DAFS_OP_REMOVEXATTR, -EBADMSG, "REMOVEXATTR with a size field: -EBADMSG");
+
+	/* Results. */
+	B.n = 0; w32(&B, 4); w32(&B, 4); wraw(&B, "abcd", 4);
+	REP_B(DAFS_OP_GETXATTR, 0, 0, "GETXATTR result of 4 bytes decodes");
+	B.n = 0; w32(&B, 5); w32(&B, 4); wraw(&B, "abcd", 4);
+	REP_B(DAFS_OP_GETXATTR, 0, -EBADMSG, "GETXATTR result: size 5, 4 bytes: -EBADMSG");
+	B.n = 0; w32(&B, DAFS_XATTR_SIZE_MAX + 1); w32(&B, 0);
+	REP_B(DAFS_OP_GETXATTR, 0, -E2BIG, "GETXATTR result size over XATTR_SIZE_MAX: -E2BIG");
+	B.n = 0; w32(&B, 4); w32(&B, 4); wraw(&B, "ab\0c", 4);
+	REP_B(DAFS_OP_LISTXATTR, 0, -EBADMSG, "LISTXATTR result without a final NUL: -EBADMSG");
+	B.n = 0; w32(&B, 4); w32(&B, 4); wraw(&B, "abc", 4);
+	REP_B(DAFS_OP_LISTXATTR, 0, 0, "LISTXATTR result ending in a NUL decodes");
+	B.n = 0; w32(&B, 0);
+	REP_B(DAFS_OP_SETXATTR, 0, -EBADMSG, "SETXATTR result with a body: -EBADMSG");
+	B.n = 0;
+	REP_B(DAFS_OP_REMOVEXATTR, ENODATA, 0, "REMOVEXATTR refused (ENODATA), no body, decodes");
+}
+
 static void test_bad_results(void)
 {
 	static struct dafs_reply rep;
@@ -2825,6 +2991,7 @@ int main(void)
 	test_bad_enums();
 	test_bad_results();
 	test_bad_dirents();
+	test_bad_xattr();
 
 	test_encoder_einval();
 	build_corpus();
