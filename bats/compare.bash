@@ -2,9 +2,18 @@
 # one shell script in a fresh local directory and in a fresh directory under
 # /dafs (through the shim), and comparing what the two runs did.
 #
-#   compare_setup     a server on $SHIM_TRANSPORT and the two empty work
-#                     directories: $WORK_LOCAL, and $WORK_EXPORT (the server's
-#                     side of $WORK_DAFS = /dafs/work)
+#   compare_setup_file  (setup_file) one server on $SHIM_TRANSPORT for the
+#                     whole file: a server start is a second, and each test
+#                     gets a fresh directory of its own on it anyway
+#   compare_setup     (setup) the test's two empty work directories:
+#                     $WORK_LOCAL, and $WORK_EXPORT, the server's side of
+#                     $WORK_DAFS = /dafs/tN
+#   compare_teardown  (teardown) fails the test after which the server is
+#                     gone or its log holds a sanitizer report
+#   compare_teardown_file  (teardown_file) stops the server
+#   with_src          the fixture tree ./src (programs-env.sh's mk_src) written
+#                     into both work directories directly, not through the
+#                     shim: what a script then does to it is what is compared
 #   same_run SCRIPT   (or the script on stdin, a quoted here-document)
 #                     runs `bash -c SCRIPT` in each, with bats/programs-env.sh
 #                     sourced first (a fixed environment and the fixture
@@ -25,13 +34,30 @@
 # lost on one side shows as a difference). Directory sizes and inode numbers
 # are the file system's business and never listed.
 
-WORK_DAFS=$DAFS_MOUNT/work
 PROGRAMS_ENV=$BATS_TEST_DIRNAME/programs-env.sh
 
+compare_setup_file() {
+  # start_server keeps its export and log under the test's directory; the
+  # file's is the one that lasts.
+  BATS_TEST_TMPDIR=$BATS_FILE_TMPDIR BATS_TEST_NUMBER=file start_server "$SHIM_TRANSPORT"
+  # helpers.bash, loaded again for every test, clears SERVER_PID: the
+  # file's server is known by a name of its own.
+  export DAFS_SERVER EXPORT SERVER_LOG COMPARE_SERVER_PID=$SERVER_PID
+}
+
+compare_teardown_file() {
+  SERVER_PID=$COMPARE_SERVER_PID
+  stop_server
+  case ${DAFS_SERVER:-} in
+    shm://*) rm -f "/dev/shm/${DAFS_SERVER#shm://}" "/dev/shm/${DAFS_SERVER#shm://}.dafs-lock" ;;
+  esac
+}
+
 compare_setup() {
-  start_server "$SHIM_TRANSPORT"
-  WORK_LOCAL=$BATS_TEST_TMPDIR/local/work
-  WORK_EXPORT=$EXPORT/work
+  WORK_DAFS=$DAFS_MOUNT/t$BATS_TEST_NUMBER
+  WORK_LOCAL=$BATS_TEST_TMPDIR/local/t$BATS_TEST_NUMBER
+  WORK_EXPORT=$EXPORT/t$BATS_TEST_NUMBER
+  rm -rf "$WORK_EXPORT"
   mkdir -p "$WORK_LOCAL" "$WORK_EXPORT"
   # What the scripts may use beside their directory: a scratch HOME (git,
   # python and others look there) outside both trees.
@@ -40,25 +66,56 @@ compare_setup() {
   export PROGRAMS_HOME
 }
 
+compare_teardown() {
+  kill -0 "$COMPARE_SERVER_PID" 2>/dev/null ||
+    fail "the server is gone after this test; its log: $(tail -n 20 "$SERVER_LOG")"
+  if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$SERVER_LOG"; then
+    fail "sanitizer report in the server log: $(cat "$SERVER_LOG")"
+  fi
+}
+
+with_src() {
+  local dir
+  for dir in "$WORK_LOCAL" "$WORK_EXPORT"; do
+    (cd "$dir" && source "$PROGRAMS_ENV" && mk_src) || fail "mk_src failed in $dir"
+  done
+}
+
 tree_listing() {
-  local dir=$1 since
-  since=$(($(date +%s) - 3600))
-  (
-    cd "$dir" || exit 1
-    find . -mindepth 1 -printf '%P\t%y\t%m\t%u:%g\t%n\t%s\t%T@\t%l\n' | LC_ALL=C sort |
-      while IFS=$'\t' read -r path type mode owner links size mtime target; do
-        local sum=- xattrs when=now
-        [ "$type" = f ] && sum=$(sha256sum <"$path" | cut -c1-16)
-        [ "$type" = d ] && { size=-; links=-; }
-        [ "${mtime%.*}" -lt "$since" ] && when=$mtime
-        xattrs=$(getfattr -h -d -m - --absolute-names -- "$path" 2>/dev/null | sed 1d | paste -sd, -)
-        printf '%s %s %s %s links=%s size=%s sha=%s mtime=%s' "$path" "$type" "$mode" "$owner" \
-          "$links" "$size" "$sum" "$when"
-        [ "$type" = l ] && printf ' -> %s' "$target"
-        [ -n "$xattrs" ] && printf ' xattrs=%s' "$xattrs"
-        printf '\n'
-      done
-  )
+  /usr/bin/python3 - "$1" "$(($(date +%s) - 3600))" <<'PY'
+import hashlib, os, stat, sys
+top, since = sys.argv[1], int(sys.argv[2])
+entries = []
+for parent, dirs, files in os.walk(top):
+    entries += [os.path.join(parent, n) for n in dirs + files]
+for path in sorted(entries, key=lambda p: os.path.relpath(p, top).encode()):
+    st = os.lstat(path)
+    mode = st.st_mode
+    kind = {stat.S_IFREG: "f", stat.S_IFDIR: "d", stat.S_IFLNK: "l", stat.S_IFIFO: "p",
+            stat.S_IFSOCK: "s", stat.S_IFCHR: "c", stat.S_IFBLK: "b"}[stat.S_IFMT(mode)]
+    links, size, sha = st.st_nlink, st.st_size, "-"
+    if kind == "f":
+        with open(path, "rb") as f:
+            sha = hashlib.sha256(f.read()).hexdigest()[:16]
+    if kind == "d":
+        links = size = "-"
+    if kind in "cb":
+        size = "%d,%d" % (os.major(st.st_rdev), os.minor(st.st_rdev))
+    when = "now"
+    if st.st_mtime_ns < since * 10**9:
+        when = "%d.%09d" % divmod(st.st_mtime_ns, 10**9)
+    line = "%s %s %o %d:%d links=%s size=%s sha=%s mtime=%s" % (
+        os.path.relpath(path, top), kind, stat.S_IMODE(mode), st.st_uid, st.st_gid, links, size, sha, when)
+    if kind == "l":
+        line += " -> " + os.readlink(path)
+    try:
+        names = sorted(os.listxattr(path, follow_symlinks=False))
+    except OSError:
+        names = []
+    if names:
+        line += " xattrs=" + ",".join("%s=%r" % (n, os.getxattr(path, n, follow_symlinks=False)) for n in names)
+    print(line)
+PY
 }
 
 same_run() {

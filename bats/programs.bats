@@ -7,7 +7,10 @@
 # counts, contents, link targets, extended attributes and the modification
 # times the script defined (bats/compare.bash says how). The scripts run
 # with bats/programs-env.sh sourced: a fixed environment (C locale, UTC,
-# umask 022, a fixed git identity and dates) and mk_src, the fixture.
+# umask 022, a fixed git identity and dates); tests that start from the
+# fixture tree ./src (programs-env.sh's mk_src) have it written on both sides
+# directly first (with_src), so each test's time goes to the programs it is
+# about (every process that touches /dafs pays the shim's start-up).
 #
 # What the scripts normalise themselves, and why:
 #   - directory order: readdir order is the file system's business, so
@@ -24,15 +27,45 @@ load shim_helpers
 load compare
 bats_require_minimum_version 1.5.0
 
+setup_file() {
+  compare_setup_file
+}
+
+teardown_file() {
+  compare_teardown_file
+}
+
 setup() {
   compare_setup
+}
+
+teardown() {
+  compare_teardown
+}
+
+# ---- the harness itself -------------------------------------------------------
+
+# Each kind of difference fails the comparison: a script that behaves
+# differently on /dafs ($D starts with /dafs there) must not pass.
+@test "harness: differences in output, status, tree and defined times are caught" {
+  local diff
+  for diff in 'echo dafs' 'exit 3' 'touch extra' 'chmod 600 src/lines.txt' 'echo x >>src/empty' \
+              'touch -d @1000000001 src/lines.txt' 'ln -sfn sub src/link-to-lines' 'touch src/lines.txt'; do
+    rm -rf "$WORK_LOCAL" "$WORK_EXPORT" && mkdir -p "$WORK_LOCAL" "$WORK_EXPORT"
+    with_src
+    run same_run "case \$D in /dafs/*) $diff ;; esac"
+    [ "$status" -ne 0 ] || fail "the comparison missed: $diff"
+  done
+  rm -rf "$WORK_LOCAL" "$WORK_EXPORT" && mkdir -p "$WORK_LOCAL" "$WORK_EXPORT"
+  with_src
+  same_run 'case $D in /dafs/*) ;; esac; cat src/lines.txt'
 }
 
 # ---- coreutils ---------------------------------------------------------------
 
 @test "coreutils: cp of single files, cp -p keeps mode and times" {
+  with_src
   same_run <<'EOF'
-mk_src
 cp src/lines.txt plain.txt && cp src/run.sh plain-run.sh && cp src/private plain-private
 cp -p src/lines.txt src/run.sh src/private src/bin.dat .
 cp src/lines.txt src/sub/ && cp -v src/empty empty-copy
@@ -42,18 +75,20 @@ EOF
 }
 
 @test "coreutils: cp -r copies a tree with new times" {
-  same_run 'mk_src; cp -r src dst && cp -r src dst && ls dst dst/src | head -n 30'
+  with_src
+  same_run 'cp -r src dst && cp -r src dst && ls dst dst/src | head -n 30'
 }
 
 @test "coreutils: cp -a keeps modes, times, links and symlinks" {
-  same_run 'mk_src; cp -a src dst && cp -a src/sub/. dst2'
+  with_src
+  same_run 'cp -a src dst && cp -a src/sub/. dst2'
 }
 
 @test "coreutils: cp -P, -L, -l, -s, -u, --backup" {
+  with_src
   same_run <<'EOF'
-mk_src
 cp -P src/link-to-lines p-link && cp -L src/link-to-lines l-file && cp -l src/lines.txt hard
-cp -s "$D/src/lines.txt" sym-abs && readlink sym-abs | sed "s|$D|D|"
+(cd src && cp -s lines.txt sym-here) && readlink src/sym-here
 printf 'new\n' >newer && touch -d @1100000000 newer
 cp -u src/lines.txt newer; cat newer
 cp --backup=numbered src/lines.txt newer && cp --backup=numbered src/sub/fruit.txt newer && ls newer*
@@ -61,8 +96,8 @@ EOF
 }
 
 @test "coreutils: mv files and directories, onto existing names, errors" {
+  with_src
   same_run <<'EOF'
-mk_src
 mv src/lines.txt moved.txt && mv src/sub sub2 && mv src/bin.dat sub2/deep/
 mv -v src/empty . && mv -f src/private sub2/fruit.txt && mv -b moved.txt src/run.sh
 mkdir target && mv sub2 target/ && mv src/empty-dir target/sub2/deep/
@@ -73,8 +108,8 @@ EOF
 }
 
 @test "coreutils: ln, ln -s, ln -sf, ln -sfn, readlink" {
+  with_src
   same_run <<'EOF'
-mk_src
 ln -s src/lines.txt s1 && ln -s nowhere s2 && ln -s src s3 && ln src/lines.txt h1
 readlink s1 s2 s3; cat s1; ls s3/ | head -n 3
 ln -s x s1; echo "status $?"
@@ -87,8 +122,8 @@ EOF
 }
 
 @test "coreutils: install -m, -d, -D, -p" {
+  with_src
   same_run <<'EOF'
-mk_src
 install -m 640 src/lines.txt a && install -d -m 700 d1/d2 && install -D -m 755 src/run.sh bin/x/run
 install -p -m 444 src/sub/fruit.txt kept && install -m 600 src/bin.dat a
 install src/nope b; echo "status $?"
@@ -108,8 +143,8 @@ EOF
 }
 
 @test "coreutils: split and csplit" {
+  with_src
   same_run <<'EOF'
-mk_src
 split -b 20000 src/sub/deep/big.txt part. && split -l 2 src/lines.txt l- && split -n 3 -d src/sub/fruit.txt n
 ls && cat part.* | cmp - src/sub/deep/big.txt && wc -c part.*
 csplit -s -f cs src/lines.txt 3 '/five/' && head cs*
@@ -117,8 +152,8 @@ EOF
 }
 
 @test "coreutils: sort -o onto its own input, sort -u, -m" {
+  with_src
   same_run <<'EOF'
-mk_src
 sort -o src/sub/fruit.txt src/sub/fruit.txt && cat src/sub/fruit.txt
 sort -u -r -o u.txt src/sub/fruit.txt src/lines.txt && cat u.txt
 sort -m src/sub/fruit.txt u.txt >m.txt && wc -l m.txt
@@ -127,8 +162,8 @@ EOF
 }
 
 @test "coreutils: touch -d, -t, -r, -m, -a, -c, -h" {
+  with_src
   same_run <<'EOF'
-mk_src
 touch new && touch -d '2001-02-03 04:05:06.5 UTC' new src/lines.txt && touch -t 199912312359.59 t
 touch -r src/lines.txt ref && touch -m -d @123456789 src/sub && touch -a -d @987654321 ref
 touch -h -d @222222222 src/link-to-lines && touch -c nope; ls nope; echo "status $?"
@@ -137,8 +172,8 @@ EOF
 }
 
 @test "coreutils: chmod -R, symbolic and octal modes" {
+  with_src
   same_run <<'EOF'
-mk_src
 chmod -R go-rwx src && chmod -R u+rwX,g+rX src/sub && chmod 4755 src/run.sh && chmod 1777 src/empty-dir
 chmod a=r src/lines.txt && chmod --reference=src/private src/bin.dat && chmod 640 src/link-to-lines
 chmod -v 600 src/empty; chmod 644 nope; echo "status $?"
@@ -147,8 +182,8 @@ EOF
 }
 
 @test "coreutils: chown and chgrp to other ids" {
+  with_src
   same_run <<'EOF'
-mk_src
 chown 1234:5678 src/lines.txt && chgrp 99 src/sub && chown -R 4321 src/sub/deep && chown -h 77 src/link-to-lines
 stat -c '%u %g %n' src/lines.txt src/sub src/sub/deep src/sub/deep/big.txt src/link-to-lines
 chown nobodyxyz src/empty; echo "status $?"
@@ -156,8 +191,8 @@ EOF
 }
 
 @test "coreutils: du apparent sizes, df succeeds" {
+  with_src
   same_run <<'EOF'
-mk_src
 du -ab src | grep -v -E '\s(src|src/sub|src/sub/deep|src/empty-dir)$' | sort -k2; du -ab src/bin.dat src/lines.txt
 du -s --apparent-size -b src/sub/deep/big.txt src/empty
 df . >/dev/null && echo df ok; df -P "$PWD" >/dev/null && echo df path ok
@@ -166,8 +201,8 @@ EOF
 }
 
 @test "coreutils: stat formats of every type" {
+  with_src
   same_run <<'EOF'
-mk_src
 stat -c '%n|%s|%a|%A|%F|%h|%u|%g|%Y|%y' src/lines.txt src/run.sh src/private src/empty src/link-to-lines src/hard-lines
 stat -L -c '%n|%s|%F' src/link-to-lines src/sub/up-link
 stat -c '%n|%a|%F' src src/sub/deep src/empty-dir
@@ -176,8 +211,8 @@ EOF
 }
 
 @test "coreutils: dd with seek, skip, notrunc, sparse files" {
+  with_src
   same_run <<'EOF'
-mk_src
 dd if=src/sub/deep/big.txt of=d1 bs=4k status=none && dd if=src/lines.txt of=d1 bs=3 seek=2 conv=notrunc status=none
 dd if=src/sub/deep/big.txt of=d2 bs=1000 skip=5 count=7 status=none && dd of=sparse bs=1 seek=1M count=0 status=none
 dd if=src/lines.txt of=sparse bs=1 seek=500000 conv=notrunc status=none
@@ -187,8 +222,8 @@ EOF
 }
 
 @test "coreutils: truncate and fallocate" {
+  with_src
   same_run <<'EOF'
-mk_src
 truncate -s 10000 src/lines.txt && truncate -s 5 src/sub/fruit.txt && truncate -s +3 src/bin.dat && truncate -s 4k new
 truncate -s -10 src/sub/deep/big.txt && truncate -c -s 7 nope && truncate -s %4096 src/empty
 fallocate -l 65536 alloc && stat -c '%s %n' alloc src/lines.txt src/sub/fruit.txt src/bin.dat new src/empty
@@ -209,8 +244,8 @@ EOF
 }
 
 @test "coreutils: head, tail, wc, cat, nl, tac" {
+  with_src
   same_run <<'EOF'
-mk_src
 head -n 2 src/lines.txt; head -c 7 src/sub/deep/big.txt; echo; head -n -3 src/lines.txt; tail -n 2 src/sub/fruit.txt
 tail -c +5 src/bin.dat | od -c; tail -n +4 src/lines.txt; wc src/lines.txt src/sub/fruit.txt src/sub/deep/big.txt
 cat src/lines.txt src/empty src/sub/fruit.txt >cat.out && nl cat.out | tail -n 3 && tac src/lines.txt >tac.out
@@ -219,8 +254,8 @@ EOF
 }
 
 @test "coreutils: md5sum, sha256sum, -c checks" {
+  with_src
   same_run <<'EOF'
-mk_src
 md5sum src/lines.txt src/bin.dat src/empty src/sub/deep/big.txt >sums.md5 && cat sums.md5
 sha256sum src/sub/fruit.txt | tee sums.sha && md5sum -c sums.md5 && sha256sum -c sums.sha
 echo changed >>src/lines.txt; md5sum -c sums.md5; echo "status $?"
@@ -228,8 +263,8 @@ EOF
 }
 
 @test "coreutils: mkdir -p -m, rmdir, rm -r, rm -f and their errors" {
+  with_src
   same_run <<'EOF'
-mk_src
 mkdir -p a/b/c && mkdir -m 711 m && mkdir -p a/b && stat -c '%a %n' a/b/c m
 mkdir a; echo "status $?"; rmdir src/sub; echo "status $?"; rmdir src/empty-dir a/b/c
 rm -r src/sub && rm -f nope && rm src/empty && rm nope; echo "status $?"
@@ -238,16 +273,16 @@ EOF
 }
 
 @test "coreutils: ls -l, ls -R, ls -a with numeric ids and full times" {
+  with_src
   same_run <<'EOF'
-mk_src
 ls -lnR --time-style=full-iso src | grep -v '^total' | awk '$1 ~ /^d/ { $5 = "-" } { print }'
 ls -a src; ls -d src/*; ls -F src; ls nope; echo "status $?"
 EOF
 }
 
 @test "coreutils: realpath and readlink -f" {
+  with_src
   same_run <<'EOF'
-mk_src
 realpath src/link-to-lines src/sub/up-link src/sub/../lines.txt .
 readlink -f src/sub/up-link; realpath -m src/nope/x; realpath -s src/link-to-lines; realpath --relative-to=src/sub src/lines.txt
 realpath src/nope/x; echo "status $?"
@@ -255,16 +290,16 @@ EOF
 }
 
 @test "coreutils: ln -r and cp --parents" {
+  with_src
   same_run <<'EOF'
-mk_src
 ln -r -s src/sub/fruit.txt rel && readlink rel && cp --parents src/sub/fruit.txt src/lines.txt dst -r 2>&1 || true
 mkdir dst2 && cp --parents src/sub/fruit.txt dst2 && find dst2 | sort
 EOF
 }
 
 @test "coreutils: cd, pwd, relative paths and pushd" {
+  with_src
   same_run <<'EOF'
-mk_src
 cd src/sub && pwd && cat ../lines.txt | head -n 1 && cd deep && pwd -P && ls ../../ | head -n 3
 cd "$D" && pushd src/sub >/dev/null && pwd && popd >/dev/null && pwd
 cd src/nope; echo "status $?"; cd ./src/../src/sub/./deep && pwd
@@ -279,8 +314,8 @@ EOF
 }
 
 @test "coreutils: shred -u, sync -f and a file removed while open" {
+  with_src
   same_run <<'EOF'
-mk_src
 shred -u src/private && sync -f src/lines.txt && sync src/lines.txt && echo synced
 exec 4<src/sub/fruit.txt && rm src/sub/fruit.txt && cat <&4 && exec 4<&-
 EOF
@@ -289,8 +324,8 @@ EOF
 # ---- findutils -----------------------------------------------------------------
 
 @test "findutils: find -type, -name, -perm, -size, -empty, -printf" {
+  with_src
   same_run <<'EOF'
-mk_src
 find src | sort; find src -type f -name '*.txt' | sort; find src -type l | sort; find src -perm -u+x -type f
 find src -size +1k; find src -empty | sort; find src -maxdepth 1 -type d | sort
 find src -printf '%y %m %s %P %l\n' | grep -v '^d' | sort; find nope; echo "status $?"
@@ -298,8 +333,8 @@ EOF
 }
 
 @test "findutils: find -newer, -mtime, -exec, -execdir, -delete" {
+  with_src
   same_run <<'EOF'
-mk_src
 touch -d @1200000000 src/sub/fruit.txt src/bin.dat && touch -d @1100000000 stamp
 find src -newer stamp | sort; find src -mtime -1 | sort; find src ! -newer stamp -type f | sort
 find src -name '*.txt' -exec wc -c {} + | sort; find src -type f -exec echo x {} \; | sort
@@ -309,8 +344,8 @@ EOF
 }
 
 @test "findutils: xargs, -0, -I, -n" {
+  with_src
   same_run <<'EOF'
-mk_src
 find src -type f -print0 | sort -z | xargs -0 md5sum
 find src -name '*.txt' | sort | xargs -I{} cp {} {}.bak && ls src/*.bak src/sub/*.bak
 printf 'a\nb\nc\n' | xargs -n 1 touch && ls a b c && echo a b c | xargs rm && ls a; echo "status $?"
@@ -320,8 +355,8 @@ EOF
 # ---- diffutils ---------------------------------------------------------------
 
 @test "diffutils: diff -r, diff -u, cmp" {
+  with_src
   same_run <<'EOF'
-mk_src
 cp -r src copy && echo six >>copy/lines.txt && rm copy/empty && echo extra >copy/sub/new
 diff -r src copy; echo "status $?"
 diff -u src/lines.txt copy/lines.txt | sed 1,2d; diff -q src/bin.dat copy/bin.dat && echo same
@@ -333,8 +368,8 @@ EOF
 # ---- sed ---------------------------------------------------------------------
 
 @test "sed: -n, -e, w files, s///g to stdout" {
+  with_src
   same_run <<'EOF'
-mk_src
 sed -n '2,4p' src/lines.txt; sed -e 's/a/A/g' -e '/fig/d' src/sub/fruit.txt
 sed -n '/an/w matches' src/sub/fruit.txt && cat matches && sed 's/o/0/2' src/lines.txt >out.txt
 sed p nope; echo "status $?"
@@ -342,8 +377,8 @@ EOF
 }
 
 @test "sed: -i edits in place, -i.bak keeps a backup" {
+  with_src
   same_run <<'EOF'
-mk_src
 sed -i 's/two/TWO/' src/lines.txt && cat src/lines.txt
 sed -i.bak '/apple/d' src/sub/fruit.txt && cat src/sub/fruit.txt src/sub/fruit.txt.bak
 stat -c '%a %n' src/private && sed -i 's/secret/public/' src/private && stat -c '%a %n' src/private
@@ -353,8 +388,8 @@ EOF
 # ---- gawk --------------------------------------------------------------------
 
 @test "gawk: output redirection, getline from files, system()" {
+  with_src
   same_run <<'EOF'
-mk_src
 gawk '{ print > (substr($1, 1, 1) ".out") } END { close("a.out"); while ((getline l < "a.out") > 0) print "got", l }' src/sub/fruit.txt
 gawk 'BEGIN { system("ls *.out"); print "x" >> "a.out" } FNR == 1 { print FILENAME }' src/lines.txt src/sub/fruit.txt
 gawk '{ n += length($0) } END { print n, NR }' src/sub/deep/big.txt; gawk 1 nope; echo "status $?"
@@ -362,8 +397,8 @@ EOF
 }
 
 @test "gawk: -i inplace" {
+  with_src
   same_run <<'EOF'
-mk_src
 gawk -i inplace '{ print NR ": " $0 }' src/lines.txt && cat src/lines.txt
 EOF
 }
@@ -371,8 +406,8 @@ EOF
 # ---- perl --------------------------------------------------------------------
 
 @test "perl: -pe, -ne, open, rename, unlink, opendir, stat" {
+  with_src
   same_run <<'EOF'
-mk_src
 perl -pe 's/e/E/g' src/lines.txt >upper.txt && perl -ne 'print if /an/' src/sub/fruit.txt
 perl -e 'open(my $f, ">", "w.txt") or die $!; print $f "x" x 100; close $f;
   rename("w.txt", "r.txt") or die $!; unlink("src/empty") or die $!;
@@ -385,16 +420,16 @@ EOF
 }
 
 @test "perl: -i edits in place, -i.orig keeps a backup" {
+  with_src
   same_run <<'EOF'
-mk_src
 perl -i -pe 's/three/3/' src/lines.txt && cat src/lines.txt
 perl -i.orig -ne 'print unless /fig/' src/sub/fruit.txt && cat src/sub/fruit.txt.orig | wc -l
 EOF
 }
 
 @test "perl: File::Find, File::Copy, File::Path" {
+  with_src
   same_run <<'EOF'
-mk_src
 perl -MFile::Find -MFile::Copy -MFile::Path=make_path,remove_tree -e '
   my @found; find(sub { push @found, "$File::Find::name " . (-d $_ ? "d" : -l $_ ? "l" : "f") }, "src");
   print "$_\n" for sort @found;
@@ -439,8 +474,8 @@ EOF
 }
 
 @test "python3: shutil copytree, copy2, move, rmtree" {
+  with_src
   same_run <<'EOF'
-mk_src
 $PY - <<'PYEOF'
 import os, shutil
 shutil.copytree("src", "tree", symlinks=True)
@@ -459,8 +494,8 @@ EOF
 }
 
 @test "python3: os.walk, scandir, stat, utime, chmod, links" {
+  with_src
   same_run <<'EOF'
-mk_src
 $PY - <<'PYEOF'
 import os
 for top, dirs, files in sorted(os.walk("src")):
@@ -484,20 +519,30 @@ PYEOF
 EOF
 }
 
-@test "python3: write a temporary file and replace the target, fcntl locks" {
+@test "python3: write a temporary file, fsync, replace the target, dir_fd calls" {
+  with_src
   same_run <<'EOF'
-mk_src
 $PY - <<'PYEOF'
-import os, fcntl
+import os
 with open("config.tmp", "w") as f:
     f.write("key = value\n"); f.flush(); os.fsync(f.fileno())
 os.replace("config.tmp", "src/lines.txt")
+dfd = os.open("src", os.O_RDONLY | os.O_DIRECTORY); os.fsync(dfd)
+print(sorted(os.listdir(dfd))); os.rename("lines.txt", "renamed", src_dir_fd=dfd, dst_dir_fd=dfd)
+os.mkdir("made", dir_fd=dfd); os.unlink("empty", dir_fd=dfd); print(os.stat("renamed", dir_fd=dfd).st_size)
+os.close(dfd)
+print(open("src/renamed").read(), end="")
+PYEOF
+EOF
+}
+
+@test "python3: flock and lockf on one descriptor (independent locks on Linux)" {
+  same_run <<'EOF'
+$PY - <<'PYEOF'
+import fcntl
 with open("lock", "w") as f:
     fcntl.flock(f, fcntl.LOCK_EX); fcntl.lockf(f, fcntl.LOCK_EX | fcntl.LOCK_NB, 10, 0)
-    print("locked"); fcntl.flock(f, fcntl.LOCK_UN)
-dfd = os.open("src", os.O_RDONLY | os.O_DIRECTORY); os.fsync(dfd)
-print(sorted(os.listdir(dfd))); os.rename("lines.txt", "renamed", src_dir_fd=dfd, dst_dir_fd=dfd); os.close(dfd)
-print(open("src/lines.txt" if os.path.exists("src/lines.txt") else "src/renamed").read(), end="")
+    print("both locked"); fcntl.flock(f, fcntl.LOCK_UN); fcntl.lockf(f, fcntl.LOCK_UN)
 PYEOF
 EOF
 }
@@ -523,8 +568,8 @@ EOF
 # ---- git ---------------------------------------------------------------------
 
 @test "git: init, add, commit, log, status" {
+  with_src
   same_run <<'EOF'
-mk_src
 git init -q -b main repo && cp -r src/. repo/ && cd repo && git add . && git commit -q -m first && git log --oneline
 echo changed >>lines.txt && rm empty && echo new >new.txt && git status --short | sort
 git add -A && git commit -q -m second && git log --format='%H %s' && git show --stat HEAD | tail -n 4
@@ -533,8 +578,8 @@ EOF
 }
 
 @test "git: branch, checkout, merge, tag" {
+  with_src
   same_run <<'EOF'
-mk_src
 git init -q -b main repo && cp -r src/. repo/ && cd repo && git add . && git commit -q -m base
 git branch feature && git checkout -q feature && echo feat >feature.txt && git add feature.txt && git commit -q -m feat
 git checkout -q main && echo m >>lines.txt && git commit -q -am main-change && git tag v1
@@ -545,8 +590,8 @@ EOF
 }
 
 @test "git: gc, fsck, count-objects, clone" {
+  with_src
   same_run <<'EOF'
-mk_src
 git init -q -b main repo && cp -r src/. repo/ && cd repo && git add . && git commit -q -m one
 for i in 1 2 3; do echo $i >>lines.txt && git commit -q -am "c$i"; done
 git gc -q && git fsck --no-progress && git count-objects -v | grep -E '^(count|packs|in-pack)' && cd ..
@@ -555,8 +600,8 @@ EOF
 }
 
 @test "git: stash, reset, rm, mv" {
+  with_src
   same_run <<'EOF'
-mk_src
 git init -q -b main repo && cp -r src/. repo/ && cd repo && git add . && git commit -q -m one
 echo wip >>lines.txt && git stash -q && cat lines.txt | wc -l && git stash pop -q && git diff --stat | tail -n 1
 git mv lines.txt renamed.txt && git rm -q bin.dat && git commit -q -m two && git reset -q --hard HEAD~1 && ls | sort
@@ -567,23 +612,23 @@ EOF
 # ---- rsync -------------------------------------------------------------------
 
 @test "rsync: -a copies a tree with modes, times and links" {
+  with_src
   same_run <<'EOF'
-mk_src
 rsync -a src/ dst/ && rsync -a src dst2 && rsync -a --itemize-changes src/ dst/
 EOF
 }
 
 @test "rsync: -a --delete, -r --existing, --checksum" {
+  with_src
   same_run <<'EOF'
-mk_src
 rsync -a src/ dst/ && rm src/empty && echo changed >src/lines.txt && touch -d @1300000000 src/lines.txt && echo new >src/new
 rsync -a --delete src/ dst/ && rsync -r --existing --checksum src/sub/ dst/sub/ && ls dst | sort
 EOF
 }
 
 @test "rsync: -aX keeps extended attributes" {
+  with_src
   same_run <<'EOF'
-mk_src
 setfattr -n user.color -v blue src/lines.txt && setfattr -n user.empty src/sub
 rsync -aX src/ dst/ && getfattr -d --absolute-names dst/lines.txt dst/sub
 EOF
@@ -592,8 +637,8 @@ EOF
 # ---- tar and compressors -----------------------------------------------------
 
 @test "tar: c and x keep modes, times and links" {
+  with_src
   same_run <<'EOF'
-mk_src
 tar --sort=name --owner=0 --group=0 --numeric-owner -cf a.tar src && tar tvf a.tar --full-time
 mkdir x && tar xf a.tar -C x && tar xpf a.tar -C x && tar cf - src/sub | tar xf - -C x --transform s/sub/piped/
 tar xf nope.tar; echo "status $?"
@@ -601,8 +646,8 @@ EOF
 }
 
 @test "tar: z, J and --zstd archives" {
+  with_src
   same_run <<'EOF'
-mk_src
 tar --sort=name --mtime=@1000000000 --owner=0 --group=0 -czf a.tgz src && tar -cJf a.txz src && tar --zstd -cf a.tzst src
 for a in a.tgz a.txz a.tzst; do mkdir "x-$a" && tar xf "$a" -C "x-$a"; done && tar tzf a.tgz | sort | head -n 4
 gzip -dc a.tgz | md5sum
@@ -610,16 +655,16 @@ EOF
 }
 
 @test "tar: --xattrs keeps extended attributes" {
+  with_src
   same_run <<'EOF'
-mk_src
 setfattr -n user.note -v hello src/lines.txt && tar --xattrs -cf a.tar src && mkdir x && tar --xattrs -xf a.tar -C x
 getfattr -d --absolute-names x/src/lines.txt
 EOF
 }
 
 @test "compressors: gzip, xz and zstd keep names, modes and times" {
+  with_src
   same_run <<'EOF'
-mk_src
 gzip src/lines.txt && gzip -k -9 src/sub/deep/big.txt && xz -k src/run.sh && zstd -q src/private
 ls src src/sub/deep; gunzip src/lines.txt.gz && unxz -f src/run.sh.xz && zstd -q -d -f src/private.zst
 gzip -l src/sub/deep/big.txt.gz | tail -n 1 | awk '{print $1, $2}'; xz -l src/run.sh.xz | tail -n 1 | awk '{print $5}'
@@ -645,7 +690,8 @@ printf "hello: hello.o greet.o\n\tcc -o \$@ \$^\n%%.o: %%.c greet.h\n\tcc -O0 -c
 
 @test "make: builds a C program, rebuilds what changed, nothing more" {
   same_run "$MAKE_PROJECT"'
-make && make && touch -d @2000000000 greet.c && make && make -n clean && make clean && ls
+make && make && touch -d @1000000000 hello.c && touch -d @1100000000 greet.o hello.o hello &&
+touch -d @1200000000 greet.c && make && make -n clean && make clean && ls
 make nothing; echo "status $?"'
 }
 
@@ -663,10 +709,10 @@ rm h2 greet.o && ar t libgreet.a && rm libgreet.a'
 # ---- patch -------------------------------------------------------------------
 
 @test "patch: apply, reverse, backup and rejects" {
+  with_src
   same_run <<'EOF'
-mk_src
 cp -r src new && sed 's/three/THREE/' src/lines.txt >new/lines.txt && echo added >>new/sub/fruit.txt
-diff -ru src new >change.patch; patch -p1 -d src <change.patch && diff -r src new && echo applied
+diff -ru src new | sed "s/\t.*//" >change.patch; patch -p1 -d src <change.patch && diff -r src new && echo applied
 patch -R -p1 -d src <change.patch && patch -b -p1 -d src <change.patch && ls src/*.orig src/sub/*.orig
 patch -p1 -d src --dry-run <change.patch; echo "status $?"; ls src
 EOF
@@ -706,20 +752,32 @@ EOF
 
 # ---- locks -------------------------------------------------------------------
 
-@test "flock: exclusive, shared, -n and -w on a file in the directory" {
+@test "flock: exclusive, shared, -n and -w in separate processes" {
   same_run <<'EOF'
 flock lockfile -c 'echo in the lock' && flock -s lockfile echo shared
+flock lockfile -c 'flock -n lockfile echo got-it; echo "status $?"; flock -w 0.2 lockfile true; echo "status $?"'
+flock -s lockfile -c 'flock -s -n lockfile echo shared-too; flock -n lockfile true; echo "status $?"'
+EOF
+}
+
+@test "flock: the ( flock 9; ... ) 9>file idiom: a lock on an inherited descriptor" {
+  same_run <<'EOF'
 ( flock -x 9 && flock -n lockfile echo got-it; echo "status $?" ) 9>lockfile
-( flock -s 9 && flock -s -n lockfile echo shared-too ) 9>lockfile
 ( flock -x 9 && flock -w 0.2 lockfile true; echo "status $?" ) 9>lockfile
+EOF
+}
+
+@test "flock: a shared lock on a descriptor open for writing only" {
+  same_run <<'EOF'
+( flock -s 9 && echo shared on write-only ) 9>lockfile
 EOF
 }
 
 # ---- shells ------------------------------------------------------------------
 
 @test "bash: globs, noclobber, test operators" {
+  with_src
   same_run <<'EOF'
-mk_src
 echo src/*.txt src/sub/* src/nomatch*; shopt -s nullglob dotglob globstar; echo src/**/*.txt
 [ -f src/lines.txt ] && [ -d src/sub ] && [ -L src/link-to-lines ] && [ -x src/run.sh ] && [ -s src/bin.dat ] && [ ! -s src/empty ] && echo tests ok
 [ src/sub/fruit.txt -nt src/lines.txt ] || echo not newer; [ src/lines.txt -ef src/hard-lines ] && echo same file
@@ -728,8 +786,8 @@ EOF
 }
 
 @test "bash: a script stored on the directory runs with bash and directly" {
+  with_src
   same_run <<'EOF'
-mk_src
 bash src/run.sh && sh src/run.sh && . src/run.sh
 src/run.sh; echo "status $?"
 EOF
