@@ -286,6 +286,7 @@ EOF
 realpath src/link-to-lines src/sub/up-link src/sub/../lines.txt .
 readlink -f src/sub/up-link; realpath -m src/nope/x; realpath -s src/link-to-lines; realpath --relative-to=src/sub src/lines.txt
 realpath src/nope/x; echo "status $?"
+realpath "$D/src/link-to-lines" "$D"; readlink -f "$D/src/sub/up-link"
 EOF
 }
 
