@@ -66,11 +66,15 @@ compare_setup() {
   export PROGRAMS_HOME
 }
 
+# Its status is what fails the test (bats runs teardown without errexit).
 compare_teardown() {
-  kill -0 "$COMPARE_SERVER_PID" 2>/dev/null ||
+  if ! kill -0 "$COMPARE_SERVER_PID" 2>/dev/null; then
     fail "the server is gone after this test; its log: $(tail -n 20 "$SERVER_LOG")"
+    return 1
+  fi
   if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$SERVER_LOG"; then
     fail "sanitizer report in the server log: $(cat "$SERVER_LOG")"
+    return 1
   fi
 }
 
