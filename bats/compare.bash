@@ -18,8 +18,9 @@
 #                     runs `bash -c SCRIPT` in each, with bats/programs-env.sh
 #                     sourced first (a fixed environment and the fixture
 #                     functions), and asserts equal stdout+stderr (each side's
-#                     own directory spelled $D), equal exit status and equal
-#                     trees (tree_listing)
+#                     own directory spelled $D), equal exit status, equal
+#                     trees (tree_listing), and nothing created in the DAFS
+#                     side's real working directory (an empty scratch one)
 #   tree_listing DIR  one line per entry below DIR: relative path, type, mode,
 #                     owner, link count (files), size (not directories),
 #                     content hash, symlink target, extended attributes, and
@@ -129,7 +130,12 @@ same_run() {
     bash -c "source '$PROGRAMS_ENV' && {
 $script
 }" 2>&1) || local_rc=$?
-  dafs_out=$(cd / && D=$WORK_DAFS shimmed bash -c "cd '$WORK_DAFS' && source '$PROGRAMS_ENV' && {
+  # The DAFS side's real working directory is an empty scratch directory:
+  # a call that wrongly goes to the local file system (issue 16's mkfifo)
+  # lands there, where it is seen, and not in /.
+  local real_cwd=$BATS_TEST_TMPDIR/real-cwd
+  rm -rf "$real_cwd" && mkdir -p "$real_cwd"
+  dafs_out=$(cd "$real_cwd" && D=$WORK_DAFS shimmed bash -c "cd '$WORK_DAFS' && source '$PROGRAMS_ENV' && {
 $script
 }" 2>&1) || dafs_rc=$?
   local_out=${local_out//$WORK_LOCAL/\$D}
@@ -142,6 +148,9 @@ $script
     diffs+=$'\n'
   fi
   [ "$dafs_rc" = "$local_rc" ] || diffs+="exit status: local $local_rc, dafs $dafs_rc"$'\n'
+  local leaked
+  leaked=$(cd "$real_cwd" && find . -mindepth 1 -printf '%y %P\n' | sort)
+  [ -z "$leaked" ] || diffs+=$'created on the local disk instead of /dafs (in the real working directory):\n'"$leaked"$'\n'
   local local_tree dafs_tree
   local_tree=$(tree_listing "$WORK_LOCAL")
   dafs_tree=$(tree_listing "$WORK_EXPORT")

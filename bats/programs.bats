@@ -50,7 +50,8 @@ teardown() {
 @test "harness: differences in output, status, tree and defined times are caught" {
   local diff
   for diff in 'echo dafs' 'exit 3' 'touch extra' 'chmod 600 src/lines.txt' 'echo x >>src/empty' \
-              'touch -d @1000000001 src/lines.txt' 'ln -sfn sub src/link-to-lines' 'touch src/lines.txt'; do
+              'touch -d @1000000001 src/lines.txt' 'ln -sfn sub src/link-to-lines' 'touch src/lines.txt' \
+              'touch "$OLDPWD/leaked"'; do
     rm -rf "$WORK_LOCAL" "$WORK_EXPORT" && mkdir -p "$WORK_LOCAL" "$WORK_EXPORT"
     with_src
     run same_run "case \$D in /dafs/*) $diff ;; esac"
