@@ -150,7 +150,8 @@ $script
   [ "$dafs_rc" = "$local_rc" ] || diffs+="exit status: local $local_rc, dafs $dafs_rc"$'\n'
   local leaked
   leaked=$(cd "$real_cwd" && find . -mindepth 1 -printf '%y %P\n' | sort)
-  [ -z "$leaked" ] || diffs+=$'created on the local disk instead of /dafs (in the real working directory):\n'"$leaked"$'\n'
+  [ -z "$leaked" ] || diffs+="created on the local disk instead of /dafs (in the real working directory,"\
+" $(wc -l <<<"$leaked") entries):"$'\n'"$(head -n 10 <<<"$leaked")"$'\n'
   local local_tree dafs_tree
   local_tree=$(tree_listing "$WORK_LOCAL")
   dafs_tree=$(tree_listing "$WORK_EXPORT")
