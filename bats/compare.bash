@@ -82,6 +82,7 @@ compare_teardown() {
 with_src() {
   local dir
   for dir in "$WORK_LOCAL" "$WORK_EXPORT"; do
+    # shellcheck source=programs-env.sh
     (cd "$dir" && source "$PROGRAMS_ENV" && mk_src) || fail "mk_src failed in $dir"
   done
 }
@@ -150,8 +151,10 @@ $script
   [ "$dafs_rc" = "$local_rc" ] || diffs+="exit status: local $local_rc, dafs $dafs_rc"$'\n'
   local leaked
   leaked=$(cd "$real_cwd" && find . -mindepth 1 -printf '%y %P\n' | sort)
-  [ -z "$leaked" ] || diffs+="created on the local disk instead of /dafs (in the real working directory,"\
-" $(wc -l <<<"$leaked") entries):"$'\n'"$(head -n 10 <<<"$leaked")"$'\n'
+  if [ -n "$leaked" ]; then
+    diffs+="created on the local disk instead of /dafs (in the real working directory, "
+    diffs+="$(wc -l <<<"$leaked") entries):"$'\n'"$(head -n 10 <<<"$leaked")"$'\n'
+  fi
   local local_tree dafs_tree
   local_tree=$(tree_listing "$WORK_LOCAL")
   dafs_tree=$(tree_listing "$WORK_EXPORT")

@@ -12,6 +12,7 @@ export GIT_AUTHOR_NAME=dafs GIT_AUTHOR_EMAIL=dafs@example.org
 export GIT_COMMITTER_NAME=dafs GIT_COMMITTER_EMAIL=dafs@example.org
 export GIT_AUTHOR_DATE='2001-02-03T04:05:06Z' GIT_COMMITTER_DATE='2001-02-03T04:05:06Z'
 # The distribution's python3 (with its venv module), not a version manager's.
+# shellcheck disable=SC2034 # the scripts use it
 PY=/usr/bin/python3
 OLD=@1000000000.123456789   # a fixed time with nanoseconds, for touch -d
 
