@@ -241,7 +241,8 @@ int dafs_lock_async(struct dafs_file *f, int cmd, struct flock *fl, uint64_t own
 /* ---- Locks (POSIX byte-range, released when the owner closes the file or
  * the session ends) ------------------------------------------------------ */
 
-/* cmd: F_SETLK, F_SETLKW (waits, polling the server), F_GETLK. owner names
+/* cmd: F_SETLK, F_SETLKW (waits, polling the server; -EINTR when a signal
+ * handler installed without SA_RESTART interrupts the wait), F_GETLK. owner names
  * the lock owner (a process or an open file description); l_whence must be
  * SEEK_SET or SEEK_CUR (0 offset) here. F_SETLK on a conflict: -EAGAIN. */
 int dafs_lock(struct dafs_file *f, int cmd, struct flock *fl, uint64_t owner);

@@ -2,6 +2,8 @@
  * directories, and byte-range locks. Each synchronous call is its _async
  * form plus a wait, through one helper per shape of request. */
 #include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -486,6 +488,26 @@ int dafs_lock_async(struct dafs_file *f, int cmd, struct flock *fl, uint64_t own
 /* The longest pause between two tries of a waiting lock (F_SETLKW). */
 #define LOCK_POLL_MAX_MS 16
 
+/* Whether a signal handler that interrupted a waiting lock's pause should
+ * end the wait with EINTR, as the kernel's F_SETLKW and flock do for a
+ * handler installed without SA_RESTART (flock(1) -w and shell timeouts
+ * rely on it). The pause cannot tell which signal it was, so any handler
+ * without SA_RESTART counts; handlers with it let the wait go on. */
+static bool wait_interrupted(void)
+{
+	struct sigaction sa;
+	int sig;
+
+	for (sig = 1; sig < NSIG; sig++) {
+		if (sigaction(sig, NULL, &sa) < 0 || sa.sa_handler == SIG_DFL ||
+		    sa.sa_handler == SIG_IGN)
+			continue;
+		if (!(sa.sa_flags & SA_RESTART))
+			return true;
+	}
+	return false;
+}
+
 int dafs_lock(struct dafs_file *f, int cmd, struct flock *fl, uint64_t owner)
 {
 	unsigned delay_ms = 2;
@@ -500,7 +522,8 @@ int dafs_lock(struct dafs_file *f, int cmd, struct flock *fl, uint64_t owner)
 		 * the server learns of it (server/procwatch.h), and a waiter
 		 * should not sleep much past that. */
 		while ((rc = (int)CLIENT_SYNC(dafs_lock_async, f, F_SETLK, fl, owner)) == -EAGAIN) {
-			usleep(delay_ms * 1000);
+			if (usleep(delay_ms * 1000) < 0 && errno == EINTR && wait_interrupted())
+				return -EINTR;
 			if (delay_ms < LOCK_POLL_MAX_MS)
 				delay_ms *= 2;
 		}
