@@ -633,6 +633,9 @@ git init -q -b main repo && cp -r src/. repo/ && cd repo && git add . && git com
 for i in 1 2 3; do echo $i >>lines.txt && git commit -q -am "c$i"; done
 git gc -q && git fsck --no-progress && git count-objects -v | grep -E '^(count|packs|in-pack)' && cd ..
 git clone -q repo clone && git -C clone log --oneline && diff -r -x .git repo clone && echo same
+# The clone records its source's absolute path (each side's own) in its
+# config and reflogs: compared as output above, then left out of the trees.
+git -C clone config remote.origin.url ../repo && rm -r clone/.git/logs
 EOF
 }
 
