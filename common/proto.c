@@ -299,6 +299,8 @@ static void codec_args(struct codec *c, struct dafs_op *op)
 		u32(c, &s->mode);
 		codec_time(c, &s->atime);
 		codec_time(c, &s->mtime);
+		u32(c, &s->uid);
+		u32(c, &s->gid);
 		require(c, !(s->flags & ~DAFS_L_NOFOLLOW) && !(s->mask & ~DAFS_SET_ALL) &&
 			   s->size <= INT64_MAX && !(s->mode & ~07777u), -EBADMSG);
 		break;

@@ -122,7 +122,9 @@ enum dafs_opcode {
 #define DAFS_SET_MTIME      0x08
 #define DAFS_SET_ATIME_NOW  0x10
 #define DAFS_SET_MTIME_NOW  0x20
-#define DAFS_SET_ALL        0x3f
+#define DAFS_SET_UID        0x40   /* owner, as chown(2) */
+#define DAFS_SET_GID        0x80
+#define DAFS_SET_ALL        0xff
 
 /* Rename flags. */
 #define DAFS_RENAME_NOREPLACE 0x1
@@ -238,6 +240,7 @@ struct dafs_args_setattr {
 	uint64_t size;
 	uint32_t mode;
 	struct dafs_time atime, mtime;
+	uint32_t uid, gid;         /* with DAFS_SET_UID, DAFS_SET_GID */
 };
 
 struct dafs_args_io {          /* READ and WRITE */

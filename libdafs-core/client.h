@@ -429,6 +429,8 @@ void regcache_stats(struct dafs_session *s, struct dafs_cache_stats *out);
 /* convert.c: POSIX and the wire. */
 /* utimensat's times into setattr's mask; -EINVAL for a bad nanosecond value. */
 int client_times(struct dafs_args_setattr *a, const struct timespec times[2]);
+/* chown's ids into setattr's mask ((uid_t)-1, (gid_t)-1: unchanged). */
+void client_owner(struct dafs_args_setattr *a, uid_t uid, gid_t gid);
 int client_errno_of(struct dafs_reply *rep, unsigned i);
 void client_stat_from_attr(struct stat *st, const struct dafs_attr *a);
 uint32_t client_open_flags(int flags);

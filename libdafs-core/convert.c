@@ -69,3 +69,15 @@ int client_times(struct dafs_args_setattr *a, const struct timespec times[2])
 	}
 	return 0;
 }
+
+void client_owner(struct dafs_args_setattr *a, uid_t uid, gid_t gid)
+{
+	if (uid != (uid_t)-1) {
+		a->mask |= DAFS_SET_UID;
+		a->uid = uid;
+	}
+	if (gid != (gid_t)-1) {
+		a->mask |= DAFS_SET_GID;
+		a->gid = gid;
+	}
+}

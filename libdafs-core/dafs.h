@@ -171,6 +171,8 @@ int dafs_fsync(struct dafs_file *f, int datasync);
 int dafs_fstat(struct dafs_file *f, struct stat *st);
 int dafs_ftruncate(struct dafs_file *f, off_t size);
 int dafs_fchmod(struct dafs_file *f, mode_t mode);
+/* uid or gid (uid_t)-1 / (gid_t)-1: unchanged, as chown(2). */
+int dafs_fchown(struct dafs_file *f, uid_t uid, gid_t gid);
 /* times as utimensat(2): NULL for now, UTIME_NOW / UTIME_OMIT allowed. */
 int dafs_futimens(struct dafs_file *f, const struct timespec times[2]);
 int dafs_fstatvfs(struct dafs_file *f, struct statvfs *sv);
@@ -253,6 +255,8 @@ int dafs_lock(struct dafs_file *f, int cmd, struct flock *fl, uint64_t owner);
 int dafs_stat(struct dafs_session *s, const char *path, struct stat *st, int flags);
 int dafs_truncate(struct dafs_session *s, const char *path, off_t size);
 int dafs_chmod(struct dafs_session *s, const char *path, mode_t mode);
+/* flags: AT_SYMLINK_NOFOLLOW (lchown) or 0. */
+int dafs_chown(struct dafs_session *s, const char *path, uid_t uid, gid_t gid, int flags);
 int dafs_utimens(struct dafs_session *s, const char *path, const struct timespec times[2],
 		 int flags);
 /* mode: final, no umask applied (see dafs_open). */

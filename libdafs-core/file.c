@@ -417,6 +417,20 @@ int dafs_fchmod(struct dafs_file *f, mode_t mode)
 	return (int)CLIENT_SYNC(dafs_fchmod_async, f, mode);
 }
 
+static int fchown_async(struct dafs_file *f, uid_t uid, gid_t gid,
+			struct dafs_cg *cg, void *user, struct dafs_req **req_out)
+{
+	struct dafs_args_setattr a = { 0 };
+
+	client_owner(&a, uid, gid);
+	return fsetattr_async(f, &a, cg, user, req_out);
+}
+
+int dafs_fchown(struct dafs_file *f, uid_t uid, gid_t gid)
+{
+	return (int)CLIENT_SYNC(fchown_async, f, uid, gid);
+}
+
 int dafs_futimens_async(struct dafs_file *f, const struct timespec times[2],
 			struct dafs_cg *cg, void *user, struct dafs_req **req_out)
 {

@@ -84,6 +84,20 @@ int dafs_chmod(struct dafs_session *s, const char *path, mode_t mode)
 	return (int)CLIENT_SYNC(dafs_chmod_async, s, path, mode);
 }
 
+static int chown_async(struct dafs_session *s, const char *path, uid_t uid, gid_t gid,
+		       int flags, struct dafs_cg *cg, void *user, struct dafs_req **req_out)
+{
+	struct dafs_args_setattr a = { .flags = flags & AT_SYMLINK_NOFOLLOW ? DAFS_L_NOFOLLOW : 0 };
+
+	client_owner(&a, uid, gid);
+	return setattr_path_async(s, path, &a, cg, user, req_out);
+}
+
+int dafs_chown(struct dafs_session *s, const char *path, uid_t uid, gid_t gid, int flags)
+{
+	return (int)CLIENT_SYNC(chown_async, s, path, uid, gid, flags);
+}
+
 int dafs_utimens_async(struct dafs_session *s, const char *path, const struct timespec times[2],
 		       int flags, struct dafs_cg *cg, void *user, struct dafs_req **req_out)
 {

@@ -271,6 +271,12 @@ static int do_setattr(struct job *job, const struct dafs_args_setattr *a, struct
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
 	if (!rc && (a->mask & DAFS_SET_MODE) && chmod(proc, a->mode & 07777) < 0)
 		rc = -errno;
+	/* Before the times: a chown moves the ctime, not the times it sets. An
+	 * O_PATH descriptor (a symlink's own, for lchown) takes AT_EMPTY_PATH. */
+	if (!rc && (a->mask & (DAFS_SET_UID | DAFS_SET_GID)) &&
+	    fchownat(fd, "", a->mask & DAFS_SET_UID ? (uid_t)a->uid : (uid_t)-1,
+		     a->mask & DAFS_SET_GID ? (gid_t)a->gid : (gid_t)-1, AT_EMPTY_PATH) < 0)
+		rc = -errno;
 	if (!rc && (a->mask & (DAFS_SET_ATIME | DAFS_SET_MTIME | DAFS_SET_ATIME_NOW |
 			       DAFS_SET_MTIME_NOW))) {
 		struct timespec ts[2] = { { 0, UTIME_OMIT }, { 0, UTIME_OMIT } };

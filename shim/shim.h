@@ -25,9 +25,9 @@
 	X(dafs_session_open) X(dafs_session_close) X(dafs_session_sync)           \
 	X(dafs_open) X(dafs_close) X(dafs_flush)                                 \
 	X(dafs_pread) X(dafs_pwrite) X(dafs_append) X(dafs_fsync) X(dafs_fstat)  \
-	X(dafs_ftruncate) X(dafs_fchmod) X(dafs_futimens) X(dafs_fstatvfs)       \
+	X(dafs_ftruncate) X(dafs_fchmod) X(dafs_fchown) X(dafs_futimens) X(dafs_fstatvfs)       \
 	X(dafs_fadvise) X(dafs_fallocate) X(dafs_lock) X(dafs_stat)              \
-	X(dafs_truncate) X(dafs_chmod) X(dafs_utimens) X(dafs_mkdir)             \
+	X(dafs_truncate) X(dafs_chmod) X(dafs_chown) X(dafs_utimens) X(dafs_mkdir)             \
 	X(dafs_rmdir) X(dafs_unlink)                                             \
 	X(dafs_rename) X(dafs_link) X(dafs_symlink) X(dafs_readlink)             \
 	X(dafs_statvfs) X(dafs_opendir) X(dafs_readdir) X(dafs_rewinddir)        \

@@ -289,6 +289,8 @@ static bool make_op(struct dafs_op *op, unsigned opcode, unsigned v)
 		s->mode = v ? 0 : 07777;
 		s->atime = (struct dafs_time){ -1, 999999999 };
 		s->mtime = (struct dafs_time){ INT64_MAX, 0 };
+		s->uid = v ? 0 : UINT32_MAX;
+		s->gid = v ? 0 : 1234;
 		return true;
 	}
 	case DAFS_OP_READ:
@@ -684,7 +686,8 @@ static bool eq_op(const struct dafs_op *a, const struct dafs_op *b)
 		const struct dafs_args_setattr *x = &a->a.setattr, *y = &b->a.setattr;
 		return x->fh == y->fh && eq_str(x->path, y->path) && x->flags == y->flags &&
 		       x->mask == y->mask && x->size == y->size && x->mode == y->mode &&
-		       eq_time(&x->atime, &y->atime) && eq_time(&x->mtime, &y->mtime);
+		       eq_time(&x->atime, &y->atime) && eq_time(&x->mtime, &y->mtime) &&
+		       x->uid == y->uid && x->gid == y->gid;
 	}
 	case DAFS_OP_READ:
 	case DAFS_OP_WRITE: {
@@ -1514,6 +1517,8 @@ static void b_setattr(struct wb *b, uint32_t flags, uint32_t mask, uint64_t size
 	w32(b, mode);
 	wtime(b, 5, ansec);
 	wtime(b, 6, mnsec);
+	w32(b, 1000);
+	w32(b, 100);
 }
 
 static void b_mknod(struct wb *b, uint32_t mode, uint64_t rdev)
