@@ -268,29 +268,6 @@ char *__getcwd_chk(char *buf, size_t size, size_t bl)
 	return getcwd(buf, size);
 }
 
-/* realpath: lexical within DAFS, after checking that the name exists. */
-static char *dafs_realpath(const char *dp, char *resolved)
-{
-	struct dafs_session *s;
-	struct stat st;
-	char local[PATH_MAX];
-	int rc;
-
-	if (!(s = shim_session(&rc)) || (rc = shim_core.dafs_stat(s, dp, &st, 0)) < 0) {
-		errno = -rc;
-		return NULL;
-	}
-	if (shim_path_local(dp, local, sizeof(local)) < 0) {
-		errno = ENAMETOOLONG;
-		return NULL;
-	}
-	if (resolved) {
-		memcpy(resolved, local, strlen(local) + 1);
-		return resolved;
-	}
-	return strdup(local);
-}
-
 char *realpath(const char *path, char *resolved)
 {
 	char dp[SHIM_PATH_MAX];
@@ -301,15 +278,21 @@ char *realpath(const char *path, char *resolved)
 
 		/* A local link may lead into the prefix, which libc's own
 		 * lstat cannot follow. */
-		if (!res && (errno == ENOENT || errno == ENOTDIR) && shim_prefix_len)
-			return shim_realpath_into_dafs(path, resolved, errno);
+		if (!res && (errno == ENOENT || errno == ENOTDIR) && shim_prefix_len) {
+			int err = errno;
+
+			res = shim_realpath_walk(path, resolved);
+			/* Not a way into DAFS after all: libc's answer stands. */
+			if (!res)
+				errno = err;
+		}
 		return res;
 	}
 	if (r < 0) {
 		errno = -r;
 		return NULL;
 	}
-	return dafs_realpath(dp, resolved);
+	return shim_realpath_walk(path, resolved);
 }
 
 char *canonicalize_file_name(const char *path)

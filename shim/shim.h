@@ -222,9 +222,9 @@ int shim_dafs_memfd(const char *dp);
 
 /* ---- wrap_glibc.c -------------------------------------------------------- */
 
-/* realpath of a local path whose links lead into the prefix, after libc's
- * failed with err (which it keeps when the walk never reaches DAFS). */
-char *shim_realpath_into_dafs(const char *path, char *resolved, int err);
+/* realpath(3) on the shim's lstat and readlink: links followed into, within
+ * and out of DAFS. */
+char *shim_realpath_walk(const char *path, char *resolved);
 
 /* ---- errors ------------------------------------------------------------- */
 

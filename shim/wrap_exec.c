@@ -202,6 +202,7 @@ struct program {
 	char **own;             /* argv rewritten for #! lines, malloc'ed */
 	char *lines[SCRIPT_DEPTH_MAX];  /* the #! lines `own` points into */
 	char proc[32];          /* "/proc/self/fd/N" of memfd */
+	char outside[PATH_MAX]; /* where a DAFS symlink led out of DAFS */
 };
 
 static void program_free(struct program *p)
@@ -442,6 +443,14 @@ static int prepare_program(const char *path, char *const argv[], struct program 
 	r = shim_route(AT_FDCWD, path, dp);
 	if (r <= 0)
 		return r;
+	/* A DAFS symlink to a local program (a venv's bin/python ->
+	 * /usr/bin/python3): the server will not follow a link out of its
+	 * export, so it is resolved here, as an NFS client does, and the local
+	 * program runs. */
+	if (realpath(path, p->outside) && shim_route(AT_FDCWD, p->outside, dp) == 0) {
+		p->path = p->outside;
+		return 0;
+	}
 	r = prepare_dafs(path, dp, argv, p, depth);
 	if (r < 0 && shim_debug)
 		shim_log("cannot run %s: %s", path, strerror(-r));

@@ -956,24 +956,33 @@ FILE *setmntent(const char *path, const char *mode)
 	return f;
 }
 
-/* ---- realpath through local symbolic links into DAFS ----------------------- */
+/* ---- realpath, walked with the shim's calls ------------------------------- */
 
-/* glibc's realpath follows a local link into the prefix ("/home/u/data" ->
- * "/dafs/data") with its internal lstat, which finds no /dafs: path.c
- * calls this when libc's realpath fails. It walks path with the shim's
- * lstat and readlink; once the walk reaches the prefix, the rest is the
- * DAFS realpath's. NULL with errno err when the walk never reaches DAFS. */
-char *shim_realpath_into_dafs(const char *path, char *resolved, int err)
+/* realpath(3) as glibc's, but each component looked at with the shim's
+ * lstat and readlink, so that links are followed wherever they lead: from a
+ * local path into the prefix ("/home/u/data" -> "/dafs/data", which glibc's
+ * internal lstat cannot see), within DAFS, and out of it ("/dafs/venv/bin/
+ * python" -> "/usr/bin/python3", a link the server will not follow out of
+ * its export: the client resolves it, as an NFS client does). */
+char *shim_realpath_walk(const char *path, char *resolved)
 {
 	char done[PATH_MAX], todo[PATH_MAX], link[PATH_MAX], joined[SHIM_PATH_MAX];
 	int links = 0;
 
+	if (!path) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (!*path) {
+		errno = ENOENT;
+		return NULL;
+	}
 	if (path[0] == '/')
 		snprintf(done, sizeof(done), "/");
 	else if (!getcwd(done, sizeof(done)))
 		return NULL;
 	if (snprintf(todo, sizeof(todo), "%s", path) >= (int)sizeof(todo))
-		goto fail;
+		goto too_long;
 	for (;;) {
 		char *p = todo, *name;
 		struct stat st;
@@ -989,7 +998,7 @@ char *shim_realpath_into_dafs(const char *path, char *resolved, int err)
 		if (*p)
 			*p++ = '\0';
 		if (strlen(done) + 1 + strlen(name) >= sizeof(done))
-			goto fail;
+			goto too_long;
 		if (!strcmp(name, "..")) {
 			char *slash = strrchr(done, '/');
 
@@ -1002,15 +1011,15 @@ char *shim_realpath_into_dafs(const char *path, char *resolved, int err)
 		memmove(todo, p, strlen(p) + 1);   /* todo is now the rest */
 		if (!strcmp(done, "/"))
 			continue;
-		if (shim_route(AT_FDCWD, done, joined) > 0) {
-			if (snprintf(joined, sizeof(joined), "%s/%s", done, todo) >= (int)sizeof(joined))
-				goto fail;
-			return realpath(joined, resolved);
-		}
 		if (lstat(done, &st) < 0)
 			return NULL;
-		if (!S_ISLNK(st.st_mode))
+		if (!S_ISLNK(st.st_mode)) {
+			if (*todo && !S_ISDIR(st.st_mode)) {
+				errno = ENOTDIR;
+				return NULL;
+			}
 			continue;
+		}
 		if (++links > 40) {
 			errno = ELOOP;
 			return NULL;
@@ -1018,15 +1027,20 @@ char *shim_realpath_into_dafs(const char *path, char *resolved, int err)
 		if ((n = readlink(done, link, sizeof(link) - 1)) < 0)
 			return NULL;
 		link[n] = '\0';
-		if (snprintf(joined, sizeof(joined), "%s/%s", link, todo) >= (int)sizeof(joined))
-			goto fail;
+		if (snprintf(joined, sizeof(joined), "%s/%s", link, todo) >= (int)sizeof(todo))
+			goto too_long;
 		memcpy(todo, joined, strlen(joined) + 1);
 		if (link[0] == '/')
 			snprintf(done, sizeof(done), "/");
 		else
 			*(strrchr(done, '/') + (strrchr(done, '/') == done)) = '\0';
 	}
-fail:
-	errno = err;
+	if (resolved) {
+		memcpy(resolved, done, strlen(done) + 1);
+		return resolved;
+	}
+	return strdup(done);
+too_long:
+	errno = ENAMETOOLONG;
 	return NULL;
 }
