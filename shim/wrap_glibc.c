@@ -2,8 +2,9 @@
  * internal calls (__open_nocancel, __lstat64, __opendir, __statfs...), which
  * bind inside libc.so.6 and never meet the shim: the temporary-file family,
  * __realpath_chk, get_current_dir_name and getwd, statvfs64, pathconf, ftw
- * and nftw, glob, fts_open, mktemp, ftok, lchmod, lockf, getdirentries,
- * syncfs, the dprintf family and setmntent.
+ * and nftw, glob, fts_open, mktemp, ftok, lchmod, syncfs, the dprintf
+ * family and setmntent. (lockf and getdirentries, also glibc's internal
+ * calls on a descriptor, are wrap_placeholder.c's.)
  *
  * Each wrapper routes its path first and calls libc's own function when it
  * is not DAFS, so local behaviour is glibc's. On DAFS it redoes what glibc
@@ -862,19 +863,25 @@ int lchmod(const char *path, mode_t mode)
 	return chmod(path, mode);
 }
 
-/* syncfs of a DAFS file: everything this session has written. */
+/* syncfs of a DAFS file: every write this session made reaches the server
+ * (the session sync), and this file reaches the server's disk (its fsync).
+ * Other files are on the server but not forced to its disk: the protocol
+ * has no "sync the export" operation. */
 int syncfs(int fd)
 {
 	struct dafs_session *s;
+	struct dafs_file *f;
 	struct dfile *d;
 	int rc;
 
 	if (!shim_fd_maybe(fd) || !(d = shim_fd_get(fd)))
 		return REAL(syncfs)(fd);
+	rc = shim_dfile_handle(d, &f);
+	if (rc == 0 && (s = shim_session(&rc)))
+		rc = shim_core.dafs_session_sync(s);
+	if (rc == 0)
+		rc = shim_core.dafs_fsync(f, 0);
 	shim_dfile_put(d);
-	if (!(s = shim_session(&rc)))
-		return shim_err(rc);
-	rc = shim_core.dafs_session_sync(s);
 	return rc < 0 ? shim_err(rc) : 0;
 }
 
