@@ -235,16 +235,39 @@ char *tempnam(const char *dir, const char *pfx)
 }
 
 /* tmpfile and tmpnam use P_tmpdir alone; they reach DAFS only when the
- * mount prefix covers /tmp. tmpfile's file is unnamed (O_TMPFILE, else
- * created and unlinked), which a DAFS file cannot yet be. */
+ * mount prefix covers /tmp. tmpfile's file is glibc's: unnamed (O_TMPFILE)
+ * in P_tmpdir, else created there and removed at once; here through the
+ * shim's open, unlink and fdopen, and DAFS keeps such a file usable until
+ * its last close. */
+static FILE *dafs_tmpfile(void)
+{
+	char name[sizeof(P_tmpdir) + sizeof("/tmpfXXXXXX")];
+	FILE *f;
+	int fd = open(P_tmpdir, O_RDWR | O_TMPFILE | O_EXCL, S_IRUSR | S_IWUSR);
+
+	if (fd < 0) {
+		snprintf(name, sizeof(name), "%s/tmpfXXXXXX", P_tmpdir);
+		if ((fd = dafs_tempname(name, 0, 0, TEMP_FILE)) < 0)
+			return NULL;
+		/* As glibc's: the file is usable whether or not the name goes. */
+		(void)unlink(name);
+	}
+	if (!(f = fdopen(fd, "w+b"))) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+	}
+	return f;
+}
+
 FILE *tmpfile(void)
 {
 	char dp[SHIM_PATH_MAX];
 
 	if (shim_route(AT_FDCWD, P_tmpdir, dp) <= 0)
 		return REAL(tmpfile)();
-	shim_unsupported("tmpfile", -1, EOPNOTSUPP);
-	return NULL;
+	return dafs_tmpfile();
 }
 
 FILE *tmpfile64(void)
@@ -253,8 +276,7 @@ FILE *tmpfile64(void)
 
 	if (shim_route(AT_FDCWD, P_tmpdir, dp) <= 0)
 		return REAL(tmpfile64)();
-	shim_unsupported("tmpfile64", -1, EOPNOTSUPP);
-	return NULL;
+	return dafs_tmpfile();
 }
 
 static char *dafs_tmpnam(char *buf)
