@@ -152,6 +152,9 @@ walk_fixture() {
   [ -p "$EXPORT/w/n_mkfifo" ] && [ -p "$EXPORT/w/d/n_mknodat" ] && [ -d "$EXPORT/w/n_mkdir" ]
   [ -f "$EXPORT/w/n_renameat2" ] && [ ! -e "$EXPORT/w/r1" ] && [ ! -e "$EXPORT/w/rd1" ]
   [ "$(stat -c %s "$EXPORT/w/t")" = 1 ]
+  compgen -G "$EXPORT/w/n_mkstemp??????" && compgen -G "$EXPORT/w/d/n_mkstemp64??????"
+  compgen -G "$EXPORT/w/n_mkdtemp??????/"
+  [ -z "$(getfattr --absolute-names -d "$EXPORT/w/f" "$EXPORT/w/d/x" 2>&1)" ]
 }
 
 @test "posix corners: path limits are the kernel's, per argument: PATH_MAX - 1 relative bytes below a deep DAFS cwd work, PATH_MAX and NAME_MAX + 1 fail ENAMETOOLONG" {

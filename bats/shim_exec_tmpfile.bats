@@ -13,7 +13,8 @@
 #   - O_TMPFILE and linkat by AT_EMPTY_PATH and /proc/self/fd/N, O_EXCL, and
 #     files removed while open, by this program and by another one with its
 #     own session, read, written and fstat'ed afterwards
-#     (shim/tests/tmpfile_unlink.c).
+#     (shim/tests/tmpfile_unlink.c);
+#   - tmpfile(3) with P_tmpdir on DAFS (shim/tests/tmpfile_stdio.c).
 
 load helpers
 load shim_helpers
@@ -146,4 +147,17 @@ same_tmpfile_unlink() {
   assert_output --partial 'child: ENOENT'
   assert_output --partial 'reopening /dafs/forked failed'
   assert_output --partial "parent after child: size 6 nlink 0 mode 644 data 'parent'"
+}
+
+@test "tmpfile: tmpfile(3) and tmpfile64 in a P_tmpdir on DAFS (prefix /tmp) are unnamed files, as locally" {
+  test_program tmpfile_stdio
+  run "$TEST_PROGRAM"
+  assert_success
+  local want=$output
+  assert_output --partial 'tmpfile: size 6 nlink 0 mode 600'
+  run shimmed env DAFS_MOUNT=/tmp "$TEST_PROGRAM"
+  assert_success
+  assert_output "$want"
+  # Nothing named in the export, whose root is then /tmp.
+  assert_equal "$(ls -A "$EXPORT")" ""
 }

@@ -2,8 +2,9 @@
  * internal calls (__open_nocancel, __lstat64, __opendir, __statfs...), which
  * bind inside libc.so.6 and never meet the shim: the temporary-file family,
  * __realpath_chk, get_current_dir_name and getwd, statvfs64, pathconf, ftw
- * and nftw, glob, fts_open, mktemp, ftok, lchmod, lockf, getdirentries,
- * syncfs, the dprintf family and setmntent.
+ * and nftw, glob, fts_open, mktemp, ftok, lchmod, syncfs, the dprintf
+ * family and setmntent. (lockf and getdirentries, also glibc's internal
+ * calls on a descriptor, are wrap_placeholder.c's.)
  *
  * Each wrapper routes its path first and calls libc's own function when it
  * is not DAFS, so local behaviour is glibc's. On DAFS it redoes what glibc
@@ -234,16 +235,39 @@ char *tempnam(const char *dir, const char *pfx)
 }
 
 /* tmpfile and tmpnam use P_tmpdir alone; they reach DAFS only when the
- * mount prefix covers /tmp. tmpfile's file is unnamed (O_TMPFILE, else
- * created and unlinked), which a DAFS file cannot yet be. */
+ * mount prefix covers /tmp. tmpfile's file is glibc's: unnamed (O_TMPFILE)
+ * in P_tmpdir, else created there and removed at once; here through the
+ * shim's open, unlink and fdopen, and DAFS keeps such a file usable until
+ * its last close. */
+static FILE *dafs_tmpfile(void)
+{
+	char name[sizeof(P_tmpdir) + sizeof("/tmpfXXXXXX")];
+	FILE *f;
+	int fd = open(P_tmpdir, O_RDWR | O_TMPFILE | O_EXCL, S_IRUSR | S_IWUSR);
+
+	if (fd < 0) {
+		snprintf(name, sizeof(name), "%s/tmpfXXXXXX", P_tmpdir);
+		if ((fd = dafs_tempname(name, 0, 0, TEMP_FILE)) < 0)
+			return NULL;
+		/* As glibc's: the file is usable whether or not the name goes. */
+		(void)unlink(name);
+	}
+	if (!(f = fdopen(fd, "w+b"))) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+	}
+	return f;
+}
+
 FILE *tmpfile(void)
 {
 	char dp[SHIM_PATH_MAX];
 
 	if (shim_route(AT_FDCWD, P_tmpdir, dp) <= 0)
 		return REAL(tmpfile)();
-	shim_unsupported("tmpfile", -1, EOPNOTSUPP);
-	return NULL;
+	return dafs_tmpfile();
 }
 
 FILE *tmpfile64(void)
@@ -252,8 +276,7 @@ FILE *tmpfile64(void)
 
 	if (shim_route(AT_FDCWD, P_tmpdir, dp) <= 0)
 		return REAL(tmpfile64)();
-	shim_unsupported("tmpfile64", -1, EOPNOTSUPP);
-	return NULL;
+	return dafs_tmpfile();
 }
 
 static char *dafs_tmpnam(char *buf)
@@ -862,19 +885,25 @@ int lchmod(const char *path, mode_t mode)
 	return chmod(path, mode);
 }
 
-/* syncfs of a DAFS file: everything this session has written. */
+/* syncfs of a DAFS file: every write this session made reaches the server
+ * (the session sync), and this file reaches the server's disk (its fsync).
+ * Other files are on the server but not forced to its disk: the protocol
+ * has no "sync the export" operation. */
 int syncfs(int fd)
 {
 	struct dafs_session *s;
+	struct dafs_file *f;
 	struct dfile *d;
 	int rc;
 
 	if (!shim_fd_maybe(fd) || !(d = shim_fd_get(fd)))
 		return REAL(syncfs)(fd);
+	rc = shim_dfile_handle(d, &f);
+	if (rc == 0 && (s = shim_session(&rc)))
+		rc = shim_core.dafs_session_sync(s);
+	if (rc == 0)
+		rc = shim_core.dafs_fsync(f, 0);
 	shim_dfile_put(d);
-	if (!(s = shim_session(&rc)))
-		return shim_err(rc);
-	rc = shim_core.dafs_session_sync(s);
 	return rc < 0 ? shim_err(rc) : 0;
 }
 

@@ -18,20 +18,31 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <fts.h>
+#include <ftw.h>
+#include <glob.h>
 #include <limits.h>
+#include <mntent.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/fanotify.h>
+#include <sys/inotify.h>
+#include <sys/mount.h>
+#include <sys/quota.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
+#include <sys/swap.h>
 #include <sys/time.h>
 #include <sys/un.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 #include <utime.h>
+#include <utmp.h>
+#include <utmpx.h>
 
 #include "intercept.h"   /* shim/: FOREACH_INTERCEPT, the one list */
 
@@ -245,10 +256,22 @@ WALK(posix_spawnp) { pid_t p; return posix_spawnp(&p, "./f", NULL, NULL, argv0, 
 WALK(dlopen) { return dlopen("./f", RTLD_NOW) ? 0 : ENOEXEC; }
 WALK(dlmopen) { return dlmopen(LM_ID_BASE, "./f", RTLD_NOW) ? 0 : ENOEXEC; }
 
+/* The fixture's files carry no attribute: a list is empty. The set and
+ * remove walkers run after these and leave none behind. */
+static int none_listed(ssize_t n)
+{
+	return n < 0 ? errno : n == 0 ? 0 : EIO;
+}
 WALK(getxattr) { return SYS(getxattr("f", "user.none", buf, sizeof(buf))); }
 WALK(lgetxattr) { return SYS(lgetxattr("l", "user.none", buf, sizeof(buf))); }
-WALK(listxattr) { return SYS(listxattr("f", buf, sizeof(buf))); }
-WALK(llistxattr) { return SYS(llistxattr("l", buf, sizeof(buf))); }
+WALK(listxattr) { return none_listed(listxattr("f", buf, sizeof(buf))); }
+WALK(llistxattr) { return none_listed(llistxattr("l", buf, sizeof(buf))); }
+WALK(setxattr) { return SYS(setxattr("f", "user.walk", "v", 1, XATTR_CREATE)); }
+WALK(removexattr) { return SYS(removexattr("f", "user.walk")); }
+/* A symbolic link takes no user.* attribute (EPERM, as locally), so the
+ * l-forms act on a directory's file, named through the directory. */
+WALK(lsetxattr) { return SYS(lsetxattr("d/x", "user.walk", "v", 1, XATTR_CREATE)); }
+WALK(lremovexattr) { return SYS(lremovexattr("d/x", "user.walk")); }
 
 WALK(mknod) { return SYS(mknod("n_mknod", S_IFIFO | 0644, 0)) ?: exists(AT_FDCWD, "n_mknod"); }
 WALK(mknodat) { return SYS(mknodat(dfd, "n_mknodat", S_IFIFO | 0644, 0)) ?: exists(dfd, "n_mknodat"); }
@@ -269,6 +292,177 @@ static int unix_call(int (*call)(int, __CONST_SOCKADDR_ARG, socklen_t), const ch
 }
 WALK(bind) { return unix_call(bind, "n_sock"); }
 WALK(connect) { return unix_call(connect, "sock"); }
+
+/* The temporary-name family (wrap_glibc.c): each name is made on DAFS. */
+static char tmpl[64];
+static const char *template(const char *t)
+{
+	snprintf(tmpl, sizeof(tmpl), "%s", t);
+	return tmpl;
+}
+WALK(mkstemp) { template("n_mkstempXXXXXX"); return fd_ok(mkstemp(tmpl)) ?: exists(AT_FDCWD, tmpl); }
+WALK(mkstemp64) { template("d/n_mkstemp64XXXXXX"); return fd_ok(mkstemp64(tmpl)) ?: exists(AT_FDCWD, tmpl); }
+WALK(mkostemp) { template("n_mkostempXXXXXX"); return fd_ok(mkostemp(tmpl, O_CLOEXEC)) ?: exists(AT_FDCWD, tmpl); }
+WALK(mkostemp64) { template("n_mkostemp64XXXXXX"); return fd_ok(mkostemp64(tmpl, 0)) ?: exists(AT_FDCWD, tmpl); }
+WALK(mkstemps) { template("n_mkstempsXXXXXX.t"); return fd_ok(mkstemps(tmpl, 2)) ?: exists(AT_FDCWD, tmpl); }
+WALK(mkstemps64) { template("n_mkstemps64XXXXXX.t"); return fd_ok(mkstemps64(tmpl, 2)) ?: exists(AT_FDCWD, tmpl); }
+WALK(mkostemps) { template("n_mkostempsXXXXXX.t"); return fd_ok(mkostemps(tmpl, 2, 0)) ?: exists(AT_FDCWD, tmpl); }
+WALK(mkostemps64) { template("n_mkostemps64XXXXXX.t"); return fd_ok(mkostemps64(tmpl, 2, 0)) ?: exists(AT_FDCWD, tmpl); }
+WALK(mkdtemp) { template("n_mkdtempXXXXXX"); return mkdtemp(tmpl) ? exists(AT_FDCWD, tmpl) : errno; }
+/* mktemp only names: a name free on DAFS, and nothing made. */
+WALK(mktemp)
+{
+	template("n_mktempXXXXXX");
+	if (!*mktemp(tmpl))
+		return errno;
+	return exists(AT_FDCWD, tmpl) == ENOENT && strncmp(tmpl, "n_mktemp", 8) == 0 ? 0 : EIO;
+}
+/* tempnam's directory "d" is DAFS's (TMPDIR would come first, as in glibc). */
+WALK(tempnam)
+{
+	char *p;
+	int rc;
+
+	unsetenv("TMPDIR");
+	if (!(p = tempnam("d", "wk")))
+		return errno;
+	rc = strncmp(p, "d/wk", 4) == 0 && strlen(p) == 10 && exists(AT_FDCWD, p) == ENOENT ? 0 : EIO;
+	free(p);
+	return rc;
+}
+WALK(__realpath_chk) { return names_top_f(__realpath_chk("f", buf, sizeof(buf)), 0); }
+WALK(statvfs64) { struct statvfs64 s; return SYS(statvfs64("d", &s)); }
+WALK(pathconf)
+{
+	long v;
+
+	errno = 0;
+	v = pathconf("f", _PC_NAME_MAX);
+	return v > 0 ? 0 : errno ? errno : EIO;
+}
+
+/* ftw, nftw and glob redone on the shim's calls: they must find d/x. */
+static int saw_x;
+static int ftw_fn(const char *p, const struct stat *s, int flag)
+{
+	saw_x |= strcmp(p, "d/x") == 0 && flag == FTW_F;
+	return 0;
+}
+static int ftw64_fn(const char *p, const struct stat64 *s, int flag)
+{
+	saw_x |= strcmp(p, "d/x") == 0 && flag == FTW_F;
+	return 0;
+}
+static int nftw_fn(const char *p, const struct stat *s, int flag, struct FTW *f)
+{
+	saw_x |= strcmp(p, "d/x") == 0 && flag == FTW_F && f->level == 1;
+	return 0;
+}
+static int nftw64_fn(const char *p, const struct stat64 *s, int flag, struct FTW *f)
+{
+	saw_x |= strcmp(p, "d/x") == 0 && flag == FTW_F && f->level == 1;
+	return 0;
+}
+static int found_x(int rc)
+{
+	int seen = saw_x;
+
+	saw_x = 0;
+	return rc < 0 ? errno : rc == 0 && seen ? 0 : EIO;
+}
+WALK(ftw) { return found_x(ftw("d", ftw_fn, 4)); }
+WALK(ftw64) { return found_x(ftw64("d", ftw64_fn, 4)); }
+WALK(nftw) { return found_x(nftw("d", nftw_fn, 4, FTW_PHYS)); }
+WALK(nftw64) { return found_x(nftw64("d", nftw64_fn, 4, FTW_PHYS | FTW_DEPTH)); }
+WALK(glob)
+{
+	glob_t g;
+	int rc = glob("d/?", 0, NULL, &g);
+
+	if (rc == 0)
+		rc = g.gl_pathc == 1 && strcmp(g.gl_pathv[0], "d/x") == 0 ? 0 : EIO;
+	else
+		rc = rc == GLOB_NOMATCH ? ENOENT : EIO;
+	globfree(&g);
+	return rc;
+}
+WALK(glob64)
+{
+	glob64_t g;
+	int rc = glob64("?", GLOB_ONLYDIR | GLOB_MARK, NULL, &g);
+
+	if (rc == 0)
+		rc = g.gl_pathc >= 1 && strcmp(g.gl_pathv[0], "d/") == 0 ? 0 : EIO;
+	else
+		rc = rc == GLOB_NOMATCH ? ENOENT : EIO;
+	globfree64(&g);
+	return rc;
+}
+/* glibc's fts is not redone: refused at fts_open. */
+static char *const fts_roots[] = { "d", NULL };
+WALK(fts_open) { FTS *t = fts_open(fts_roots, FTS_PHYSICAL, NULL); return t ? (fts_close(t), 0) : errno; }
+WALK(fts64_open) { FTS64 *t = fts64_open(fts_roots, FTS_PHYSICAL, NULL); return t ? (fts64_close(t), 0) : errno; }
+WALK(ftok) { return ftok("f", 1) == (key_t)-1 ? errno : 0; }
+WALK(lchmod) { return SYS(lchmod("f", 0644)); }
+WALK(setmntent) { FILE *m = setmntent("f", "r"); return m ? (endmntent(m), 0) : errno; }
+
+/* Calls DAFS refuses (wrap_refuse.c), each with the errno it gives. A call
+ * that escaped would find nothing in the empty real working directory
+ * (ENOENT), or, given the descriptor -1, fail EBADF. None of them may
+ * succeed: chroot, mount or utmpname would change this process. */
+WALK(chroot) { return SYS(chroot("d")); }
+WALK(acct) { return SYS(acct("f")); }
+WALK(mount)
+{
+	/* the target on DAFS, then a bind mount whose source is */
+	return SYS(mount("/dev/null", "d", "tmpfs", MS_RDONLY, NULL)) == EOPNOTSUPP ?
+	       SYS(mount("d", "/nonexistent-walk-target", NULL, MS_BIND, NULL)) : EIO;
+}
+WALK(umount) { return SYS(umount("d")); }
+WALK(umount2) { return SYS(umount2("d", MNT_DETACH)); }
+WALK(swapon) { return SYS(swapon("f", 0)); }
+WALK(swapoff) { return SYS(swapoff("f")); }
+/* QCMD itself shifts a signed int past its range (UBSan says so). */
+WALK(quotactl) { return SYS(quotactl((int)((unsigned)Q_GETFMT << SUBCMDSHIFT | USRQUOTA), "f", 0, buf)); }
+WALK(open_tree) { return SYS(open_tree(dfd, "x", 0)) == EOPNOTSUPP ? SYS(open_tree(AT_FDCWD, "d", 0)) : EIO; }
+WALK(fspick) { return SYS(fspick(dfd, "x", 0)) == EOPNOTSUPP ? SYS(fspick(AT_FDCWD, "d", 0)) : EIO; }
+WALK(inotify_add_watch) { return SYS(inotify_add_watch(-1, "f", IN_MODIFY)); }
+WALK(fanotify_mark)
+{
+	return SYS(fanotify_mark(-1, FAN_MARK_ADD, FAN_MODIFY, dfd, "x")) == EOPNOTSUPP ?
+	       SYS(fanotify_mark(-1, FAN_MARK_ADD, FAN_MODIFY, AT_FDCWD, "f")) : EIO;
+}
+WALK(name_to_handle_at)
+{
+	struct { struct file_handle h; char space[MAX_HANDLE_SZ]; } fh = { .h.handle_bytes = MAX_HANDLE_SZ };
+	int mount_id;
+
+	return SYS(name_to_handle_at(dfd, "x", &fh.h, &mount_id, 0)) == EOPNOTSUPP ?
+	       SYS(name_to_handle_at(AT_FDCWD, "f", &fh.h, &mount_id, 0)) : EIO;
+}
+WALK(utmpname) { return SYS(utmpname("f")); }
+WALK(utmpxname) { return SYS(utmpxname("f")); }
+/* These return the error number. */
+WALK(posix_spawn_file_actions_addopen)
+{
+	posix_spawn_file_actions_t fa;
+	int rc;
+
+	posix_spawn_file_actions_init(&fa);
+	rc = posix_spawn_file_actions_addopen(&fa, 3, "f", O_RDONLY, 0);
+	posix_spawn_file_actions_destroy(&fa);
+	return rc;
+}
+WALK(posix_spawn_file_actions_addchdir_np)
+{
+	posix_spawn_file_actions_t fa;
+	int rc;
+
+	posix_spawn_file_actions_init(&fa);
+	rc = posix_spawn_file_actions_addchdir_np(&fa, "d");
+	posix_spawn_file_actions_destroy(&fa);
+	return rc;
+}
 
 /* What DAFS answers by design where a local directory would succeed. */
 struct walker {
@@ -295,16 +489,33 @@ static const struct walker walkers[] = {
 	W_ERR(execvpe, EACCES, -1), W_ERR(execl, EACCES, -1), W_ERR(execlp, EACCES, -1),
 	W_ERR(execle, EACCES, -1), W_ERR(posix_spawn, EACCES, -1), W_ERR(posix_spawnp, EACCES, -1),
 	W_ERR(dlopen, ENOEXEC, -1), W_ERR(dlmopen, ENOEXEC, -1),
-	/* no named attributes yet (ENOTSUP); with them, a missing one is ENODATA */
-	W_ERR(getxattr, ENOTSUP, ENODATA), W_ERR(lgetxattr, ENOTSUP, ENODATA),
-	W_ERR(listxattr, ENOTSUP, 0), W_ERR(llistxattr, ENOTSUP, 0),
+	/* named attributes: a missing one is ENODATA, as locally */
+	W_ERR(getxattr, ENODATA, -1), W_ERR(lgetxattr, ENODATA, -1),
+	W(listxattr), W(llistxattr), W(setxattr), W(removexattr), W(lsetxattr), W(lremovexattr),
 	W(mknod), W(mknodat), W(__xmknod), W(__xmknodat), W(mkfifo), W(mkfifoat),
 	W_ERR(bind, EOPNOTSUPP, -1), W_ERR(connect, ECONNREFUSED, -1),
+	W(mkstemp), W(mkstemp64), W(mkostemp), W(mkostemp64), W(mkstemps), W(mkstemps64),
+	W(mkostemps), W(mkostemps64), W(mkdtemp), W(mktemp), W(tempnam), W(__realpath_chk),
+	W(statvfs64), W(pathconf), W(ftw), W(ftw64), W(nftw), W(nftw64), W(glob), W(glob64),
+	W_ERR(fts_open, EOPNOTSUPP, -1), W_ERR(fts64_open, EOPNOTSUPP, -1),
+	W(ftok), W(lchmod), W(setmntent),
+	W_ERR(chroot, EPERM, -1), W_ERR(acct, EOPNOTSUPP, -1), W_ERR(mount, EOPNOTSUPP, -1),
+	W_ERR(umount, EINVAL, -1), W_ERR(umount2, EINVAL, -1), W_ERR(swapon, EINVAL, -1),
+	W_ERR(swapoff, EINVAL, -1), W_ERR(quotactl, EOPNOTSUPP, -1),
+	W_ERR(open_tree, EOPNOTSUPP, -1), W_ERR(fspick, EOPNOTSUPP, -1),
+	W_ERR(inotify_add_watch, EOPNOTSUPP, -1), W_ERR(fanotify_mark, EOPNOTSUPP, -1),
+	W_ERR(name_to_handle_at, EOPNOTSUPP, -1), W_ERR(utmpname, EOPNOTSUPP, -1),
+	W_ERR(utmpxname, EOPNOTSUPP, -1), W_ERR(posix_spawn_file_actions_addopen, EOPNOTSUPP, -1),
+	W_ERR(posix_spawn_file_actions_addchdir_np, EOPNOTSUPP, -1),
 };
 
 /* Wrapped calls whose parameters hold a string or socket address that is
- * not a path. */
-static const char *const not_paths[] = { "fgetxattr", "fdopen", "system", "popen" };
+ * not a path: attribute names of a descriptor's file, stdio modes, shell
+ * commands, format strings. */
+static const char *const not_paths[] = {
+	"fgetxattr", "fsetxattr", "fremovexattr", "fdopen", "system", "popen",
+	"dprintf", "vdprintf", "__dprintf_chk", "__vdprintf_chk",
+};
 
 struct wrapped {
 	const char *name, *params;
@@ -312,9 +523,12 @@ struct wrapped {
 #define WRAPPED(ret, name, params) { #name, #params },
 static const struct wrapped wrapped[] = { FOREACH_INTERCEPT(WRAPPED) };
 
+/* A path is a const char *, or a template the call fills in (mkstemp...),
+ * or fts_open's list of roots. */
 static int takes_path(const char *params)
 {
-	return strstr(params, "const char *") || strstr(params, "SOCKADDR");
+	return strstr(params, "const char *") || strstr(params, "SOCKADDR") ||
+	       strstr(params, "char *tmpl") || strstr(params, "char *const *argv");
 }
 
 static int listed(const char *name)
