@@ -129,9 +129,12 @@ for path in sorted(entries, key=lambda p: os.path.relpath(p, top).encode()):
 PY
 }
 
-same_run() {
-  local script local_out dafs_out local_rc=0 dafs_rc=0
-  if [ $# -gt 0 ]; then script=$1; else script=$(cat); fi
+# run_both SCRIPT: runs it on each side; sets local_out, dafs_out (each
+# side's directory spelled $D), local_rc, dafs_rc and real_cwd (the DAFS
+# side's scratch real working directory).
+run_both() {
+  local script=$1
+  local_rc=0 dafs_rc=0
   local_out=$(cd "$WORK_LOCAL" && D=$WORK_LOCAL timeout "$DAFS_CMD_TIMEOUT" \
     bash -c "source '$PROGRAMS_ENV' && {
 $script
@@ -139,13 +142,19 @@ $script
   # The DAFS side's real working directory is an empty scratch directory:
   # a call that wrongly goes to the local file system (issue 16's mkfifo)
   # lands there, where it is seen, and not in /.
-  local real_cwd=$BATS_TEST_TMPDIR/real-cwd
+  real_cwd=$BATS_TEST_TMPDIR/real-cwd
   rm -rf "$real_cwd" && mkdir -p "$real_cwd"
   dafs_out=$(cd "$real_cwd" && D=$WORK_DAFS shimmed bash -c "cd '$WORK_DAFS' && source '$PROGRAMS_ENV' && {
 $script
 }" 2>&1) || dafs_rc=$?
   local_out=${local_out//$WORK_LOCAL/\$D}
   dafs_out=${dafs_out//$WORK_DAFS/\$D}
+}
+
+same_run() {
+  local script local_out dafs_out local_rc dafs_rc real_cwd
+  if [ $# -gt 0 ]; then script=$1; else script=$(cat); fi
+  run_both "$script"
   local diffs=""
   if [ "$dafs_out" != "$local_out" ]; then
     diffs+=$'output differs (- local, + dafs):\n'
@@ -170,4 +179,20 @@ $script
     diffs+=$'\n'
   fi
   [ -z "$diffs" ] || fail "$diffs"
+}
+
+# known_limit EXPECTED (script on stdin): a difference the README lists under
+# Known limits. The script still runs on both sides; the test asserts that
+# the DAFS side answers exactly EXPECTED (output and status line) and still
+# differs from the local side, so that a change in either direction is
+# seen: a fix turns this into a same_run case and its README entry goes.
+known_limit() {
+  local expected=$1 script local_out dafs_out local_rc dafs_rc real_cwd
+  script=$(cat)
+  run_both "$script"
+  local got="$dafs_out"$'\n'"status $dafs_rc"
+  [ "$got" = "$expected" ] ||
+    fail "the known limit changed: DAFS answered"$'\n'"$got"$'\n'"instead of"$'\n'"$expected"
+  [ "$dafs_out" != "$local_out" ] || [ "$dafs_rc" != "$local_rc" ] ||
+    fail "no longer differs from local: make this a same_run case and drop its Known limits entry"
 }
