@@ -425,16 +425,11 @@ struct dafs_session *shim_session(int *err)
 		 * default: the session opens all the same. */
 		shim_core.dafs_session_opts_from_env(&opts);
 		rc = shim_core.dafs_session_open(url, &opts, &s);
-		/* On shm the provider names a client endpoint "pid:uid:index",
-		 * the index counting from 0 in each process image, and the
-		 * server cannot map a name again once it dropped it (libfabric
-		 * 1.17 shm keeps it in its process-wide list). A program exec'ed
-		 * by one that had a session (same pid) makes the old name again
-		 * and is refused: the next attempt gets the next index. A name
-		 * used by an earlier image is not refused but never answered, so
-		 * each exec level that opens a session again costs one
-		 * DAFS_TIMEOUT_MS more. The cure belongs in the core: a client
-		 * name unique per session. */
+		/* A refused or busy first attempt is made again: over shm a
+		 * client's endpoint name is unique per session (common/fabric.c,
+		 * "dafs-PID-TIME-N"), so an exec'ed program (same pid) does not
+		 * meet its predecessor's name, but a server that has just
+		 * dropped one may still refuse for a moment. */
 		for (int i = 0; i < 3 && (rc == -ECONNREFUSED || rc == -EBUSY); i++) {
 			if (shim_debug)
 				shim_log("session on %s: %s; trying again", url, strerror(-rc));
