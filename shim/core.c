@@ -425,11 +425,10 @@ struct dafs_session *shim_session(int *err)
 		 * default: the session opens all the same. */
 		shim_core.dafs_session_opts_from_env(&opts);
 		rc = shim_core.dafs_session_open(url, &opts, &s);
-		/* A refused or busy first attempt is made again: over shm a
-		 * client's endpoint name is unique per session (common/fabric.c,
-		 * "dafs-PID-TIME-N"), so an exec'ed program (same pid) does not
-		 * meet its predecessor's name, but a server that has just
-		 * dropped one may still refuse for a moment. */
+		/* A refused or busy attempt is made again, three times at most.
+		 * (Over shm a client's endpoint name is unique per session,
+		 * common/fabric.c's "dafs-PID-TIME-N", so an exec'ed program,
+		 * same pid, does not meet its predecessor's name.) */
 		for (int i = 0; i < 3 && (rc == -ECONNREFUSED || rc == -EBUSY); i++) {
 			if (shim_debug)
 				shim_log("session on %s: %s; trying again", url, strerror(-rc));
