@@ -2472,7 +2472,7 @@ static void test_encoder_einval(void)
 	BAD_REQ((OP(DAFS_OP_OPEN, 0), req.ops[0].a.open.flags = DAFS_O_ACCMODE), "OPEN access mode 3");
 	BAD_REQ((OP(DAFS_OP_LOOKUP, 0), req.ops[0].a.open.flags = DAFS_O_CREAT), "LOOKUP with DAFS_O_CREAT");
 	BAD_REQ((OP(DAFS_OP_SETATTR, 0), req.ops[0].a.setattr.atime.nsec = 1000000000), "SETATTR nsec 1e9");
-	BAD_REQ((OP(DAFS_OP_SETATTR, 0), req.ops[0].a.setattr.mask = 0x40), "SETATTR mask 0x40");
+	BAD_REQ((OP(DAFS_OP_SETATTR, 0), req.ops[0].a.setattr.mask = DAFS_SET_ALL + 1), "SETATTR mask above DAFS_SET_ALL");
 	BAD_REQ((OP(DAFS_OP_SETATTR, 0), req.ops[0].a.setattr.size = UINT64_MAX), "SETATTR size UINT64_MAX");
 	BAD_REQ((OP(DAFS_OP_READ, 1), req.ops[0].a.io.nsegs = DAFS_SEGS_MAX + 1), "READ nsegs 17");
 	BAD_REQ((OP(DAFS_OP_READ, 1), req.ops[0].a.io.len++), "READ segments not summing to len");
