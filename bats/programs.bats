@@ -562,11 +562,8 @@ PYEOF
 EOF
 }
 
-@test "known limit: python3: flock and lockf on one descriptor (independent locks on Linux)" {
-  known_limit 'Traceback (most recent call last):
-  File "<stdin>", line 3, in <module>
-BlockingIOError: [Errno 11] Resource temporarily unavailable
-status 1' <<'EOF'
+@test "python3: flock and lockf on one descriptor (independent locks on Linux)" {
+  same_run <<'EOF'
 $PY - <<'PYEOF'
 import fcntl
 with open("lock", "w") as f:
@@ -835,9 +832,8 @@ status 0' <<'EOF'
 EOF
 }
 
-@test "known limit: flock: a shared lock on a descriptor open for writing only" {
-  known_limit 'flock: 9: Bad file descriptor
-status 65' <<'EOF'
+@test "flock: a shared lock on a descriptor open for writing only" {
+  same_run <<'EOF'
 ( flock -s 9 && echo shared on write-only ) 9>lockfile
 EOF
 }

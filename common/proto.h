@@ -138,6 +138,10 @@ enum dafs_opcode {
 #define DAFS_LOCK_WRITE   2
 #define DAFS_LOCK_NONE    3   /* LOCKT answer: no conflict */
 
+/* The lock owner bit of flock(2) locks: dafs.h's DAFS_LOCK_OWNER_FLOCK says
+ * what it means; it is passed through to the server as is. */
+#define DAFS_WIRE_LOCK_OWNER_FLOCK (1ULL << 63)
+
 /* Cache hints. */
 #define DAFS_HINT_WILLNEED   1
 #define DAFS_HINT_DONTNEED   2

@@ -246,7 +246,11 @@ int dafs_lock_async(struct dafs_file *f, int cmd, struct flock *fl, uint64_t own
 /* cmd: F_SETLK, F_SETLKW (waits, polling the server; -EINTR when a signal
  * handler installed without SA_RESTART interrupts the wait), F_GETLK. owner names
  * the lock owner (a process or an open file description); l_whence must be
- * SEEK_SET or SEEK_CUR (0 offset) here. F_SETLK on a conflict: -EAGAIN. */
+ * SEEK_SET or SEEK_CUR (0 offset) here. F_SETLK on a conflict: -EAGAIN.
+ * An owner with DAFS_LOCK_OWNER_FLOCK set holds flock(2) locks: they meet
+ * only each other, never byte-range locks, and a shared one needs no
+ * readable file (the other bits still name the owner). */
+#define DAFS_LOCK_OWNER_FLOCK (1ULL << 63)
 int dafs_lock(struct dafs_file *f, int cmd, struct flock *fl, uint64_t owner);
 
 /* ---- Names ------------------------------------------------------------- */

@@ -446,6 +446,9 @@ static ssize_t finish_lock_taken(struct dafs_req *req, struct dafs_reply *rep)
 	return rc;
 }
 
+_Static_assert(DAFS_LOCK_OWNER_FLOCK == DAFS_WIRE_LOCK_OWNER_FLOCK,
+	       "dafs.h's flock owner bit is the wire's");
+
 int dafs_lock_async(struct dafs_file *f, int cmd, struct flock *fl, uint64_t owner,
 		    struct dafs_cg *cg, void *user, struct dafs_req **req_out)
 {

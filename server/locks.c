@@ -9,6 +9,7 @@
  * locks_set() relies on that invariant.
  */
 #include "locks.h"
+#include "proto.h"      /* DAFS_WIRE_LOCK_OWNER_FLOCK */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -269,8 +270,9 @@ static const struct range *find_conflict(const struct lfile *f, const struct loc
 		return NULL;
 	for (size_t i = 0; i < f->n; i++) {
 		const struct range *r = &f->r[i];
-		if (same_owner(r, want) || r->end < s || r->start > e)
-			continue;
+		if (same_owner(r, want) || r->end < s || r->start > e ||
+		    ((r->owner ^ want->owner) & DAFS_WIRE_LOCK_OWNER_FLOCK))
+			continue;       /* flock and fcntl locks never meet */
 		if (want->type == F_WRLCK || r->type == F_WRLCK)
 			return r;
 	}

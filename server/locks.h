@@ -2,7 +2,8 @@
  * shared by all worker threads (one mutex inside). Locks are keyed by file
  * identity (dev, ino) and owned by (session, owner): the client session and the
  * client's own owner id (its process or open file description). Only different
- * owners conflict; an owner's own locks are replaced, merged, split, upgraded
+ * owners conflict, and owners with DAFS_WIRE_LOCK_OWNER_FLOCK (flock) only with
+ * each other; an owner's own locks are replaced, merged, split, upgraded
  * and downgraded exactly as fcntl(F_SETLK) does.
  *
  * Ranges: offsets are those of off_t, 0 .. INT64_MAX. len 0 means "from start

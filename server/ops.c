@@ -556,9 +556,9 @@ static int do_lock(struct job *job, uint16_t opcode, const struct dafs_args_lock
 	if (!h || h->is_dir)
 		return -EBADF;
 	/* As fcntl: a read lock needs a readable descriptor, a write lock a
-	 * writable one. */
-	if (opcode == DAFS_OP_LOCK && ((want.type == F_RDLCK && !h->readable) ||
-				       (want.type == F_WRLCK && !h->writable)))
+	 * writable one; flock asks neither. */
+	if (opcode == DAFS_OP_LOCK && !(a->owner & DAFS_WIRE_LOCK_OWNER_FLOCK) &&
+	    ((want.type == F_RDLCK && !h->readable) || (want.type == F_WRLCK && !h->writable)))
 		return -EBADF;
 	if (opcode == DAFS_OP_UNLOCK)
 		want.type = F_UNLCK;

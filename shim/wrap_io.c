@@ -724,7 +724,7 @@ int dup3(int fd, int fd2, int flags)
  * file description (the dfile's address, tagged so that it can never equal
  * a pid or the other kind) for OFD locks and flock. User-space addresses
  * stay below 2^47, so the tags are free bits. */
-#define OWNER_FLOCK (1ULL << 63)
+#define OWNER_FLOCK DAFS_LOCK_OWNER_FLOCK
 #define OWNER_OFD   (1ULL << 62)
 
 static uint64_t description_owner(struct dfile *d, uint64_t tag)
@@ -870,8 +870,8 @@ int flock(int fd, int op)
 	int rc;
 
 	DFILE_OR_REAL(d, fd, REAL(flock)(fd, op));
-	/* flock locks belong to the open file description. They conflict with
-	 * fcntl locks here, unlike on Linux. */
+	/* flock locks belong to the open file description; the server keeps
+	 * them apart from fcntl locks, as Linux does (DAFS_LOCK_OWNER_FLOCK). */
 	switch (op & ~LOCK_NB) {
 	case LOCK_SH: fl.l_type = F_RDLCK; break;
 	case LOCK_EX: fl.l_type = F_WRLCK; break;

@@ -5,6 +5,7 @@
  * smoke run for the sanitizers. */
 #include "check.h"
 #include "locks.h"
+#include "proto.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -360,10 +361,30 @@ static void test_threads(void)
 	locks_destroy(shared_lt);
 }
 
+/* flock owners (DAFS_WIRE_LOCK_OWNER_FLOCK) meet only each other, as
+ * flock(2) and fcntl(2) locks on Linux. */
+static void test_flock_namespace(void)
+{
+	const uint64_t flock_a = DAFS_WIRE_LOCK_OWNER_FLOCK | 1, flock_b = DAFS_WIRE_LOCK_OWNER_FLOCK | 2;
+	struct lock_table *lt;
+
+	CHECK_EQ(locks_create(&lt), 0, "locks_create");
+	CHECK_EQ(set(lt, F_WRLCK, 0, 0, 1, flock_a), 0, "flock LOCK_EX by description a");
+	CHECK_EQ(set(lt, F_WRLCK, 0, 10, 1, 7), 0, "an fcntl write lock of process 7 beside it");
+	CHECK_EQ(set(lt, F_WRLCK, 20, 0, 2, 9), 0, "and one of another session's process after it");
+	CHECK_EQ(set(lt, F_RDLCK, 0, 0, 1, flock_b), -EAGAIN, "flock LOCK_SH by b waits for a");
+	CHECK_EQ(probe(lt, F_WRLCK, 0, 1, 1, 8).type, F_WRLCK, "F_GETLK sees the fcntl lock");
+	CHECK_EQ(probe(lt, F_WRLCK, 0, 1, 1, 8).owner, 7, "and not the flock one");
+	CHECK_EQ(set(lt, F_UNLCK, 0, 0, 1, flock_a), 0, "a unlocks");
+	CHECK_EQ(set(lt, F_RDLCK, 0, 0, 1, flock_b), 0, "then b's LOCK_SH is granted");
+	locks_destroy(lt);
+}
+
 int main(void)
 {
 	test_direct();
 	test_limit();
+	test_flock_namespace();
 
 	char file[] = "/tmp/dafs-locks-XXXXXX";
 	int fd = mkstemp(file);
