@@ -144,6 +144,18 @@ int shim_route_slow(int dirfd, const char *path, char out[SHIM_PATH_MAX])
 	return rc;
 }
 
+int shim_on_dafs(int dirfd, const char *path)
+{
+	char dp[SHIM_PATH_MAX];
+	int r = shim_route(dirfd, path, dp);
+
+	if (r < 0) {
+		errno = -r;
+		return -1;
+	}
+	return r;
+}
+
 int shim_path_local(const char *dpath, char *buf, size_t size)
 {
 	int n = snprintf(buf, size, "%s%s", shim_prefix, strcmp(dpath, "/") ? dpath : "");

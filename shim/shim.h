@@ -117,6 +117,10 @@ static inline int shim_route(int dirfd, const char *path, char out[SHIM_PATH_MAX
 	return shim_route_slow(dirfd, path, out);
 }
 
+/* Whether (dirfd, path) is DAFS, for a caller that needs no DAFS path: 1,
+ * 0, or -1 with errno set (an argument over the path limits). */
+int shim_on_dafs(int dirfd, const char *path);
+
 /* base + "/" + rel, with "." and ".." resolved lexically; out is absolute
  * from the export root. */
 int shim_path_join(const char *base, const char *rel, char out[SHIM_PATH_MAX]);
@@ -125,6 +129,41 @@ void shim_cwd_adopt(const char *dpath);
 int shim_cwd_get(char buf[SHIM_PATH_MAX]);
 /* The prefix-ed local spelling of a DAFS path, for getcwd and realpath. */
 int shim_path_local(const char *dpath, char *buf, size_t size);
+
+/* ---- wrapper bodies (wrap_names.c, wrap_xattr.c) ------------------------ */
+
+/* Routes path; on DAFS runs `dafs_body` (an expression of dp and s giving
+ * 0/count or a negative errno) and returns its result the libc way. */
+#define ROUTE_PATH(dirfd, path, real_call, dafs_body)                       \
+	do {                                                                \
+		char dp[SHIM_PATH_MAX];                                          \
+		struct dafs_session *s;                                     \
+		int r_ = shim_route(dirfd, path, dp), e_;                   \
+		long v_;                                                    \
+		if (r_ == 0)                                                \
+			return real_call;                                   \
+		if (r_ < 0)                                                 \
+			return shim_err(r_);                                \
+		if (!(s = shim_session(&e_)))                               \
+			return shim_err(e_);                                \
+		v_ = (dafs_body);                                           \
+		return v_ < 0 ? shim_err((int)v_) : v_;                     \
+	} while (0)
+
+/* The DAFS file behind fd, or return real_call. */
+#define FD_OR_REAL(fd, real_call, dafs_body)                                \
+	do {                                                                \
+		struct dfile *d;                                            \
+		struct dafs_file *f;                                        \
+		long v_;                                                    \
+		if (!shim_fd_maybe(fd) || !(d = shim_fd_get(fd)))           \
+			return real_call;                                   \
+		v_ = shim_dfile_handle(d, &f);                              \
+		if (v_ == 0)                                                \
+			v_ = (dafs_body);                                   \
+		shim_dfile_put(d);                                          \
+		return v_ < 0 ? shim_err((int)v_) : v_;                     \
+	} while (0)
 
 /* ---- fdtable.c: DAFS descriptors -------------------------------------- */
 

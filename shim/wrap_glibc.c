@@ -89,22 +89,9 @@ static int dafs_tempname(char *tmpl, int suffixlen, int flags, enum temp_kind ki
 	return -1;
 }
 
-/* Is tmpl, a template about to be created, a DAFS name? (-1: errno set) */
-static int temp_routes(const char *tmpl)
-{
-	char dp[SHIM_PATH_MAX];
-	int r = shim_route(AT_FDCWD, tmpl, dp);
-
-	if (r < 0) {
-		errno = -r;
-		return -1;
-	}
-	return r;
-}
-
 #define TEMPFD(tmpl, suffixlen, flags, real_call)                               \
 	do {                                                                    \
-		int r_ = temp_routes(tmpl);                                     \
+		int r_ = shim_on_dafs(AT_FDCWD, tmpl);                                     \
 		if (r_ == 0)                                                    \
 			return real_call;                                       \
 		return r_ < 0 ? -1 : dafs_tempname(tmpl, suffixlen, flags, TEMP_FILE); \
@@ -152,7 +139,7 @@ int mkostemps64(char *tmpl, int suffixlen, int flags)
 
 char *mkdtemp(char *tmpl)
 {
-	int r = temp_routes(tmpl);
+	int r = shim_on_dafs(AT_FDCWD, tmpl);
 
 	if (r == 0)
 		return REAL(mkdtemp)(tmpl);
@@ -163,7 +150,7 @@ char *mkdtemp(char *tmpl)
  * lstat, which sees no DAFS file. On failure the template becomes "". */
 char *mktemp(char *tmpl)
 {
-	int r = temp_routes(tmpl);
+	int r = shim_on_dafs(AT_FDCWD, tmpl);
 
 	if (r == 0)
 		return REAL(mktemp)(tmpl);

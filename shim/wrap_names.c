@@ -16,39 +16,6 @@
 _Static_assert(sizeof(struct stat) == sizeof(struct stat64), "x86_64 stat ABI");
 _Static_assert(sizeof(struct statfs) == sizeof(struct statfs64), "x86_64 statfs ABI");
 
-/* Routes path; on DAFS runs `dafs_body` (an expression of dp and s giving
- * 0/count or a negative errno) and returns its result the libc way. */
-#define ROUTE_PATH(dirfd, path, real_call, dafs_body)                       \
-	do {                                                                \
-		char dp[SHIM_PATH_MAX];                                          \
-		struct dafs_session *s;                                     \
-		int r_ = shim_route(dirfd, path, dp), e_;                   \
-		long v_;                                                    \
-		if (r_ == 0)                                                \
-			return real_call;                                   \
-		if (r_ < 0)                                                 \
-			return shim_err(r_);                                \
-		if (!(s = shim_session(&e_)))                               \
-			return shim_err(e_);                                \
-		v_ = (dafs_body);                                           \
-		return v_ < 0 ? shim_err((int)v_) : v_;                     \
-	} while (0)
-
-/* The DAFS file behind fd, or return real_call. */
-#define FD_OR_REAL(fd, real_call, dafs_body)                                \
-	do {                                                                \
-		struct dfile *d;                                            \
-		struct dafs_file *f;                                        \
-		long v_;                                                    \
-		if (!shim_fd_maybe(fd) || !(d = shim_fd_get(fd)))           \
-			return real_call;                                   \
-		v_ = shim_dfile_handle(d, &f);                              \
-		if (v_ == 0)                                                \
-			v_ = (dafs_body);                                   \
-		shim_dfile_put(d);                                          \
-		return v_ < 0 ? shim_err((int)v_) : v_;                     \
-	} while (0)
-
 /* ---- stat ------------------------------------------------------------------ */
 
 /* fstatat's rules: AT_EMPTY_PATH with "" means dirfd itself. */

@@ -8,23 +8,10 @@
  */
 #include "shim.h"
 
-/* Is path (relative to dirfd) DAFS? 1, 0, or -1 with errno (routing). */
-static int on_dafs(int dirfd, const char *path)
-{
-	char dp[SHIM_PATH_MAX];
-	int r = shim_route(dirfd, path, dp);
-
-	if (r < 0) {
-		errno = -r;
-		return -1;
-	}
-	return r;
-}
-
 /* libc's call for a local path, else the refusal. */
 #define REFUSE(dirfd, path, err, real_call)                                  \
 	do {                                                                 \
-		int r_ = on_dafs(dirfd, path);                               \
+		int r_ = shim_on_dafs(dirfd, path);                               \
 		if (r_ == 0)                                                 \
 			return real_call;                                    \
 		if (r_ < 0)                                                  \
@@ -47,7 +34,7 @@ int mount(const char *src, const char *dir, const char *type, unsigned long flag
 {
 	/* The source is a device or a name for most types; a bind mount's is
 	 * a path, so either on DAFS is refused. */
-	if (on_dafs(AT_FDCWD, src) > 0)
+	if (shim_on_dafs(AT_FDCWD, src) > 0)
 		return shim_unsupported("mount", -1, EOPNOTSUPP);
 	REFUSE(AT_FDCWD, dir, EOPNOTSUPP, REAL(mount)(src, dir, type, flags, data));
 }
@@ -136,7 +123,7 @@ int utmpxname(const char *path)
 int posix_spawn_file_actions_addopen(posix_spawn_file_actions_t *fa, int fd, const char *path,
 				     int flags, mode_t mode)
 {
-	int r = on_dafs(AT_FDCWD, path);
+	int r = shim_on_dafs(AT_FDCWD, path);
 
 	if (r == 0)
 		return REAL(posix_spawn_file_actions_addopen)(fa, fd, path, flags, mode);
@@ -147,7 +134,7 @@ int posix_spawn_file_actions_addopen(posix_spawn_file_actions_t *fa, int fd, con
 
 int posix_spawn_file_actions_addchdir_np(posix_spawn_file_actions_t *fa, const char *path)
 {
-	int r = on_dafs(AT_FDCWD, path);
+	int r = shim_on_dafs(AT_FDCWD, path);
 
 	if (r == 0)
 		return REAL(posix_spawn_file_actions_addchdir_np)(fa, path);
