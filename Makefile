@@ -28,15 +28,15 @@ ifneq ($(SAN)$(TSAN),00)
 SANFLAGS += -DDAFS_DEBUG_LOCKS
 endif
 
-PKGS        = libfabric liburing jemalloc libunwind
+PKGS        = libfabric liburing jemalloc libunwind libsodium
 PKG_CFLAGS  = $(shell pkg-config --cflags $(PKGS))
 WARN        = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
               -Wno-unused-parameter
 CFLAGS_ALL  = -std=gnu11 -D_GNU_SOURCE -O2 -g -fPIC -MMD -MP $(WARN) $(SANFLAGS) \
               $(INC) $(PKG_CFLAGS) $(CFLAGS)
 LDFLAGS_ALL = $(SANFLAGS) $(LDFLAGS)
-CORE_LIBS   = $(shell pkg-config --libs libfabric) -lpthread
-SERVER_LIBS = $(shell pkg-config --libs libfabric liburing jemalloc libunwind) -lpthread
+CORE_LIBS   = $(shell pkg-config --libs libfabric libsodium) -lpthread
+SERVER_LIBS = $(shell pkg-config --libs libfabric liburing jemalloc libunwind libsodium) -lpthread
 
 # What client and server share (wire format, transport, doorbells): one
 # static library linked into both.

@@ -99,6 +99,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "dafs-server: cannot export %s: %s\n", export_dir, strerror(-rc));
 		return 1;
 	}
+	pthread_mutex_init(&srv.keys_lock, NULL);
 	rc = locks_create(&srv.locks);
 	if (rc) {
 		fprintf(stderr, "dafs-server: %s\n", strerror(-rc));

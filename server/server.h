@@ -73,6 +73,12 @@ struct server {
 	unsigned nworkers;
 	struct worker *workers;
 	unsigned lease_ms;
+	/* Clients' keys (--keys FILE); with none, only keyless local sessions
+	 * exist. Workers read them at SESSION_OPEN and a reload replaces
+	 * them, both under keys_lock. */
+	const char *keys_path;
+	struct dafs_keys keys;
+	pthread_mutex_t keys_lock;
 	atomic_uint next_worker;
 	atomic_uint_fast64_t next_session;
 	/* Set by the SIGTERM/SIGINT handler on whichever thread took the

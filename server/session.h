@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "keyfile.h"
 #include "proto.h"
 
 #define SESSION_HANDLES_MAX 65536
@@ -45,10 +46,22 @@ struct region {
 	uint64_t addr, len, key;
 };
 
+/* Who a session acts for: the client its key names, and what that key
+ * allows (keyfile.h's options). A keyless session, which only shm and
+ * loopback clients get, has the name "" and keyed false. */
+struct principal {
+	char name[DAFS_KEY_NAME_MAX + 1];
+	bool keyed;
+	bool read_only, no_root_squash;
+	bool has_uid, has_gid;     /* acts only as this user, whatever it asserts */
+	uint32_t uid, gid;
+};
+
 struct session {
 	uint64_t id;
 	fi_addr_t peer;
-	char name[128];
+	char name[128];            /* the client's own description (SESSION_OPEN) */
+	struct principal who;
 	uint32_t pid;
 	unsigned nslots;
 	struct slot *slots;
