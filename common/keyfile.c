@@ -43,17 +43,14 @@ static int bad(char *why, size_t why_len, const char *fmt, const char *what)
 	return -EINVAL;
 }
 
-int dafs_key_parse_line(const char *line, struct dafs_key *key, char *why, size_t why_len)
+/* The words of a line, in `words` (a copy the caller wipes: it holds the
+ * key's hex digits). */
+static int parse_words(char *words, struct dafs_key *key, char *why, size_t why_len)
 {
-	char copy[1024], *save = NULL, *word;
-	size_t hex_len;
+	char *save = NULL, *word;
 	const char *hex_end;
 
-	memset(key, 0, sizeof(*key));
-	if (strlen(line) >= sizeof(copy))
-		return bad(why, why_len, "%s", "line too long");
-	strcpy(copy, line);
-	word = strtok_r(copy, " \t\r", &save);
+	word = strtok_r(words, " \t\r", &save);
 	if (!word || word[0] == '#')
 		return 0;
 	if (strlen(word) > DAFS_KEY_NAME_MAX)
@@ -66,17 +63,11 @@ int dafs_key_parse_line(const char *line, struct dafs_key *key, char *why, size_
 	word = strtok_r(NULL, " \t\r", &save);
 	if (!word)
 		return bad(why, why_len, "client '%s' has no key", key->name);
-	hex_len = strlen(word);
-	if (hex_len != 2 * DAFS_KEY_BYTES ||
-	    sodium_hex2bin(key->secret, sizeof(key->secret), word, hex_len, NULL, NULL,
-			   &hex_end) != 0 || *hex_end) {
-		sodium_memzero(copy, sizeof(copy));
-		dafs_key_wipe(key);
+	if (strlen(word) != 2 * DAFS_KEY_BYTES ||
+	    sodium_hex2bin(key->secret, sizeof(key->secret), word, strlen(word), NULL, NULL,
+			   &hex_end) != 0 || *hex_end)
 		return bad(why, why_len, "the key is not %s hex digits", "64");
-	}
-	while ((word = strtok_r(NULL, " \t\r", &save))) {
-		if (word[0] == '#')
-			break;
+	while ((word = strtok_r(NULL, " \t\r", &save)) && word[0] != '#') {
 		if (strcmp(word, "ro") == 0)
 			key->read_only = true;
 		else if (strcmp(word, "no_root_squash") == 0)
@@ -85,16 +76,27 @@ int dafs_key_parse_line(const char *line, struct dafs_key *key, char *why, size_
 			key->has_uid = true;
 		else if (strncmp(word, "gid=", 4) == 0 && parse_id(word + 4, &key->gid) == 0)
 			key->has_gid = true;
-		else {
-			bad(why, why_len, "unknown option '%.64s' (want ro, no_root_squash, "
-			    "uid=N or gid=N)", word);
-			sodium_memzero(copy, sizeof(copy));
-			dafs_key_wipe(key);
-			return -EINVAL;
-		}
+		else
+			return bad(why, why_len, "unknown option '%.64s' (want ro, no_root_squash, "
+				   "uid=N or gid=N)", word);
 	}
-	sodium_memzero(copy, sizeof(copy));
 	return 1;
+}
+
+int dafs_key_parse_line(const char *line, struct dafs_key *key, char *why, size_t why_len)
+{
+	char words[1024];
+	int rc;
+
+	memset(key, 0, sizeof(*key));
+	if (strlen(line) >= sizeof(words))
+		return bad(why, why_len, "%s", "line too long");
+	strcpy(words, line);
+	rc = parse_words(words, key, why, why_len);
+	sodium_memzero(words, sizeof(words));
+	if (rc < 0)
+		dafs_key_wipe(key);
+	return rc;
 }
 
 /* Reads a whole keys file into a NUL-terminated buffer, refusing one that
