@@ -9,6 +9,7 @@
  * an error and every later field becomes a no-op.
  */
 #include "proto.h"
+#include "auth.h"
 
 #include <errno.h>
 #include <string.h>
@@ -451,6 +452,7 @@ static void codec_result(struct codec *c, struct dafs_result *r)
 		u32(c, &s->msg_max);
 		u32(c, &s->inline_max);
 		u32(c, &s->io_max);
+		bytes(c, &s->auth, &s->auth_len, DAFS_AUTH_MAX);
 		require(c, s->credits >= 1 && s->credits <= DAFS_SLOTS_MAX, -EBADMSG);
 		break;
 	}
@@ -623,6 +625,9 @@ int dafs_decode_hdr(const void *buf, size_t len, struct dafs_hdr *hdr)
 	codec_hdr(&c, hdr);
 	if (c.err)
 		return c.err;
+	/* A sealed frame's trailer (auth.h: a sequence and a tag) follows the body. */
+	if ((hdr->flags & DAFS_HF_MAC) && len >= DAFS_HDR_SIZE + DAFS_MAC_TRAILER)
+		len -= DAFS_MAC_TRAILER;
 	return check_hdr(hdr, len);
 }
 

@@ -23,7 +23,8 @@
 #include <stdint.h>
 
 #define DAFS_MAGIC          0x53464144u   /* "DAFS" read as little-endian */
-#define DAFS_VERSION        1
+/* 2: sealed frames (DAFS_HF_MAC), keyed SESSION_OPEN (auth.h) */
+#define DAFS_VERSION        2
 #define DAFS_HDR_SIZE       32
 
 /* Limits a peer may rely on and the decoder enforces. */
@@ -46,7 +47,11 @@
 #define DAFS_HF_REPLY       0x0001  /* this is a reply */
 #define DAFS_HF_NOSLOT      0x0002  /* not in the slot table: NULL/ping, CONNECT */
 #define DAFS_HF_CONTINUE    0x0004  /* batch: keep running after a failed op */
-#define DAFS_HF_ALL         0x0007
+/* Sealed: a MAC trailer (auth.h) follows the body, outside body_len. The
+ * decoders take a sealed frame only after dafs_mac_open checked it and
+ * cleared this bit; dafs_decode_hdr reads its header with the trailer. */
+#define DAFS_HF_MAC         0x0008
+#define DAFS_HF_ALL         0x000f
 
 /* Handles. Open files and looked-up objects live in the server's per-session
  * handle table; 0 is the export's root directory. */
@@ -220,7 +225,7 @@ struct dafs_args_session_open {
 	const char *name;          /* the client's own description: host, program */
 	const void *addr;          /* the client endpoint's fabric name */
 	uint32_t addr_len;
-	uint16_t auth_method;      /* 0: none */
+	uint16_t auth_method;      /* DAFS_AUTH_NONE or DAFS_AUTH_KEY (auth.h) */
 	const void *auth;
 	uint32_t auth_len;
 };
@@ -373,6 +378,8 @@ struct dafs_res_session_open {
 	uint32_t credits;          /* slots granted: requests in flight */
 	uint32_t lease_ms;         /* renew (any request) within this, or locks go */
 	uint32_t msg_max, inline_max, io_max;
+	const void *auth;          /* DAFS_AUTH_KEY: the server's proof (auth.h); else empty */
+	uint32_t auth_len;
 };
 
 struct dafs_res_handle {       /* OPEN, LOOKUP */

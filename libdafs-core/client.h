@@ -23,6 +23,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "auth.h"
 #include "bell.h"
 #include "dafs.h"
 #include "fabric.h"
@@ -115,6 +116,10 @@ struct dafs_session {
 	bool closing;                  /* lock */
 
 	struct dafs_reply *reply;      /* open: where replies are decoded (lock) */
+	/* A keyed session (auth.h): frames sent after set-up are sealed, and
+	 * a reply is taken only sealed (during set-up, a refusal unsealed). */
+	struct dafs_mac *mac;          /* open: NULL without a key; its counters: lock */
+	bool boot_sealed;              /* lock: the last boot reply was sealed */
 	struct cache *cache;           /* open: the page cache, or NULL (cache.c) */
 	/* lock */
 	unsigned writes_inflight;      /* pipelined writes not yet answered */
@@ -297,8 +302,13 @@ void send_ping(struct dafs_session *s);
 /* Sends the last frame of `slot` again, unchanged, for `req`: what a client
  * does after losing a reply. The server must answer from its reply cache. */
 int client_resend_slot(struct dafs_req *req, int slot);
-/* Sends arbitrary bytes to the server, expecting nothing (tests of hostile input). */
+/* Sends arbitrary bytes to the server, expecting nothing (tests of hostile
+ * input); sealed as any frame of the session (sealed: false sends them as
+ * they are, to replay or tamper with a sealed frame). */
 int client_send_raw(struct dafs_session *s, const void *frame, size_t len);
+int client_send_bytes(struct dafs_session *s, const void *frame, size_t len, bool sealed);
+/* The largest frame the session may encode (room left for the seal). */
+size_t client_msg_max(const struct dafs_session *s);
 /* Reads completions; blocks up to timeout_ms when none. Session locked. */
 void client_progress(struct dafs_session *s, int timeout_ms);
 

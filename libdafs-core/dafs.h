@@ -61,6 +61,13 @@ struct dafs_session_opts {
 				   none, the naps alone */
 	int stats;              /* positive: print what each kind of request cost
 				   to stderr when the session closes; 0: off */
+	const char *key_file;   /* the client's key ('dafs keygen NAME' > FILE,
+				   readable by its owner alone): the session is
+				   authenticated and every message MACed; NULL:
+				   none (shm and loopback servers without --keys).
+				   A key file that cannot be used fails the open
+				   with its errno (-EACCES: others may read it),
+				   and a refused key with -EACCES */
 };
 
 /* Fills opts from the environment, for programs configured that way (the
@@ -77,6 +84,7 @@ struct dafs_session_opts {
  *                          "0": none kept
  *   DAFS_DOORBELL          doorbells: "0" none; anything else: used
  *   DAFS_STATS             stats: on unless it starts with '0'
+ *   DAFS_KEY_FILE          key_file: the client's key file
  *
  * A malformed value leaves its field as it was (the default, unless the
  * caller set it): DAFS_CACHE_SIZE says so on stderr, the others silently.
@@ -93,6 +101,11 @@ int dafs_session_open(const char *url, const struct dafs_session_opts *opts,
 int dafs_session_close(struct dafs_session *s);
 /* The transport the session runs on ("shm", "tcp;ofi_rxm", ...). */
 const char *dafs_session_provider(const struct dafs_session *s);
+/* A new client key: writes "NAME KEY\n" (KEY: 256 random bits in hex) into
+ * line, the line of a client's key file and of the server's --keys file.
+ * Returns 0, -EINVAL for a name a keys file cannot hold (1 to 64 of
+ * A-Z a-z 0-9 . _ @ -), -ENOSPC when cap is too small (140 suffice). */
+int dafs_keygen(const char *name, char *line, size_t cap);
 
 /* ---- Completion groups and requests ---------------------------------- */
 

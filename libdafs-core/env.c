@@ -106,5 +106,7 @@ int dafs_session_opts_from_env(struct dafs_session_opts *opts)
 		opts->doorbells = strcmp(v, "0") == 0 ? -1 : 1;
 	if ((v = env_value("DAFS_STATS")))
 		opts->stats = *v != '0';
+	if ((v = env_value("DAFS_KEY_FILE")))
+		opts->key_file = v;
 	return rc;
 }

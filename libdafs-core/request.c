@@ -166,13 +166,42 @@ static void fail_all(struct dafs_session *s, int err)
 	}
 }
 
-static void handle_reply(struct dafs_session *s, const void *frame, size_t len)
+size_t client_msg_max(const struct dafs_session *s)
+{
+	return DAFS_MSG_MAX - (s->mac ? DAFS_MAC_TRAILER : 0);
+}
+
+/* A keyed session takes sealed replies only, checked before decoding;
+ * during set-up an unsealed one may refuse the session, never grant it
+ * (session.c checks boot_sealed). */
+static bool reply_admitted(struct dafs_session *s, void *frame, size_t *len)
+{
+	int rc;
+
+	s->boot_sealed = false;
+	if (!s->mac)
+		return true;
+	rc = dafs_mac_open(s->mac, frame, *len, len);
+	if (rc == 0) {
+		s->boot_sealed = true;
+		return true;
+	}
+	if (!s->id)
+		return true;
+	fprintf(stderr, "libdafs: dropped a reply: %s\n",
+		rc == -EALREADY ? "replayed" : "bad or missing MAC");
+	return false;
+}
+
+static void handle_reply(struct dafs_session *s, void *frame, size_t len)
 {
 	/* Replies are handled one at a time, with the session locked. */
 	struct dafs_reply *rep = s->reply;
 	struct dafs_req *req = NULL;
 	int rc;
 
+	if (!reply_admitted(s, frame, &len))
+		return;
 	rc = dafs_decode_reply(frame, len, rep);
 	if (rc) {
 		/* A reply we cannot read cannot be matched either; the request
@@ -273,8 +302,10 @@ void send_ping(struct dafs_session *s)
 	rq->hdr.flags = DAFS_HF_NOSLOT;
 	rq->nops = 1;
 	rq->ops[0].opcode = DAFS_OP_NULL;
-	len = dafs_encode_request(m->buf, DAFS_MSG_MAX, rq);
+	len = dafs_encode_request(m->buf, client_msg_max(s), rq);
 	compound_free(rq);
+	if (len > 0 && s->mac)
+		len = (int)dafs_mac_seal(s->mac, m->buf, (size_t)len);
 	if (len > 0 && dafs_fabric_send(s->fab, s->server, m->buf, (size_t)len,
 					s->msg_mr.desc, &m->ctx) == 0) {
 		if (!pending(s))
@@ -353,9 +384,12 @@ static int free_slot(struct dafs_session *s)
 	return -1;
 }
 
-static int send_frame(struct dafs_session *s, struct msgbuf *m, size_t len)
+/* Sends the frame of `len` bytes in m, sealed once the keyed session is
+ * set up (afresh each time: a resent frame gets a new sequence). */
+static int send_frame_as(struct dafs_session *s, struct msgbuf *m, size_t len, bool seal)
 {
 	uint64_t start = client_now_ms();
+	size_t wire_len = seal ? dafs_mac_seal(s->mac, m->buf, len) : len;
 	int rc;
 
 	if (!pending(s))
@@ -363,7 +397,7 @@ static int send_frame(struct dafs_session *s, struct msgbuf *m, size_t len)
 	/* rxm answers -EAGAIN while a connection forms, shm while the peer's
 	 * queue is full; only reading the CQ moves them on. A peer that never
 	 * takes the message is as dead as one that never answers. */
-	while ((rc = dafs_fabric_send(s->fab, s->server, m->buf, len, s->msg_mr.desc,
+	while ((rc = dafs_fabric_send(s->fab, s->server, m->buf, wire_len, s->msg_mr.desc,
 				      &m->ctx)) == -EAGAIN) {
 		client_progress(s, 1);
 		if (s->dead)
@@ -386,6 +420,11 @@ static int send_frame(struct dafs_session *s, struct msgbuf *m, size_t len)
 			dafs_bell_ring(&s->own_bell, &s->bell);
 	}
 	return rc;
+}
+
+static int send_frame(struct dafs_session *s, struct msgbuf *m, size_t len)
+{
+	return send_frame_as(s, m, len, s->mac && s->id);
 }
 
 int submit_locked(struct dafs_req *req, struct dafs_compound *rq)
@@ -428,7 +467,7 @@ int submit_locked(struct dafs_req *req, struct dafs_compound *rq)
 	rq->hdr.session = s->id;
 	rq->hdr.credits = (uint16_t)s->credits;
 	rq->hdr.flags |= req->noslot ? DAFS_HF_NOSLOT : 0;
-	len = dafs_encode_request(m->buf, DAFS_MSG_MAX, rq);
+	len = dafs_encode_request(m->buf, client_msg_max(s), rq);
 	if (len < 0)
 		return len;
 	rc = send_frame(s, m, (size_t)len);
@@ -492,20 +531,25 @@ int client_resend_slot(struct dafs_req *req, int slot)
 	return rc;
 }
 
-int client_send_raw(struct dafs_session *s, const void *frame, size_t len)
+int client_send_bytes(struct dafs_session *s, const void *frame, size_t len, bool sealed)
 {
 	struct msgbuf *m = &s->sends[s->credits];
 	int rc;
 
-	if (len > DAFS_MSG_MAX)
+	if (len > (sealed ? client_msg_max(s) : DAFS_MSG_MAX))
 		return -EMSGSIZE;
 	pthread_mutex_lock(&s->lock);
 	while (m->busy && !s->dead)
 		client_progress(s, 10);
 	memcpy(m->buf, frame, len);
-	rc = s->dead ? s->dead : send_frame(s, m, len);
+	rc = s->dead ? s->dead : send_frame_as(s, m, len, sealed && s->mac && s->id);
 	pthread_mutex_unlock(&s->lock);
 	return rc;
+}
+
+int client_send_raw(struct dafs_session *s, const void *frame, size_t len)
+{
+	return client_send_bytes(s, frame, len, true);
 }
 
 ssize_t dafs_req_wait(struct dafs_req *req, int timeout_ms)

@@ -2,6 +2,7 @@
  * memory, page cache and registration cache), the lease thread that keeps
  * it alive and sends coalesced writes, and closing it. */
 #include <errno.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,10 +52,21 @@ static void *lease_main(void *arg)
 	return NULL;
 }
 
-/* CONNECT's answer: the fabric name of the worker that will serve us. */
+/* CONNECT's answer: the fabric name of the worker that will serve us, and
+ * the server's challenge when it takes keys (auth.h). */
 struct worker_addr {
 	size_t len;
 	uint8_t addr[DAFS_ADDR_MAX];
+	bool has_nonce;
+	uint8_t nonce[DAFS_NONCE_BYTES];
+};
+
+/* SESSION_OPEN's answer, with the server's proof copied out of the frame. */
+struct granted {
+	struct dafs_res_session_open res;
+	bool sealed;                   /* the reply was sealed with our session key */
+	bool has_proof;
+	uint8_t proof[DAFS_PROOF_BYTES];
 };
 
 static ssize_t finish_boot(struct dafs_req *req, struct dafs_reply *rep)
@@ -74,14 +86,23 @@ static ssize_t finish_boot(struct dafs_req *req, struct dafs_reply *rep)
 		}
 		memcpy(copy->addr, c->addr, c->addr_len);
 		copy->len = c->addr_len;
+		copy->has_nonce = c->nonce_len == DAFS_NONCE_BYTES;
+		if (copy->has_nonce)
+			memcpy(copy->nonce, c->nonce, DAFS_NONCE_BYTES);
 		req->boot_out = copy;
 		return 0;
 	}
-	struct dafs_res_session_open *so = malloc(sizeof(*so));
-	if (!so)
+	struct granted *g = calloc(1, sizeof(*g));
+	if (!g)
 		return -ENOMEM;
-	*so = rep->res[0].r.session_open;
-	req->boot_out = so;
+	g->res = rep->res[0].r.session_open;
+	g->sealed = req->s->boot_sealed;
+	g->has_proof = g->res.auth_len == DAFS_PROOF_BYTES;
+	if (g->has_proof)
+		memcpy(g->proof, g->res.auth, DAFS_PROOF_BYTES);
+	g->res.auth = NULL;
+	g->res.auth_len = 0;
+	req->boot_out = g;
 	return 0;
 }
 
@@ -173,6 +194,10 @@ static void session_free(struct dafs_session *s)
 	free(s->sends);
 	free(s->slots);
 	free(s->reply);
+	if (s->mac) {
+		dafs_mac_wipe(s->mac);
+		free(s->mac);
+	}
 	dafs_bell_close(&s->own_bell);
 	pthread_cond_destroy(&s->lease_cond);
 	pthread_mutex_destroy(&s->lock);
@@ -226,9 +251,10 @@ static int session_endpoint(struct dafs_session *s, const struct dafs_url *parse
 }
 
 /* CONNECT asks the listening endpoint which worker will serve us; that
- * worker is the server from then on. */
+ * worker is the server from then on. With a key, its challenge goes into
+ * the hello. */
 static int session_connect(struct dafs_session *s, const uint8_t *addr, size_t addr_len,
-			   bool doorbells)
+			   bool doorbells, struct dafs_auth_hello *hello)
 {
 	struct dafs_compound *rq = compound_alloc();
 	struct worker_addr *worker = NULL;
@@ -248,6 +274,13 @@ static int session_connect(struct dafs_session *s, const uint8_t *addr, size_t a
 	 * napping (send_frame). */
 	if (rc == 0 && doorbells)
 		dafs_bell_address(&s->bell, worker->addr, worker->len);
+	if (rc == 0 && hello && !worker->has_nonce) {
+		fprintf(stderr, "libdafs: the server takes no keys (no --keys): "
+			"it cannot prove it is the one this key is for\n");
+		rc = -EACCES;
+	}
+	if (rc == 0 && hello)
+		memcpy(hello->server_nonce, worker->nonce, DAFS_NONCE_BYTES);
 	free(worker);
 	return rc;
 }
@@ -255,12 +288,15 @@ static int session_connect(struct dafs_session *s, const uint8_t *addr, size_t a
 /* SESSION_OPEN introduces us to the worker, which grants the session its
  * id, credits and limits. */
 static int session_introduce(struct dafs_session *s, const struct dafs_session_opts *opts,
-			     const uint8_t *addr, size_t addr_len)
+			     const uint8_t *addr, size_t addr_len, const struct dafs_key *key,
+			     struct dafs_auth_hello *hello)
 {
 	struct dafs_compound *rq = compound_alloc();
-	struct dafs_res_session_open *granted = NULL;
+	struct granted *g = NULL;
+	struct dafs_res_session_open *granted;
+	uint8_t auth[DAFS_AUTH_MAX], expect[DAFS_PROOF_BYTES];
 	char name[128], host[64] = "";
-	int rc;
+	int rc, auth_len = 0;
 
 	if (!rq)
 		return -ENOMEM;
@@ -274,10 +310,39 @@ static int session_introduce(struct dafs_session *s, const struct dafs_session_o
 		.pid = (uint32_t)getpid(), .uid = (uint32_t)getuid(), .gid = (uint32_t)getgid(),
 		.name = name, .addr = addr, .addr_len = (uint32_t)addr_len,
 	};
-	rc = boot_call(s, rq, (void **)&granted);
+	if (key) {
+		/* auth.h: our nonce and proof; the session keys are ready before
+		 * the reply, which comes sealed with them. */
+		snprintf(hello->name, sizeof(hello->name), "%s", key->name);
+		randombytes_buf(hello->client_nonce, DAFS_NONCE_BYTES);
+		dafs_auth_client_proof(key->secret, hello, hello->proof);
+		auth_len = dafs_auth_hello_encode(hello, auth, sizeof(auth));
+		s->mac = malloc(sizeof(*s->mac));
+		if (auth_len < 0 || !s->mac) {
+			compound_free(rq);
+			return auth_len < 0 ? auth_len : -ENOMEM;
+		}
+		dafs_auth_session_keys(key->secret, hello, false, s->mac);
+		rq->ops[0].a.session_open.auth_method = DAFS_AUTH_KEY;
+		rq->ops[0].a.session_open.auth = auth;
+		rq->ops[0].a.session_open.auth_len = (uint32_t)auth_len;
+	}
+	rc = boot_call(s, rq, (void **)&g);
 	compound_free(rq);
+	if (rc == -EACCES && key)
+		fprintf(stderr, "libdafs: the server refused the key '%s'\n", key->name);
 	if (rc)
 		return rc;
+	granted = &g->res;
+	if (key) {
+		dafs_auth_server_proof(key->secret, hello, granted->session, expect);
+		if (!g->sealed || !g->has_proof || !dafs_auth_proof_equal(expect, g->proof)) {
+			fprintf(stderr, "libdafs: the server did not prove it knows the key '%s'\n",
+				key->name);
+			free(g);
+			return -EACCES;
+		}
+	}
 	s->id = granted->session;
 	if (granted->credits < s->credits)
 		s->credits = granted->credits;
@@ -286,7 +351,7 @@ static int session_introduce(struct dafs_session *s, const struct dafs_session_o
 	if (s->io_max < CLIENT_BOUNCE_CHUNK)
 		s->io_max = CLIENT_BOUNCE_CHUNK;
 	s->lease_ms = granted->lease_ms ? granted->lease_ms : 30000;
-	free(granted);
+	free(g);
 	return 0;
 }
 
@@ -312,6 +377,22 @@ static int session_start(struct dafs_session *s, const struct dafs_session_opts 
 	return 0;
 }
 
+/* The client's key (keyfile.h), with its refusal said on stderr: a user
+ * who set DAFS_KEY_FILE must learn why nothing connects. */
+static int load_key(const char *path, struct dafs_key *key)
+{
+	char why[512];
+	int rc = dafs_auth_init();
+
+	if (rc == 0)
+		rc = dafs_key_load_client(path, key, why, sizeof(why));
+	else
+		snprintf(why, sizeof(why), "libsodium does not start");
+	if (rc)
+		fprintf(stderr, "libdafs: %s\n", why);
+	return rc;
+}
+
 int dafs_session_open(const char *url, const struct dafs_session_opts *opts,
 		      struct dafs_session **out)
 {
@@ -320,6 +401,8 @@ int dafs_session_open(const char *url, const struct dafs_session_opts *opts,
 	uint8_t addr[DAFS_ADDR_MAX];
 	size_t addr_len = sizeof(addr);
 	bool doorbells = false;
+	struct dafs_key key = { .name = "" };
+	struct dafs_auth_hello hello;
 	int rc;
 
 	if (!url || dafs_url_parse(url, &parsed) != 0)
@@ -341,11 +424,19 @@ int dafs_session_open(const char *url, const struct dafs_session_opts *opts,
 	 * /dev/shm (shmreap.h). */
 	if (strcmp(parsed.scheme, "shm") == 0)
 		dafs_shm_reap_stale();
+	rc = opts && opts->key_file ? load_key(opts->key_file, &key) : 0;
+	if (rc) {
+		session_free(s);
+		return rc;
+	}
 	rc = session_endpoint(s, &parsed, opts, addr, &addr_len, &doorbells);
 	if (rc == 0)
-		rc = session_connect(s, addr, addr_len, doorbells);
+		rc = session_connect(s, addr, addr_len, doorbells, opts && opts->key_file ? &hello : NULL);
 	if (rc == 0)
-		rc = session_introduce(s, opts, addr, addr_len);
+		rc = session_introduce(s, opts, addr, addr_len, opts && opts->key_file ? &key : NULL,
+				       &hello);
+	dafs_key_wipe(&key);
+	sodium_memzero(&hello, sizeof(hello));
 	/* Both of the server's endpoints have mapped ours now: its name can go,
 	 * so that nothing of it outlives this process, however it ends. */
 	if (rc == 0)

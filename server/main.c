@@ -2,6 +2,8 @@
  * shutdown on SIGTERM/SIGINT (in-flight requests finish, files close). */
 #include <errno.h>
 #include <getopt.h>
+#include <netdb.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,10 +24,37 @@ static void on_stop_signal(int sig)
 		the_server->stopping = 1;
 }
 
+/* Only this host can reach the address: shm, or a host name all of whose
+ * addresses are loopback (127.0.0.0/8, ::1). */
+static bool listens_locally(const struct dafs_url *url)
+{
+	struct addrinfo hints = { .ai_family = AF_UNSPEC }, *res, *ai;
+	bool local = true;
+
+	if (strcmp(url->scheme, "shm") == 0)
+		return true;
+	if (getaddrinfo(url->node, NULL, &hints, &res) != 0)
+		return false;
+	for (ai = res; ai; ai = ai->ai_next) {
+		if (ai->ai_family == AF_INET) {
+			const struct sockaddr_in *in = (const void *)ai->ai_addr;
+			local &= (ntohl(in->sin_addr.s_addr) >> 24) == 127;
+		} else if (ai->ai_family == AF_INET6) {
+			const struct sockaddr_in6 *in6 = (const void *)ai->ai_addr;
+			local &= IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr);
+		} else {
+			local = false;
+		}
+	}
+	freeaddrinfo(res);
+	return local;
+}
+
 static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: dafs-server --export DIR --listen URL [--threads N] [--lease SECONDS]\n"
+		"                   [--keys FILE] [--insecure]\n"
 		"\n"
 		"Serves DIR to DAFS clients over libfabric.\n"
 		"\n"
@@ -34,6 +63,12 @@ static void usage(FILE *out)
 		"  --threads N       worker threads, each with its own endpoint (default 1)\n"
 		"  --lease SECONDS   a silent client's session, files and locks are dropped\n"
 		"                    after this long (default 30)\n"
+		"  --keys FILE       clients' keys, one 'NAME KEY [ro] [no_root_squash] [uid=N]\n"
+		"                    [gid=N]' a line ('dafs keygen NAME' makes one): only\n"
+		"                    clients with one of them get a session, and every\n"
+		"                    message of theirs is authenticated\n"
+		"  --insecure        without --keys, listen on a non-loopback address anyway:\n"
+		"                    anyone who can reach it reads and writes the export\n"
 		"  --help            this text\n"
 		"\n"
 		"SIGTERM or SIGINT: finish the requests in flight, close every file, exit 0.\n");
@@ -46,15 +81,19 @@ int main(int argc, char **argv)
 		{ "listen", required_argument, NULL, 'l' },
 		{ "threads", required_argument, NULL, 't' },
 		{ "lease", required_argument, NULL, 'L' },
+		{ "keys", required_argument, NULL, 'k' },
+		{ "insecure", no_argument, NULL, 'I' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *export_dir = NULL, *listen_url = NULL;
 	struct server srv = { .nworkers = 1, .lease_ms = 30000 };
 	struct sigaction sa = { .sa_handler = on_stop_signal };
+	bool insecure = false;
+	char why[512];
 	int c, rc;
 
-	while ((c = getopt_long(argc, argv, "e:l:t:L:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "e:l:t:L:k:Ih", opts, NULL)) != -1) {
 		char *end;
 		long v;
 		switch (c) {
@@ -77,6 +116,12 @@ int main(int argc, char **argv)
 			else
 				srv.lease_ms = (unsigned)v * 1000;
 			break;
+		case 'k':
+			srv.keys_path = optarg;
+			break;
+		case 'I':
+			insecure = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -94,6 +139,27 @@ int main(int argc, char **argv)
 			"or verbs://HOST:PORT)\n", listen_url);
 		return 2;
 	}
+	if (dafs_auth_init() != 0) {
+		fprintf(stderr, "dafs-server: libsodium does not start\n");
+		return 1;
+	}
+	if (srv.keys_path) {
+		rc = dafs_keys_load(srv.keys_path, &srv.keys, why, sizeof(why));
+		if (rc) {
+			fprintf(stderr, "dafs-server: %s\n", why);
+			return 1;
+		}
+	} else if (!listens_locally(&srv.url)) {
+		if (!insecure) {
+			fprintf(stderr, "dafs-server: %s is not a loopback address: give the "
+				"clients keys (--keys FILE), or --insecure to serve anyone who "
+				"can reach it\n", listen_url);
+			return 1;
+		}
+		log_msg("warning: --insecure: anyone who can reach %s reads and writes %s",
+			listen_url, export_dir);
+	}
+	challenge_table_init(&srv.challenges);
 	rc = export_init(&srv.export, export_dir);
 	if (rc) {
 		fprintf(stderr, "dafs-server: cannot export %s: %s\n", export_dir, strerror(-rc));
@@ -152,6 +218,8 @@ int main(int argc, char **argv)
 	free(srv.workers);
 	locks_destroy(srv.locks);
 	export_fini(&srv.export);
+	challenge_table_fini(&srv.challenges);
+	dafs_keys_free(&srv.keys);
 	log_msg("stopped");
 	return 0;
 }

@@ -22,6 +22,7 @@
 
 #include "bell.h"
 #include "bufpool.h"
+#include "challenge.h"
 #include "export.h"
 #include "fabric.h"
 #include "locks.h"
@@ -79,6 +80,7 @@ struct server {
 	const char *keys_path;
 	struct dafs_keys keys;
 	pthread_mutex_t keys_lock;
+	struct challenge_table challenges;   /* CONNECT's nonces for keyed clients */
 	atomic_uint next_worker;
 	atomic_uint_fast64_t next_session;
 	/* Set by the SIGTERM/SIGINT handler on whichever thread took the
@@ -102,6 +104,7 @@ struct job {
 	fi_addr_t peer;
 	bool remove_peer;          /* drop `peer` from the AV once the reply is sent */
 	bool owns_slot;            /* took (slot, seq): its reply is cached there */
+	bool no_seal;              /* a keyed session's refused frame: the reply goes unsealed */
 	enum job_phase phase;
 	void *frame;               /* a private copy of the request frame */
 	size_t frame_len;

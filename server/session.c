@@ -36,6 +36,10 @@ void session_destroy(struct session *s)
 	free(s->slots);
 	free(s->handles);
 	free(s->regions);
+	if (s->mac) {
+		dafs_mac_wipe(s->mac);
+		free(s->mac);
+	}
 	free(s);
 }
 

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "auth.h"
 #include "keyfile.h"
 #include "proto.h"
 
@@ -62,6 +63,7 @@ struct session {
 	fi_addr_t peer;
 	char name[128];            /* the client's own description (SESSION_OPEN) */
 	struct principal who;
+	struct dafs_mac *mac;      /* keyed: frames both ways are sealed (auth.h); else NULL */
 	uint32_t pid;
 	unsigned nslots;
 	struct slot *slots;

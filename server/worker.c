@@ -292,16 +292,23 @@ static void job_send(struct job *job)
 		dafs_bell_ring(&job->w->bell, &job->sess->bell);
 }
 
-/* Sends bytes already encoded (a cached reply). */
+/* A keyed session's replies are sealed (auth.h), each with a sequence of
+ * its own: a reply from the cache is sealed afresh. */
+static bool job_seals(const struct job *job)
+{
+	return job->sess && job->sess->mac && !job->no_seal;
+}
+
+/* Sends bytes already encoded (a cached reply, unsealed). */
 static void send_bytes(struct job *job, const void *frame, size_t len)
 {
-	job->send_buf = bufpool_alloc(job->w->pool, len);
+	job->send_buf = bufpool_alloc(job->w->pool, len + DAFS_MAC_TRAILER);
 	if (!job->send_buf) {
 		job_free(job);
 		return;
 	}
 	memcpy(job->send_buf, frame, len);
-	job->send_len = len;
+	job->send_len = job_seals(job) ? dafs_mac_seal(job->sess->mac, job->send_buf, len) : len;
 	job_send(job);
 }
 
@@ -309,7 +316,7 @@ static void send_bytes(struct job *job, const void *frame, size_t len)
  * The wire carries them positive (proto.h: "0 or an errno"): this is the one
  * place where they change sign, on a copy of the statuses so that `rep`
  * keeps the server's convention. */
-static int encode_reply(void *buf, struct dafs_reply *rep)
+static int encode_reply(void *buf, size_t cap, struct dafs_reply *rep)
 {
 	int32_t hdr_status = rep->hdr.status;
 	int32_t res_status[DAFS_COMPOUND_MAX];
@@ -320,7 +327,7 @@ static int encode_reply(void *buf, struct dafs_reply *rep)
 		res_status[i] = rep->res[i].status;
 		rep->res[i].status = -res_status[i];
 	}
-	len = dafs_encode_reply(buf, DAFS_MSG_MAX, rep);
+	len = dafs_encode_reply(buf, cap, rep);
 	rep->hdr.status = hdr_status;
 	for (unsigned i = 0; i < rep->nres; i++)
 		rep->res[i].status = res_status[i];
@@ -330,6 +337,7 @@ static int encode_reply(void *buf, struct dafs_reply *rep)
 static void job_reply(struct job *job)
 {
 	struct dafs_reply *rep = &job->rep;
+	size_t cap = DAFS_MSG_MAX - (job_seals(job) ? DAFS_MAC_TRAILER : 0);
 	int len;
 
 	rep->hdr.slot = job->req.hdr.slot;
@@ -342,13 +350,13 @@ static void job_reply(struct job *job)
 		job_free(job);
 		return;
 	}
-	len = encode_reply(job->send_buf, rep);
+	len = encode_reply(job->send_buf, cap, rep);
 	if (len < 0) {
 		/* Too much inline data for one reply: refuse the request as a
 		 * whole so the client can split it. */
 		rep->hdr.status = len == -EMSGSIZE ? -E2BIG : -EIO;
 		rep->nres = 0;
-		len = encode_reply(job->send_buf, rep);
+		len = encode_reply(job->send_buf, cap, rep);
 	}
 	if (len < 0) {
 		log_msg("cannot encode a reply: %s", strerror(-len));
@@ -360,6 +368,8 @@ static void job_reply(struct job *job)
 	 * malformed frame's slot number is not to be trusted. */
 	if (job->owns_slot)
 		session_slot_finish(job->sess, job->req.hdr.slot, job->send_buf, job->send_len);
+	if (job_seals(job))
+		job->send_len = dafs_mac_seal(job->sess->mac, job->send_buf, job->send_len);
 	job_send(job);
 }
 
@@ -481,6 +491,7 @@ static void handle_connect(struct worker *w, struct dafs_compound *req)
 	struct server *srv = w->srv;
 	const struct dafs_args_connect *a = &req->ops[0].a.connect;
 	struct worker *target;
+	uint8_t nonce[DAFS_NONCE_BYTES];
 	struct job *job;
 	fi_addr_t peer;
 
@@ -498,6 +509,12 @@ static void handle_connect(struct worker *w, struct dafs_compound *req)
 	job->rep.res[0].opcode = DAFS_OP_CONNECT;
 	job->rep.res[0].r.connect.addr = target->name;
 	job->rep.res[0].r.connect.addr_len = (uint32_t)target->name_len;
+	/* With keys, the challenge a keyed SESSION_OPEN must answer (auth.h). */
+	if (srv->keys_path) {
+		challenge_issue(&srv->challenges, w->now_ms, nonce);
+		job->rep.res[0].r.connect.nonce = nonce;
+		job->rep.res[0].r.connect.nonce_len = sizeof(nonce);
+	}
 	if (srv->stopping)
 		job->rep.res[0].status = -ESHUTDOWN;
 	job_reply(job);
@@ -513,33 +530,81 @@ static uint64_t new_session_id(struct server *srv)
 	return id ? id : 1;
 }
 
+static void refuse_session_open(struct worker *w, struct dafs_compound *req, fi_addr_t peer,
+				int status)
+{
+	struct job *job = job_new(w, NULL, peer);
+
+	if (!job) {
+		dafs_fabric_av_remove(w->fab, peer);
+		return;
+	}
+	job->remove_peer = true;
+	job->req.hdr = req->hdr;
+	job->rep.nres = 1;
+	job->rep.res[0].opcode = DAFS_OP_SESSION_OPEN;
+	job->rep.res[0].status = status;
+	job_reply(job);
+}
+
+/* Who a SESSION_OPEN is from. A server with keys takes keyed clients only
+ * (auth.h); one without takes keyless ones only (it listens on shm or
+ * loopback alone, unless --insecure: main.c). Returns 0 or the refusal. */
+static int authenticate(struct worker *w, const struct dafs_args_session_open *a, uint64_t id,
+			struct session *s, uint8_t proof[DAFS_PROOF_BYTES])
+{
+	const char *why = NULL;
+	int rc;
+
+	if (a->auth_method == DAFS_AUTH_NONE && !w->srv->keys_path)
+		return 0;
+	if (a->auth_method == DAFS_AUTH_NONE || a->auth_method == DAFS_AUTH_KEY) {
+		if (!w->srv->keys_path)
+			why = "a key, and this server has no --keys";
+		else if (a->auth_method == DAFS_AUTH_NONE)
+			why = "no key";
+		else if (!(s->mac = malloc(sizeof(*s->mac))))
+			return -ENOMEM;
+		else if ((rc = challenge_check_hello(w->srv, w->now_ms, a->auth, a->auth_len, id,
+						     &s->who, s->mac, proof, &why)) == 0)
+			return 0;
+		log_msg("refused a session of %s: %s", a->name, why);
+		return -EACCES;
+	}
+	return -EPROTONOSUPPORT;
+}
+
 static void handle_session_open(struct worker *w, struct dafs_compound *req)
 {
 	const struct dafs_args_session_open *a = &req->ops[0].a.session_open;
 	unsigned credits = req->hdr.credits;
+	uint8_t proof[DAFS_PROOF_BYTES];
 	struct session *s;
 	struct job *job;
 	fi_addr_t peer;
+	uint64_t id;
+	int rc;
 
 	if (dafs_fabric_av_insert(w->fab, a->addr, &peer) != 0)
 		return;
 	if (credits == 0 || credits > 128)
 		credits = credits ? 128 : 1;
-	if (w->srv->stopping || a->auth_method != 0) {
-		job = job_new(w, NULL, peer);
-		if (!job)
-			return;
-		job->remove_peer = true;
-		job->req.hdr = req->hdr;
-		job->rep.nres = 1;
-		job->rep.res[0].opcode = DAFS_OP_SESSION_OPEN;
-		job->rep.res[0].status = w->srv->stopping ? -ESHUTDOWN : -EPROTONOSUPPORT;
-		job_reply(job);
+	if (w->srv->stopping) {
+		refuse_session_open(w, req, peer, -ESHUTDOWN);
 		return;
 	}
-	s = session_create(new_session_id(w->srv), peer, credits);
-	if (!s)
+	id = new_session_id(w->srv);
+	s = session_create(id, peer, credits);
+	if (!s) {
+		dafs_fabric_av_remove(w->fab, peer);
 		return;
+	}
+	rc = authenticate(w, a, id, s, proof);
+	if (rc) {
+		session_destroy(s);
+		refuse_session_open(w, req, peer, rc);
+		return;
+	}
 	/* No wait object (shm): the client naps while a slow request runs;
 	 * its bell, named after its fabric address, cuts the nap short. */
 	if (w->bell.fd >= 0)
@@ -549,9 +614,9 @@ static void handle_session_open(struct worker *w, struct dafs_compound *req)
 	s->last_seen_ms = w->now_ms;
 	s->next = w->sessions;
 	w->sessions = s;
-	log_msg("session %016llx opened: %s (pid %u, %u credits, worker %u, %s)",
+	log_msg("session %016llx opened: %s (pid %u, %u credits, worker %u, %s, %s%s)",
 		(unsigned long long)s->id, s->name, s->pid, credits, w->id,
-		dafs_fabric_provider(w->fab));
+		dafs_fabric_provider(w->fab), s->mac ? "key " : "no key", s->who.name);
 	if (strcmp(w->srv->url.scheme, "shm") == 0)
 		procwatch_start(w, s, a->addr, a->addr_len);
 
@@ -569,6 +634,10 @@ static void handle_session_open(struct worker *w, struct dafs_compound *req)
 		.io_max = (uint32_t)(dafs_fabric_max_rma(w->fab) < DAFS_IO_MAX ?
 				     dafs_fabric_max_rma(w->fab) : DAFS_IO_MAX),
 	};
+	if (s->mac) {
+		job->rep.res[0].r.session_open.auth = proof;
+		job->rep.res[0].r.session_open.auth_len = sizeof(proof);
+	}
 	job_reply(job);
 }
 
@@ -621,6 +690,23 @@ static void handle_frame(struct worker *w, const void *frame, size_t len)
 	memcpy(job->frame, frame, len);
 	job->frame_len = len;
 	job->req.hdr = hdr;
+	/* A keyed session's frame is checked before anything past its header
+	 * is read; a refused one changes nothing (not even the lease) and is
+	 * answered unsealed. So is a sealed frame for a keyless session. */
+	if (s && (s->mac || (hdr.flags & DAFS_HF_MAC))) {
+		rc = s->mac ? dafs_mac_open(s->mac, job->frame, len, &job->frame_len) : -EBADMSG;
+		if (rc) {
+			log_msg("refused a frame for session %016llx (%s): %s",
+				(unsigned long long)s->id, s->name,
+				rc == -EALREADY ? "replayed or too old" : "bad MAC");
+			job->no_seal = true;
+			job->rep.hdr.status = -EBADMSG;
+			job_reply(job);
+			return;
+		}
+		hdr.flags &= (uint16_t)~DAFS_HF_MAC;
+		job->req.hdr = hdr;
+	}
 	if (!s) {
 		/* Before a session: CONNECT and SESSION_OPEN, nothing else. */
 		rc = decode_body(job);

@@ -1081,7 +1081,8 @@ static const struct command commands[] = {
 static void print_help(FILE *out)
 {
 	fprintf(out,
-		"usage: dafs [--server URL] COMMAND [ARGS...]\n"
+		"usage: dafs [--server URL] [--key-file FILE] COMMAND [ARGS...]\n"
+		"       dafs keygen NAME\n"
 		"\n"
 		"Works on the files of a dafs-server export. Remote paths are absolute\n"
 		"from the export's root. URL is shm://NAME, tcp://HOST:PORT or\n"
@@ -1096,8 +1097,11 @@ static void print_help(FILE *out)
 	fprintf(out,
 		"\n"
 		"put and get copy into a directory when the last argument is one.\n"
-		"Environment: DAFS_SERVER, DAFS_TIMEOUT_MS (server silence, in ms, after\n"
-		"which a command gives up; default 5000).\n"
+		"keygen prints a new client key, 'NAME KEY': keep the line in a file only\n"
+		"its owner may read (the client's --key-file or DAFS_KEY_FILE) and add it\n"
+		"to the server's --keys file.\n"
+		"Environment: DAFS_SERVER, DAFS_KEY_FILE, DAFS_TIMEOUT_MS (server silence,\n"
+		"in ms, after which a command gives up; default 5000).\n"
 		"Exit status: 0 on success, 1 if anything failed, 2 on a usage error.\n");
 }
 
@@ -1153,7 +1157,8 @@ static int parse_flags(const struct command *c, int argc, char **argv, struct fl
 /* The global options before the command. Sets *cmd to the command's index
  * and returns -1 to go on, or returns the exit status when done already
  * (--help, --version, a usage error). */
-static int parse_global(int argc, char **argv, const char **server, int *cmd)
+static int parse_global(int argc, char **argv, const char **server, const char **key_file,
+			int *cmd)
 {
 	int i = 1;
 	while (i < argc && argv[i][0] == '-') {
@@ -1173,6 +1178,12 @@ static int parse_global(int argc, char **argv, const char **server, int *cmd)
 		} else if (!strncmp(a, "--server=", 9)) {
 			*server = a + 9;
 			i++;
+		} else if (!strcmp(a, "--key-file") && i + 1 < argc) {
+			*key_file = argv[i + 1];
+			i += 2;
+		} else if (!strncmp(a, "--key-file=", 11)) {
+			*key_file = a + 11;
+			i++;
 		} else {
 			return usage_error(NULL, "%s: unknown option or missing value", a);
 		}
@@ -1181,15 +1192,41 @@ static int parse_global(int argc, char **argv, const char **server, int *cmd)
 	return -1;
 }
 
+/* dafs keygen NAME: needs no server. */
+static int keygen(int argc, char **argv)
+{
+	char line[160];
+	int rc;
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: dafs keygen NAME\n");
+		return 2;
+	}
+	rc = dafs_keygen(argv[1], line, sizeof(line));
+	if (rc == -EINVAL) {
+		fprintf(stderr, "dafs: keygen: '%s' cannot name a key (1 to 64 of "
+			"A-Z a-z 0-9 . _ @ -)\n", argv[1]);
+		return 2;
+	}
+	if (rc) {
+		fprintf(stderr, "dafs: keygen: %s\n", dafs_strerror(rc));
+		return 1;
+	}
+	fputs(line, stdout);
+	return fflush(stdout) == 0 ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
-	const char *server = NULL;
+	const char *server = NULL, *key_file = NULL;
 	int i = 1;
-	int done = parse_global(argc, argv, &server, &i);
+	int done = parse_global(argc, argv, &server, &key_file, &i);
 	if (done >= 0)
 		return done;
 	if (i >= argc)
 		return usage_error(NULL, "missing command");
+	if (!strcmp(argv[i], "keygen"))
+		return keygen(argc - i, argv + i);
 
 	const struct command *c = find_command(argv[i]);
 	if (!c)
@@ -1219,6 +1256,8 @@ int main(int argc, char **argv)
 	/* Its error is a malformed DAFS_* variable, which keeps its default:
 	 * the session opens all the same. */
 	dafs_session_opts_from_env(&opts);
+	if (key_file)
+		opts.key_file = key_file;
 	int rc = dafs_session_open(server, &opts, &s);
 	if (rc < 0) {
 		fprintf(stderr, "dafs: %s: %s\n", server, dafs_strerror(rc));

@@ -473,10 +473,10 @@ static bool make_res(struct dafs_result *r, unsigned opcode, unsigned v)
 	case DAFS_OP_SESSION_OPEN:
 		if (v == 0)
 			r->r.session_open = (struct dafs_res_session_open){ 0x0102030405060708ull, 1, 30000,
-				DAFS_MSG_MAX, DAFS_INLINE_MAX, DAFS_IO_MAX };
+				DAFS_MSG_MAX, DAFS_INLINE_MAX, DAFS_IO_MAX, NULL, 0 };
 		else if (v == 1)
 			r->r.session_open = (struct dafs_res_session_open){ UINT64_MAX, DAFS_SLOTS_MAX, 0,
-				0, 0, 0 };
+				0, 0, 0, auth_bytes, 32 };   /* a server's proof (auth.h) */
 		else if (v == 2)
 			r->status = EACCES;
 		else
@@ -794,7 +794,8 @@ static bool eq_res(const struct dafs_result *a, const struct dafs_result *b)
 		const struct dafs_res_session_open *x = &a->r.session_open, *y = &b->r.session_open;
 		return x->session == y->session && x->credits == y->credits &&
 		       x->lease_ms == y->lease_ms && x->msg_max == y->msg_max &&
-		       x->inline_max == y->inline_max && x->io_max == y->io_max;
+		       x->inline_max == y->inline_max && x->io_max == y->io_max &&
+		       eq_mem(x->auth, x->auth_len, y->auth, y->auth_len);
 	}
 	case DAFS_OP_OPEN:
 	case DAFS_OP_LOOKUP:
@@ -939,6 +940,8 @@ static bool res_ptrs_ok(const void *base, size_t len, const struct dafs_result *
 	case DAFS_OP_CONNECT:
 		return in_buf(base, len, r->r.connect.addr, r->r.connect.addr_len) &&
 		       in_buf(base, len, r->r.connect.nonce, r->r.connect.nonce_len);
+	case DAFS_OP_SESSION_OPEN:
+		return in_buf(base, len, r->r.session_open.auth, r->r.session_open.auth_len);
 	case DAFS_OP_READ:
 		return r->r.read.data == NULL ||
 		       (r->r.read.count && in_buf(base, len, r->r.read.data, r->r.read.count));
