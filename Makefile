@@ -136,10 +136,11 @@ unit: $(COMMON_TESTS) $(CORE_TESTS) $(SERVER_TESTS)
 
 # The decoder fuzz target needs clang's libFuzzer; it is its own build.
 FUZZ_SECONDS ?= 60
-$(B)/fuzz_decode: common/tests/fuzz_decode.c common/proto.c common/proto.h
+$(B)/fuzz_decode: common/tests/fuzz_decode.c common/proto.c common/proto.h common/auth.c common/auth.h
 	@mkdir -p $(dir $@)
 	clang -std=gnu11 -D_GNU_SOURCE -g -O1 -Icommon $(WARN) \
-	  -fsanitize=fuzzer,address,undefined -o $@ common/tests/fuzz_decode.c common/proto.c
+	  -fsanitize=fuzzer,address,undefined -o $@ common/tests/fuzz_decode.c common/proto.c \
+	  common/auth.c $$(pkg-config --cflags --libs libsodium)
 
 fuzz: deps
 	@$(MAKE) --no-print-directory $(B)/fuzz_decode

@@ -611,6 +611,13 @@ static int check_hdr(const struct dafs_hdr *h, size_t frame_len)
 		return -EPROTONOSUPPORT;
 	if (h->flags & ~DAFS_HF_ALL)
 		return -EBADMSG;
+	/* A sealed frame's trailer (auth.h: a sequence and a tag) follows the
+	 * body. */
+	if (h->flags & DAFS_HF_MAC) {
+		if (frame_len < DAFS_HDR_SIZE + DAFS_MAC_TRAILER)
+			return -EBADMSG;
+		frame_len -= DAFS_MAC_TRAILER;
+	}
 	if (h->body_len != frame_len - DAFS_HDR_SIZE)
 		return -EBADMSG;
 	return 0;
@@ -625,9 +632,6 @@ int dafs_decode_hdr(const void *buf, size_t len, struct dafs_hdr *hdr)
 	codec_hdr(&c, hdr);
 	if (c.err)
 		return c.err;
-	/* A sealed frame's trailer (auth.h: a sequence and a tag) follows the body. */
-	if ((hdr->flags & DAFS_HF_MAC) && len >= DAFS_HDR_SIZE + DAFS_MAC_TRAILER)
-		len -= DAFS_MAC_TRAILER;
 	return check_hdr(hdr, len);
 }
 
@@ -643,10 +647,14 @@ static int codec_message(struct codec *c, struct dafs_hdr *hdr, uint16_t *count,
 		int rc = check_hdr(hdr, c->len);
 		if (rc)
 			return rc;
+		/* Only a frame dafs_mac_open checked (and unsealed) decodes. */
+		if (hdr->flags & DAFS_HF_MAC)
+			return -EBADMSG;
 		if (!!(hdr->flags & DAFS_HF_REPLY) != is_reply)
 			return -EBADMSG;
 	} else {
-		require(c, !(hdr->flags & ~DAFS_HF_ALL), -EBADMSG);
+		/* Sealing is dafs_mac_seal's, after encoding. */
+		require(c, !(hdr->flags & ~DAFS_HF_ALL) && !(hdr->flags & DAFS_HF_MAC), -EBADMSG);
 	}
 	/* A reply that refuses the whole request carries no operations. */
 	if (is_reply && hdr->status != 0) {

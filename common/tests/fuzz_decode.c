@@ -7,10 +7,15 @@
  * the struct gives back exactly the input's bytes, which decode again. The
  * input is also tried with its header repaired (magic, version, body_len) so
  * that mutations reach the bodies, and walked as raw directory entries.
+ * The set-up messages of keyed sessions (auth.h) are followed further: a
+ * SESSION_OPEN's hello is decoded and must re-encode to its bytes, and every
+ * input is offered to dafs_mac_open as a sealed frame.
  *
- *   clang ... -fsanitize=fuzzer,address,undefined common/tests/fuzz_decode.c common/proto.c
+ *   clang ... -fsanitize=fuzzer,address,undefined common/tests/fuzz_decode.c common/proto.c \
+ *     common/auth.c -lsodium
  *   build/fuzz_decode -max_len=70000 build/fuzz-corpus common/tests/fuzz-seeds
  */
+#include "auth.h"
 #include "proto.h"
 
 #include <errno.h>
@@ -99,6 +104,48 @@ static uint32_t walk_dirents(const void *entries, size_t len, int strict)
 	return n;
 }
 
+/* A keyed SESSION_OPEN's hello: decodes strictly, and what decodes
+ * re-encodes to the same bytes. */
+static void check_hello(const void *auth, uint32_t len)
+{
+	struct dafs_auth_hello h;
+	uint8_t out[DAFS_AUTH_MAX];
+	int rc = dafs_auth_hello_decode(auth, len, &h), n;
+
+	if (rc != 0 && rc != -EBADMSG)
+		BUG("dafs_auth_hello_decode returned %d", rc);
+	if (rc)
+		return;
+	if (!h.name[0] || strlen(h.name) > DAFS_KEY_NAME_MAX)
+		BUG("a hello decoded with a name of %zu bytes", strlen(h.name));
+	n = dafs_auth_hello_encode(&h, out, sizeof(out));
+	if (n < 0 || (uint32_t)n != len || memcmp(out, auth, len) != 0)
+		BUG("a decoded hello re-encodes to %d bytes, not its %u", n, len);
+}
+
+/* Any bytes as a sealed frame of a session: refused, or opened and then no
+ * longer sealed; a refusal leaves the window as it was. */
+static void check_mac_open(const uint8_t *data, size_t size)
+{
+	static struct dafs_mac mac;
+	static uint8_t copy[DAFS_MSG_MAX];
+	struct dafs_mac before;
+	size_t out = 0;
+	int rc;
+
+	if (size > sizeof(copy))
+		return;
+	memcpy(copy, data, size);
+	before = mac;
+	rc = dafs_mac_open(&mac, copy, size, &out);
+	if (rc != 0 && rc != -EBADMSG && rc != -EALREADY)
+		BUG("dafs_mac_open returned %d", rc);
+	if (rc && memcmp(&before, &mac, sizeof(mac)) != 0)
+		BUG("a refused frame moved the replay window");
+	if (rc == 0 && (out + DAFS_MAC_TRAILER != size || (copy[6] & DAFS_HF_MAC)))
+		BUG("an opened frame of %zu bytes says %zu, flag %d", size, out, copy[6] & DAFS_HF_MAC);
+}
+
 static void check_request(const uint8_t *buf, size_t len, const struct dafs_compound *req)
 {
 	if (req->nops < 1 || req->nops > DAFS_COMPOUND_MAX)
@@ -117,6 +164,7 @@ static void check_request(const uint8_t *buf, size_t len, const struct dafs_comp
 				   "SESSION_OPEN addr");
 			check_span(buf, len, op->a.session_open.auth, op->a.session_open.auth_len,
 				   "SESSION_OPEN auth");
+			check_hello(op->a.session_open.auth, op->a.session_open.auth_len);
 			break;
 		case DAFS_OP_OPEN:
 		case DAFS_OP_LOOKUP:
@@ -195,6 +243,10 @@ static void check_reply(const uint8_t *buf, size_t len, const struct dafs_reply 
 			check_span(buf, len, r->r.connect.addr, r->r.connect.addr_len, "CONNECT addr");
 			check_span(buf, len, r->r.connect.nonce, r->r.connect.nonce_len, "CONNECT nonce");
 			break;
+		case DAFS_OP_SESSION_OPEN:
+			check_span(buf, len, r->r.session_open.auth, r->r.session_open.auth_len,
+				   "SESSION_OPEN proof");
+			break;
 		case DAFS_OP_READ:
 			if (r->r.read.data) {
 				if (!r->r.read.count || r->r.read.count > DAFS_INLINE_MAX)
@@ -244,7 +296,9 @@ static void one(const uint8_t *buf, size_t len)
 	if ((rq == 0 || rp == 0) && rh != 0)
 		BUG("dafs_decode_hdr refuses (%d) a frame a full decoder accepts", rh);
 	if (rh == 0 && (h.magic != DAFS_MAGIC || h.version != DAFS_VERSION ||
-			h.body_len != len - DAFS_HDR_SIZE || (h.flags & ~DAFS_HF_ALL)))
+			h.body_len != len - DAFS_HDR_SIZE -
+				      (h.flags & DAFS_HF_MAC ? DAFS_MAC_TRAILER : 0) ||
+			(h.flags & ~DAFS_HF_ALL)))
 		BUG("dafs_decode_hdr accepted a bad header");
 
 	if (rq == 0) {
@@ -276,6 +330,10 @@ static void one(const uint8_t *buf, size_t len)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	static int sodium_ready;
+
+	if (!sodium_ready++ && dafs_auth_init() != 0)
+		BUG("libsodium does not start");
 	/* As given (libFuzzer's buffer is exactly `size` bytes on the heap, so
 	 * AddressSanitizer sees any read past the end). */
 	one(data, size);
@@ -297,7 +355,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(copy);
 	}
 
-	/* The bytes as a run of directory entries. */
+	/* The bytes as a run of directory entries, and as a sealed frame. */
 	walk_dirents(size ? data : NULL, size, 0);
+	check_mac_open(data, size);
 	return 0;
 }

@@ -6,6 +6,7 @@
  *
  * Frames under test are placed at the very end of a heap block, so that under
  * AddressSanitizer a decoder reading even one byte past `len` is caught. */
+#include "auth.h"
 #include "check.h"
 #include "proto.h"
 
@@ -1578,7 +1579,7 @@ static void test_bad_headers(void)
 	CHECK(ok, "bad magic (any byte): -EBADMSG from all three decoders");
 
 	/* Version. */
-	const uint16_t versions[] = { 0, 2, 0x100, 0xffff };
+	const uint16_t versions[] = { 0, DAFS_VERSION + 1, 0x100, 0xffff };
 	ok = true;
 	for (unsigned i = 0; i < 4; i++) {
 		put16(f + H_VERSION, versions[i]);
@@ -1587,7 +1588,7 @@ static void test_bad_headers(void)
 		     dec_rep(f, (size_t)n, &rep) == -EPROTONOSUPPORT;
 	}
 	put16(f + H_VERSION, DAFS_VERSION);
-	CHECK(ok, "wrong version (0, 2, 0x100, 0xffff): -EPROTONOSUPPORT");
+	CHECK(ok, "wrong version (0, DAFS_VERSION + 1, 0x100, 0xffff): -EPROTONOSUPPORT");
 	CHECK_EQ(dec_req(f, (size_t)n, &req), 0, "restored frame decodes again");
 
 	/* body_len must be the frame's length less the header. */
@@ -1604,11 +1605,23 @@ static void test_bad_headers(void)
 
 	/* Unknown header flags, one bit at a time. */
 	ok = true;
-	for (unsigned bit = 3; bit < 16; bit++) {
+	for (unsigned bit = 4; bit < 16; bit++) {
 		put16(f + H_FLAGS, (uint16_t)(1u << bit));
 		ok = ok && dec_req(f, (size_t)n, &req) == -EBADMSG &&
 		     dafs_decode_hdr(at_tail(f, (size_t)n), (size_t)n, &h) == -EBADMSG;
 	}
+	/* DAFS_HF_MAC: the full decoders take only frames dafs_mac_open
+	 * unsealed (test_auth.c); the header decoder wants the trailer. */
+	put16(f + H_FLAGS, DAFS_HF_MAC);
+	CHECK(dec_req(f, (size_t)n, &req) == -EBADMSG && dec_rep(f, (size_t)n, &rep) == -EBADMSG,
+	      "a frame flagged sealed does not decode as a request or a reply");
+	put32(f + H_BODYLEN, (uint32_t)n - DAFS_HDR_SIZE - DAFS_MAC_TRAILER);
+	CHECK(dafs_decode_hdr(at_tail(f, (size_t)n), (size_t)n, &h) == 0 && (h.flags & DAFS_HF_MAC),
+	      "its header decodes when body_len leaves room for the trailer");
+	put32(f + H_BODYLEN, (uint32_t)n - DAFS_HDR_SIZE);
+	CHECK(dafs_decode_hdr(at_tail(f, (size_t)n), (size_t)n, &h) == -EBADMSG,
+	      "and not when it does not");
+	fix_body_len(f, (size_t)n);
 	put16(f + H_FLAGS, DAFS_HF_NOSLOT | DAFS_HF_CONTINUE);
 	CHECK(ok && dec_req(f, (size_t)n, &req) == 0 && req.hdr.flags == (DAFS_HF_NOSLOT | DAFS_HF_CONTINUE),
 	      "unknown header flags: -EBADMSG; the known ones decode");
@@ -2263,6 +2276,7 @@ static void test_bad_results(void)
 			B.n = 0;
 			w64(&B, 1); w32(&B, cr + d); w32(&B, 1000);
 			w32(&B, DAFS_MSG_MAX); w32(&B, DAFS_INLINE_MAX); w32(&B, DAFS_IO_MAX);
+			w32(&B, 0);   /* no server proof */
 			REP_B(DAFS_OP_SESSION_OPEN, 0, cr + d >= 1 && cr + d <= DAFS_SLOTS_MAX ? 0 : -EBADMSG,
 			      "SESSION_OPEN credits %u", cr + d);
 		}
