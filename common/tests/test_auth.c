@@ -32,6 +32,7 @@ static void hello_coding(void)
 	uint8_t buf[DAFS_AUTH_MAX];
 	int n;
 
+	memset(&out, 0, sizeof(out));   /* the name's tail is compared too */
 	dafs_auth_client_proof(key_a, &h, h.proof);
 	n = dafs_auth_hello_encode(&h, buf, sizeof(buf));
 	CHECK_EQ(n, 1 + 5 + 2 * DAFS_NONCE_BYTES + DAFS_PROOF_BYTES, "hello encodes to its length");
