@@ -11,7 +11,7 @@ load helpers
 # plan), and one per summary figure. Global: bats loads this file inside a
 # function.
 declare -gA EXPECTED_ROWS=(
-  [core]=9 [read]=34 [cpu]=4 [fio]=2 [bdb]=10 [postmark]=2 [gzip]=2 [startup]=9 [summary]=52
+  [core]=13 [read]=34 [cpu]=4 [fio]=2 [bdb]=10 [postmark]=2 [gzip]=2 [startup]=9 [summary]=56
 )
 
 @test "bench: BENCH_QUICK=1 scripts/bench writes every CSV, both plots and the summary" {
@@ -21,7 +21,7 @@ declare -gA EXPECTED_ROWS=(
     TMPDIR="$BATS_TEST_TMPDIR/tmp" "$DAFS_ROOT/scripts/bench"
   assert_success
   refute_output --partial FAILED
-  assert_output --partial "[70/70]"
+  assert_output --partial "[74/74]"
   assert_output --partial "all steps done"
   bench_output=$output
 
