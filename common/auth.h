@@ -49,6 +49,14 @@
  * changes nothing. A resent request or a reply from the server's reply
  * cache is sealed afresh, with a new sequence.
  *
+ * Refusals: the server answers a refused frame with an unsealed EBADMSG
+ * (to the session's address, the only one it knows: the fabric does not
+ * say who sent a frame) and logs why. A client takes only sealed replies
+ * once its session is set up, so that one client cannot fail another's
+ * requests with forged frames: a request whose frame was refused times out
+ * (EIO). During set-up an unsealed reply may refuse the session (EACCES),
+ * never grant it.
+ *
  * What is not covered: RDMA bulk data (the server reads and writes client
  * memory directly; as NFS over RDMA and SMB Direct, the fabric is trusted
  * for it), CONNECT and SESSION_OPEN's other fields (pid, uid, gid, the
