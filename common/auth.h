@@ -52,10 +52,10 @@
  * Refusals: the server answers a refused frame with an unsealed EBADMSG
  * (to the session's address, the only one it knows: the fabric does not
  * say who sent a frame) and logs why. A client takes only sealed replies
- * once its session is set up, so that one client cannot fail another's
- * requests with forged frames: a request whose frame was refused times out
- * (EIO). During set-up an unsealed reply may refuse the session (EACCES),
- * never grant it.
+ * once its session is set up, and that unsealed EBADMSG, which fails the
+ * request of its slot and sequence at once (forging one takes the session
+ * id, which only the path sees). During set-up an unsealed reply may
+ * refuse the session (EACCES), never grant it.
  *
  * What is not covered: RDMA bulk data (the server reads and writes client
  * memory directly; as NFS over RDMA and SMB Direct, the fabric is trusted

@@ -171,11 +171,16 @@ size_t client_msg_max(const struct dafs_session *s)
 	return DAFS_MSG_MAX - (s->mac ? DAFS_MAC_TRAILER : 0);
 }
 
-/* A keyed session takes sealed replies only, checked before decoding;
- * during set-up an unsealed one may refuse the session, never grant it
+/* A keyed session takes sealed replies, checked before decoding, and one
+ * unsealed kind: the server's EBADMSG for a frame of ours it refused
+ * (auth.h), which fails that request at once rather than leave it waiting.
+ * Forging one takes our session id, which only the path to the server
+ * sees, and could do no more than what dropping our frames does. During
+ * set-up an unsealed reply may refuse the session, never grant it
  * (session.c checks boot_sealed). */
 static bool reply_admitted(struct dafs_session *s, void *frame, size_t *len)
 {
+	struct dafs_hdr hdr;
 	int rc;
 
 	s->boot_sealed = false;
@@ -187,6 +192,10 @@ static bool reply_admitted(struct dafs_session *s, void *frame, size_t *len)
 		return true;
 	}
 	if (!s->id)
+		return true;
+	if (rc == -EBADMSG && dafs_decode_hdr(frame, *len, &hdr) == 0 &&
+	    !(hdr.flags & DAFS_HF_MAC) && hdr.status == EBADMSG && hdr.body_len == 0 &&
+	    hdr.session == s->id)
 		return true;
 	fprintf(stderr, "libdafs: dropped a reply: %s\n",
 		rc == -EALREADY ? "replayed" : "bad or missing MAC");

@@ -4,7 +4,8 @@
  * flipped in the header, the body or the inline data, a replayed frame,
  * and a frame that names the session from another authenticated client
  * are refused (the server's log says so) and change nothing, while the
- * session goes on working. */
+ * session goes on working; a request of the session's own whose frame was
+ * damaged fails at once with EBADMSG. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -140,6 +141,40 @@ static void send_flipped(struct dafs_session *s, const uint8_t *frame, size_t le
 	client_send_bytes(s, copy, len, false);
 }
 
+static ssize_t finish_status(struct dafs_req *req, struct dafs_reply *rep)
+{
+	if (!rep)
+		return req->result;
+	return rep->nres ? -rep->res[rep->nres - 1].status : -EPROTO;
+}
+
+/* A request of alice's own whose frame was damaged on the way fails at
+ * once with EBADMSG (the server's unsealed refusal), not after a timeout. */
+static void damaged_request(struct dafs_session *alice)
+{
+	static uint8_t frame[DAFS_MSG_MAX];
+	size_t len = sealed_write(alice, alice->id, frame);
+	unsigned slot = alice->credits - 1;
+	struct dafs_req *req = NULL;
+
+	if (!len || !req_new(alice, NULL, NULL, &req, finish_status)) {
+		CHECK(0, "a request to damage is built");
+		return;
+	}
+	frame[len - 1] ^= 0x01;                  /* the tag */
+	pthread_mutex_lock(&alice->lock);
+	alice->slots[slot].seq++;
+	alice->slots[slot].req = req;
+	req->slot = (int)slot;
+	alice->slots_used++;
+	alice->outstanding++;
+	pthread_mutex_unlock(&alice->lock);
+	client_send_bytes(alice, frame, len, false);
+	CHECK_EQ(dafs_req_wait(req, 2000), -EBADMSG,
+		 "a request whose frame was damaged fails at once with EBADMSG");
+	CHECK(strcmp(contents(alice), "original") == 0, "and changes nothing");
+}
+
 static void tampering(struct dafs_session *alice, struct dafs_session *bob)
 {
 	static uint8_t frame[DAFS_MSG_MAX];
@@ -234,6 +269,7 @@ int main(void)
 	CHECK(strcmp(contents(bob), "original") == 0, "bob reads it through his");
 
 	tampering(alice, bob);
+	damaged_request(alice);
 
 	CHECK_EQ(dafs_session_close(alice), 0, "alice's session closes");
 	CHECK_EQ(dafs_session_close(bob), 0, "bob's session closes");
