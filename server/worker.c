@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "admin.h"
 #include "crash.h"
 #include "log.h"
 #include "procwatch.h"
@@ -253,6 +254,8 @@ static void job_free(struct job *job)
 	w->jobs--;
 	if (s && --s->jobs == 0 && s->closing)
 		session_finish(w, s);
+	else if (s && s->jobs == 0 && s->revoked)
+		admin_release_revoked(w, s);
 	if (w->nspare_jobs < WORKER_SPARE_JOBS)
 		w->spare_jobs[w->nspare_jobs++] = job;
 	else
@@ -280,6 +283,8 @@ static void job_send(struct job *job)
 		return;
 	}
 	job->stalled_since_ms = 0;
+	if (job->sess && rc == 0)
+		job->sess->bytes_out += job->send_len;
 	if (rc) {
 		log_msg("send to %s failed: %s", job->sess ? job->sess->name : "client",
 			strerror(-rc));
@@ -432,6 +437,10 @@ void job_start_rma(struct job *job)
 			break;
 		}
 		job->stalled_since_ms = 0;
+		if (job->rma_is_write)
+			job->sess->bytes_out += len;
+		else
+			job->sess->bytes_in += len;
 		job->rma_next++;
 		job->rma_busy++;
 		off += seg->len;
@@ -513,33 +522,57 @@ static uint64_t new_session_id(struct server *srv)
 	return id ? id : 1;
 }
 
+/* Answers a SESSION_OPEN with `err` and forgets its peer. */
+static void refuse_open(struct worker *w, struct dafs_compound *req, fi_addr_t peer, int err)
+{
+	struct job *job = job_new(w, NULL, peer);
+
+	if (!job) {
+		dafs_fabric_av_remove(w->fab, peer);
+		return;
+	}
+	job->remove_peer = true;
+	job->req.hdr = req->hdr;
+	job->rep.nres = 1;
+	job->rep.res[0].opcode = DAFS_OP_SESSION_OPEN;
+	job->rep.res[0].status = err;
+	job_reply(job);
+}
+
 static void handle_session_open(struct worker *w, struct dafs_compound *req)
 {
 	const struct dafs_args_session_open *a = &req->ops[0].a.session_open;
 	unsigned credits = req->hdr.credits;
+	struct principal who = { .name = "" };
 	struct session *s;
 	struct job *job;
 	fi_addr_t peer;
+	int rc;
 
 	if (dafs_fabric_av_insert(w->fab, a->addr, &peer) != 0)
 		return;
 	if (credits == 0 || credits > 128)
 		credits = credits ? 128 : 1;
 	if (w->srv->stopping || a->auth_method != 0) {
-		job = job_new(w, NULL, peer);
-		if (!job)
-			return;
-		job->remove_peer = true;
-		job->req.hdr = req->hdr;
-		job->rep.nres = 1;
-		job->rep.res[0].opcode = DAFS_OP_SESSION_OPEN;
-		job->rep.res[0].status = w->srv->stopping ? -ESHUTDOWN : -EPROTONOSUPPORT;
-		job_reply(job);
+		refuse_open(w, req, peer, w->srv->stopping ? -ESHUTDOWN : -EPROTONOSUPPORT);
+		return;
+	}
+	/* Fenced names, sessions per name and memory per session. */
+	rc = admission_session_open(&w->srv->adm, who.name[0] ? who.name : "local", &credits);
+	if (rc) {
+		log_msg("refused a session of %s (pid %u): %s", who.name[0] ? who.name : "local",
+			a->pid, strerror(-rc));
+		refuse_open(w, req, peer, rc);
 		return;
 	}
 	s = session_create(new_session_id(w->srv), peer, credits);
-	if (!s)
+	if (!s) {
+		admission_session_close(&w->srv->adm, who.name[0] ? who.name : "local");
+		dafs_fabric_av_remove(w->fab, peer);
 		return;
+	}
+	s->who = who;
+	admin_format_addr(a->addr, a->addr_len, s->addr, sizeof(s->addr));
 	/* No wait object (shm): the client naps while a slow request runs;
 	 * its bell, named after its fabric address, cuts the nap short. */
 	if (w->bell.fd >= 0)
@@ -635,6 +668,16 @@ static void handle_frame(struct worker *w, const void *frame, size_t len)
 		return;
 	}
 	s->last_seen_ms = w->now_ms;
+	s->requests++;
+	s->bytes_in += len;
+	if (s->revoked) {
+		/* Fenced or evicted (dafsctl): this request's answer is the
+		 * final error, and the session ends. */
+		job->rep.hdr.status = s->revoked;
+		job_reply(job);
+		worker_end_session(w, s, s->revoked == -EKEYREVOKED ? "fenced" : "evicted");
+		return;
+	}
 	/* The slot is taken before the body is decoded, so that a refused
 	 * request still moves the slot's sequence on, as the client expects,
 	 * and a retry of it is answered from the cache like any other. */
@@ -827,6 +870,7 @@ void *worker_main(void *arg)
 			on_uring(w, cqe);
 			busy++;
 		}
+		admin_worker_poll(w);
 		if (w->now_ms - last_expiry >= 250) {
 			last_expiry = w->now_ms;
 			expire_sessions(w);
@@ -852,6 +896,7 @@ void *worker_main(void *arg)
 		}
 		wait_for_work(w, w->stalled || w->recvs_unposted ? 1 : 100);
 	}
+	admin_worker_exit(w);
 	if (w->id != 0)
 		crash_thread_fini();
 	return NULL;
