@@ -549,18 +549,20 @@ void admin_stop(struct server *srv)
 
 void admin_format_addr(const void *addr, size_t len, char *out, size_t out_len)
 {
-	const struct sockaddr *sa = addr;
+	struct sockaddr_storage ss;     /* the wire's bytes need not be aligned */
 	char host[INET6_ADDRSTRLEN];
 	size_t j = 0;
 
-	if (len >= sizeof(struct sockaddr_in) && sa->sa_family == AF_INET) {
-		const struct sockaddr_in *in = addr;
+	memset(&ss, 0, sizeof(ss));
+	memcpy(&ss, addr, len < sizeof(ss) ? len : sizeof(ss));
+	if (len >= sizeof(struct sockaddr_in) && ss.ss_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)&ss;
 		inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
 		snprintf(out, out_len, "%s:%u", host, ntohs(in->sin_port));
 		return;
 	}
-	if (len >= sizeof(struct sockaddr_in6) && sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *in6 = addr;
+	if (len >= sizeof(struct sockaddr_in6) && ss.ss_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&ss;
 		inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
 		snprintf(out, out_len, "[%s]:%u", host, ntohs(in6->sin6_port));
 		return;
