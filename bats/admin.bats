@@ -81,22 +81,6 @@ session_of_pid() {
   [ -n "$(session_of_pid "$SPAWNED_PID")" ] || fail "no line for pid $SPAWNED_PID: $output"
 }
 
-@test "admin: only root and the server's user get in (file mode, then SO_PEERCRED)" {
-  [ "$(id -u)" -eq 0 ] || skip "needs root to run dafsctl as nobody"
-  start_server shm --admin "$SOCK"
-  run setpriv --reuid=nobody --regid=nogroup --clear-groups "$DAFSCTL_BIN" --admin "$SOCK" sessions
-  assert_equal "$status" 3
-  assert_output --partial "Permission denied"
-  # Even on a socket file others may open, the server checks who the peer is.
-  chmod 0666 "$SOCK"
-  run setpriv --reuid=nobody --regid=nogroup --clear-groups "$DAFSCTL_BIN" --admin "$SOCK" sessions
-  assert_equal "$status" 3
-  assert_output --partial "permission denied: uid $(id -u nobody) is neither root nor the server's user"
-  grep -q "admin: refused a peer with uid $(id -u nobody)" "$SERVER_LOG" || fail "not logged"
-  run dafsctl sessions
-  assert_success
-}
-
 @test "admin: fence stops a running program within one request, refuses NAME until unfence" {
   start_server shm --admin "$SOCK"
   echo data >"$EXPORT/f"
@@ -168,7 +152,7 @@ session_of_pid() {
   assert_success
 }
 
-@test "admin: reload without --keys fails clearly; dafsctl's usage and errors" {
+@test "admin: reload without --keys, dafsctl's errors; only root and the server's user get in" {
   start_server shm --admin "$SOCK"
   run dafsctl reload
   assert_equal "$status" 1
@@ -193,20 +177,29 @@ session_of_pid() {
   run timeout 10 "$SERVER_BIN" --export "$EXPORT" --listen shm://dafs-admin-bad-$$ --admin "$SOCK"
   assert_equal "$status" 1
   assert_output --partial "another server answers on it"
+  # The socket: its file mode, then SO_PEERCRED.
+  [ "$(id -u)" -eq 0 ] || skip "needs root to run dafsctl as nobody"
+  run setpriv --reuid=nobody --regid=nogroup --clear-groups "$DAFSCTL_BIN" --admin "$SOCK" sessions
+  assert_equal "$status" 3
+  assert_output --partial "Permission denied"
+  # Even on a socket file others may open, the server checks who the peer is.
+  chmod 0666 "$SOCK"
+  run setpriv --reuid=nobody --regid=nogroup --clear-groups "$DAFSCTL_BIN" --admin "$SOCK" sessions
+  assert_equal "$status" 3
+  assert_output --partial "permission denied: uid $(id -u nobody) is neither root nor the server's user"
+  grep -q "admin: refused a peer with uid $(id -u nobody)" "$SERVER_LOG" || fail "not logged"
+  run dafsctl sessions
+  assert_success
 }
 
-@test "limits: sessions per client name (EUSERS)" {
-  start_server shm --max-sessions-per-client 2
+@test "limits: sessions per client name (EUSERS), open files (EMFILE), regions (ENOSPC)" {
+  start_server shm --max-sessions-per-client 2 --max-open-files 5 --max-regions 4
+  : >"$EXPORT/f"
   run limittest sessions 3
   assert_equal "$status" 1
   assert_line --index 0 "failed after 2: EUSERS"
   run limittest sessions 2
   assert_success
-}
-
-@test "limits: open files per session (EMFILE), regions per session (ENOSPC)" {
-  start_server shm --max-open-files 5 --max-regions 4
-  : >"$EXPORT/f"
   run limittest files /f 8
   assert_equal "$status" 1
   assert_line --index 0 "failed after 5: EMFILE"
@@ -242,11 +235,11 @@ session_of_pid() {
     fail "not logged: $(cat "$BATS_TEST_TMPDIR/small.log")"
 }
 
-@test "limits: the server's descriptors are never exhausted (ENFILE), it serves on" {
+@test "limits: descriptors are never exhausted (ENFILE); a silent client loses its session at the lease" {
   wrapper=$BATS_TEST_TMPDIR/server-600
   printf '#!/bin/sh\nulimit -n 600\nexec "%s" "$@"\n' "$SERVER_BIN" >"$wrapper"
   chmod +x "$wrapper"
-  SERVER_BIN=$wrapper start_server shm
+  SERVER_BIN=$wrapper start_server shm --lease 1 --admin "$SOCK"
   : >"$EXPORT/f"
   # 600 descriptors, 256 kept back for the server itself.
   run limittest files /f 1000
@@ -255,10 +248,7 @@ session_of_pid() {
   run dafs ls /
   assert_success
   assert_line f
-}
-
-@test "limits: a client that connects and goes silent loses its session at the lease" {
-  start_server shm --lease 1 --admin "$SOCK"
+  # A client that stops talking (SIGSTOP: not even its pings) is dropped.
   spawn_client idle idle /f
   idle=$SPAWNED_PID
   [ -n "$(session_of_pid "$idle")" ] || fail "no session"
