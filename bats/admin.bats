@@ -173,6 +173,12 @@ session_of_pid() {
   run timeout 10 "$SERVER_BIN" --export "$EXPORT" --listen shm://dafs-admin-bad-$$ --admin "$ADMIN_DIR/file"
   assert_equal "$status" 1
   assert_output --partial "exists and is not a socket"
+  # Nor one given a limit that is not a number of at least 1.
+  run timeout 10 "$SERVER_BIN" --export "$EXPORT" --listen shm://dafs-admin-bad-$$ --max-open-files 0
+  assert_equal "$status" 2
+  assert_line "dafs-server: bad --max-open-files value '0'"
+  run timeout 10 "$SERVER_BIN" --export "$EXPORT" --listen shm://dafs-admin-bad-$$ --max-session-memory 1T
+  assert_equal "$status" 2
   # Nor one whose socket another server answers on.
   run timeout 10 "$SERVER_BIN" --export "$EXPORT" --listen shm://dafs-admin-bad-$$ --admin "$SOCK"
   assert_equal "$status" 1
