@@ -126,8 +126,8 @@ session_of_pid() {
   assert_output acquired
 }
 
-@test "admin: evict ends one session with ECONNABORTED and nothing else" {
-  start_server shm --admin "$SOCK"
+@test "admin: evict ends one session with ECONNABORTED and nothing else (tcp)" {
+  start_server tcp --admin "$SOCK"
   echo data >"$EXPORT/f"
   spawn_client victim loop /f
   victim=$SPAWNED_PID
@@ -135,6 +135,9 @@ session_of_pid() {
   other=$SPAWNED_PID
   id=$(session_of_pid "$victim" | cut -d' ' -f1)
   [ -n "$id" ] || fail "no session for $victim"
+  # Over tcp a session's address is the client's IP address and port.
+  [[ $(session_of_pid "$victim" | cut -d' ' -f3) =~ ^127\.0\.0\.1:[0-9]+$ ]] ||
+    fail "address: $(session_of_pid "$victim")"
   run dafsctl evict "$id"
   assert_success
   wait_bounded "$victim" 10 || status=$?
