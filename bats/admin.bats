@@ -56,6 +56,11 @@ session_of_pid() {
 @test "admin: the socket is 0600, sessions lists each session with its counters" {
   start_server shm --admin "$SOCK"
   assert_equal "$(stat -c '%a %F' "$SOCK")" "600 socket"
+  # No session yet (once start_server's probe has gone): the header alone.
+  wait_until 5 eval '[ "$(dafsctl sessions | wc -l)" -eq 1 ]' || fail "$(dafsctl sessions)"
+  run dafsctl sessions
+  assert_success
+  assert_output --regexp '^ID +CLIENT .*IDLE_S$'
   echo data >"$EXPORT/f"
   spawn_client idle idle /f
   idle=$SPAWNED_PID

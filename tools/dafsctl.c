@@ -98,19 +98,20 @@ static int print_answer(int fd, bool header)
 		while ((nl = strchr(buf, '\n'))) {
 			*nl = '\0';
 			line = buf;
-			if (strcmp(line, "ok") == 0)
-				return 0;
 			if (strncmp(line, "error: ", 7) == 0) {
 				fprintf(stderr, "dafsctl: %s\n", line + 7);
 				/* The socket's own refusal (SO_PEERCRED) is not the command's. */
 				return strncmp(line + 7, "permission denied", 17) == 0 ? 3 : 1;
 			}
+			/* The header once, before the first line or alone. */
 			if (header && !printed_header) {
 				printf("%-16s %-12s %-24s %7s %6s %5s %5s %9s %12s %12s %7s\n", "ID",
 				       "CLIENT", "ADDRESS", "PID", "UID", "FILES", "LOCKS", "REQUESTS",
 				       "BYTES_IN", "BYTES_OUT", "IDLE_S");
 				printed_header = true;
 			}
+			if (strcmp(line, "ok") == 0)
+				return 0;
 			puts(line);
 			len -= (size_t)(nl + 1 - buf);
 			memmove(buf, nl + 1, len + 1);
