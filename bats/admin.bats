@@ -181,6 +181,7 @@ session_of_pid() {
   run timeout 10 "$SERVER_BIN" --export "$EXPORT" --listen shm://dafs-admin-bad-$$ --admin "$ADMIN_DIR/file"
   assert_equal "$status" 1
   assert_output --partial "exists and is not a socket"
+  [ -z "$(ls /dev/shm | grep "^dafs-admin-bad-$$")" ] || fail "its shm name is left: $(ls /dev/shm)"
   # Nor one given a limit that is not a number of at least 1.
   run timeout 10 "$SERVER_BIN" --export "$EXPORT" --listen shm://dafs-admin-bad-$$ --max-open-files 0
   assert_equal "$status" 2
@@ -191,6 +192,7 @@ session_of_pid() {
   run timeout 10 "$SERVER_BIN" --export "$EXPORT" --listen shm://dafs-admin-bad-$$ --admin "$SOCK"
   assert_equal "$status" 1
   assert_output --partial "another server answers on it"
+  [ -z "$(ls /dev/shm | grep "^dafs-admin-bad-$$")" ] || fail "its shm name is left: $(ls /dev/shm)"
   # The socket: its file mode, then SO_PEERCRED.
   [ "$(id -u)" -eq 0 ] || skip "needs root to run dafsctl as nobody"
   run setpriv --reuid=nobody --regid=nogroup --clear-groups "$DAFSCTL_BIN" --admin "$SOCK" sessions

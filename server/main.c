@@ -159,6 +159,9 @@ int main(int argc, char **argv)
 	}
 	if (admin_path && (rc = admin_start(&srv, admin_path, why, sizeof(why))) != 0) {
 		fprintf(stderr, "dafs-server: cannot serve --admin %s\n", why);
+		/* Closing the endpoints gives back the shm name. */
+		for (unsigned i = 0; i < srv.nworkers; i++)
+			worker_fini(&srv.workers[i]);
 		return 1;
 	}
 	log_msg("exporting %s on %s (%s, %u worker%s, lease %us)", export_dir, listen_url,
