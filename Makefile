@@ -64,7 +64,7 @@ $(B)/tests/core_%:     INC = -Icommon -Ilibdafs-core -Icommon/tests
 # The server's replay and hostile-input tests drive it through the client's
 # internals (resending a slot, raw frames).
 $(B)/tests/server_%:   INC = -Icommon -Iserver -Ilibdafs-core -Icommon/tests
-TOOLS       := $(B)/dafs $(B)/dafs-locktest $(B)/preadloop
+TOOLS       := $(B)/dafs $(B)/dafs-locktest $(B)/preadloop $(B)/dafsctl $(B)/dafs-limittest
 # The benchmark's programs (scripts/bench); built with everything else so
 # that make test can check the benchmark harness (bats/bench.bats).
 BENCH_TOOLS := $(B)/bench-core $(B)/bench-read $(B)/bench-mkdata $(B)/bench-bdb
@@ -114,6 +114,13 @@ $(B)/libdafsshim.so: $(SHIM_OBJ)
 	$(CC) -shared $(LDFLAGS_ALL) -o $@ $^ -ldl -lpthread
 
 $(B)/dafs-locktest: $(B)/tools/dafs-locktest.o $(B)/libdafs-core.so
+	$(CC) $(LDFLAGS_ALL) -o $@ $< -L$(B) -l:libdafs-core.so -Wl,-rpath,'$$ORIGIN' $(CORE_LIBS)
+
+# The administrator's tool speaks one line over a UNIX socket: nothing of ours.
+$(B)/dafsctl: $(B)/tools/dafsctl.o
+	$(CC) $(LDFLAGS_ALL) -o $@ $<
+
+$(B)/dafs-limittest: $(B)/tools/dafs-limittest.o $(B)/libdafs-core.so
 	$(CC) $(LDFLAGS_ALL) -o $@ $< -L$(B) -l:libdafs-core.so -Wl,-rpath,'$$ORIGIN' $(CORE_LIBS)
 
 # The shim overhead benchmark's local pread loop links nothing of ours.

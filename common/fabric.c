@@ -20,6 +20,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -28,6 +29,7 @@
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/single_threaded.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <stdatomic.h>
 #include <time.h>
@@ -78,6 +80,19 @@ struct dafs_fabric {
 	struct dafs_completion early[DAFS_EARLY_MAX];  /* a ring, oldest at early_head */
 	unsigned early_head, nearly;
 	bool orphan_risk;       /* the CQ may hold an RMA error whose post is past */
+	struct av_peer *peers;  /* what the AV holds, with how often it was inserted */
+};
+
+/* One address in the AV. An address is inserted once however often it is
+ * asked for (a CONNECT from the address of a live session, say) and
+ * removed when the last user removes it: shm crashed the server when the
+ * same name was inserted twice and one of the two removed. */
+struct av_peer {
+	struct av_peer *next;
+	fi_addr_t fi_addr;
+	unsigned refs;
+	size_t len;
+	uint8_t addr[];
 };
 
 /* Names of the shm listeners this process has opened. shm 1.17 is unsafe
@@ -638,6 +653,11 @@ void dafs_fabric_close(struct dafs_fabric *f)
 		note_local_shm_name(f->shm_name, true);
 	if (f->av)
 		fi_close(&f->av->fid);
+	while (f->peers) {
+		struct av_peer *p = f->peers;
+		f->peers = p->next;
+		free(p);
+	}
 	if (f->cq)
 		fi_close(&f->cq->fid);
 	if (f->domain)
@@ -661,8 +681,26 @@ int dafs_fabric_getname(struct dafs_fabric *f, void *addr, size_t *len)
 	return neg_errno(fi_getname(&f->ep->fid, addr, len));
 }
 
+/* How many bytes of `addr` name the peer: a shm name up to its NUL, an IP
+ * socket address, else the length of our own addresses. */
+static size_t av_addr_len(const struct dafs_fabric *f, const void *addr)
+{
+	sa_family_t family;
+
+	if (f->scheme == SCHEME_SHM)
+		return strnlen(addr, DAFS_SHM_ADDR_MAX) + 1;
+	memcpy(&family, addr, sizeof(family));   /* not necessarily aligned */
+	if (family == AF_INET)
+		return sizeof(struct sockaddr_in);
+	if (family == AF_INET6)
+		return sizeof(struct sockaddr_in6);
+	return f->info->src_addrlen;
+}
+
 int dafs_fabric_av_insert(struct dafs_fabric *f, const void *addr, fi_addr_t *peer)
 {
+	struct av_peer *p;
+	size_t len;
 	int ret;
 
 	if (!f || !addr || !peer)
@@ -670,10 +708,29 @@ int dafs_fabric_av_insert(struct dafs_fabric *f, const void *addr, fi_addr_t *pe
 	*peer = FI_ADDR_NOTAVAIL;
 	if (f->scheme == SCHEME_SHM && shm_name_kind(addr, DAFS_SHM_ADDR_MAX) == NAME_LOCAL_CLOSED)
 		return -EADDRNOTAVAIL;
+	len = av_addr_len(f, addr);
+	for (p = f->peers; p; p = p->next) {
+		if (p->len == len && memcmp(p->addr, addr, len) == 0) {
+			p->refs++;
+			*peer = p->fi_addr;
+			return 0;
+		}
+	}
 	ret = fi_av_insert(f->av, addr, 1, peer, 0, NULL);
-	if (ret == 1 && *peer != FI_ADDR_NOTAVAIL)
-		return 0;
-	return ret < 0 ? neg_errno(ret) : -EINVAL;
+	if (ret != 1 || *peer == FI_ADDR_NOTAVAIL)
+		return ret < 0 ? neg_errno(ret) : -EINVAL;
+	/* Without memory to count it the address is merely not shared:
+	 * removal then takes it out at once, as before counting. */
+	p = malloc(sizeof(*p) + len);
+	if (p) {
+		p->fi_addr = *peer;
+		p->refs = 1;
+		p->len = len;
+		memcpy(p->addr, addr, len);
+		p->next = f->peers;
+		f->peers = p;
+	}
+	return 0;
 }
 
 int dafs_fabric_av_insert_url(struct dafs_fabric *f, const struct dafs_url *url, fi_addr_t *peer)
@@ -714,6 +771,16 @@ int dafs_fabric_av_remove(struct dafs_fabric *f, fi_addr_t peer)
 {
 	if (!f || peer == FI_ADDR_NOTAVAIL)
 		return -EINVAL;
+	for (struct av_peer **pp = &f->peers; *pp; pp = &(*pp)->next) {
+		struct av_peer *p = *pp;
+		if (p->fi_addr != peer)
+			continue;
+		if (--p->refs)
+			return 0;     /* another user still talks to it */
+		*pp = p->next;
+		free(p);
+		break;
+	}
 	if (f->scheme == SCHEME_SHM) {
 		char name[DAFS_SHM_ADDR_MAX + 1];
 		size_t len = DAFS_SHM_ADDR_MAX;

@@ -236,6 +236,12 @@ static void handle_reply(struct dafs_session *s, void *frame, size_t len)
 		}
 		req_complete(req, result);
 	}
+	/* The server fenced (EKEYREVOKED) or evicted (ECONNABORTED) this
+	 * session: final, so every request outstanding and later fails with
+	 * it at once, and nothing is retried. */
+	if ((rep->hdr.status == EKEYREVOKED || rep->hdr.status == ECONNABORTED) &&
+	    s->id && rep->hdr.session == s->id && !s->dead)
+		fail_all(s, -(int)rep->hdr.status);
 }
 
 /* Something is owed to us by the server: a reply, or a send completion. */

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "admin.h"
 #include "crash.h"
 #include "log.h"
 #include "server.h"
@@ -54,7 +55,7 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: dafs-server --export DIR --listen URL [--threads N] [--lease SECONDS]\n"
-		"                   [--keys FILE] [--insecure]\n"
+		"                   [--keys FILE] [--insecure] [--admin SOCKET] [limits]\n"
 		"\n"
 		"Serves DIR to DAFS clients over libfabric.\n"
 		"\n"
@@ -69,7 +70,13 @@ static void usage(FILE *out)
 		"                    message of theirs is authenticated\n"
 		"  --insecure        without --keys, listen on a non-loopback address anyway:\n"
 		"                    anyone who can reach it reads and writes the export\n"
+		"  --admin SOCKET    serve dafsctl on this UNIX socket (mode 0600; root and\n"
+		"                    the server's own user only)\n"
 		"  --help            this text\n"
+		"\n"
+		"Limits against a hostile or broken client:\n"
+		"%s", admission_usage);
+	fprintf(out,
 		"\n"
 		"SIGTERM or SIGINT: finish the requests in flight, close every file, exit 0.\n");
 }
@@ -83,17 +90,23 @@ int main(int argc, char **argv)
 		{ "lease", required_argument, NULL, 'L' },
 		{ "keys", required_argument, NULL, 'k' },
 		{ "insecure", no_argument, NULL, 'I' },
+		{ "admin", required_argument, NULL, 'a' },
+		{ "max-sessions-per-client", required_argument, NULL, 'X' },
+		{ "max-open-files", required_argument, NULL, 'X' },
+		{ "max-regions", required_argument, NULL, 'X' },
+		{ "max-session-memory", required_argument, NULL, 'X' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *export_dir = NULL, *listen_url = NULL;
+	const char *export_dir = NULL, *listen_url = NULL, *admin_path = NULL;
+	char why[512];
 	struct server srv = { .nworkers = 1, .lease_ms = 30000 };
 	struct sigaction sa = { .sa_handler = on_stop_signal };
 	bool insecure = false;
-	char why[512];
-	int c, rc;
+	int c, rc, idx;
 
-	while ((c = getopt_long(argc, argv, "e:l:t:L:k:Ih", opts, NULL)) != -1) {
+	admission_init(&srv.adm);
+	while ((c = getopt_long(argc, argv, "e:l:t:L:k:Ih", opts, &idx)) != -1) {
 		char *end;
 		long v;
 		switch (c) {
@@ -121,6 +134,17 @@ int main(int argc, char **argv)
 			break;
 		case 'I':
 			insecure = true;
+			break;
+		case 'a':
+			admin_path = optarg;
+			break;
+		case 'X':
+			/* The limits: admission.c parses its own. */
+			if (admission_set_option(&srv.adm, opts[idx].name, optarg) != 0) {
+				fprintf(stderr, "dafs-server: bad --%s value '%s'\n", opts[idx].name,
+					optarg);
+				return 2;
+			}
 			break;
 		case 'h':
 			usage(stdout);
@@ -197,6 +221,13 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
+	if (admin_path && (rc = admin_start(&srv, admin_path, why, sizeof(why))) != 0) {
+		fprintf(stderr, "dafs-server: cannot serve --admin %s\n", why);
+		/* Closing the endpoints gives back the shm name. */
+		for (unsigned i = 0; i < srv.nworkers; i++)
+			worker_fini(&srv.workers[i]);
+		return 1;
+	}
 	log_msg("exporting %s on %s (%s, %u worker%s, lease %us)", export_dir, listen_url,
 		dafs_fabric_provider(srv.workers[0].fab), srv.nworkers,
 		srv.nworkers == 1 ? "" : "s", srv.lease_ms / 1000);
@@ -213,8 +244,10 @@ int main(int argc, char **argv)
 	worker_main(&srv.workers[0]);
 	for (unsigned i = 1; i < srv.nworkers; i++)
 		pthread_join(srv.workers[i].thread, NULL);
+	admin_stop(&srv);
 	for (unsigned i = 0; i < srv.nworkers; i++)
 		worker_fini(&srv.workers[i]);
+	admission_fini(&srv.adm);
 	free(srv.workers);
 	locks_destroy(srv.locks);
 	export_fini(&srv.export);

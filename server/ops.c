@@ -110,8 +110,10 @@ static int add_handle(struct job *job, int fd, uint32_t open_flags, struct dafs_
 		close(fd);
 		return rc;
 	}
-	rc = session_handle_add(job->sess, fd, open_flags, S_ISDIR(st.st_mode),
-				st.st_dev, st.st_ino, &res->fh);
+	rc = admission_open_file(&job->w->srv->adm, job->sess);
+	if (rc == 0)
+		rc = session_handle_add(job->sess, fd, open_flags, S_ISDIR(st.st_mode),
+					st.st_dev, st.st_ino, &res->fh);
 	if (rc < 0) {
 		close(fd);
 		return rc;
@@ -690,9 +692,12 @@ static bool segments_allowed(struct job *job, const struct dafs_args_io *a)
 
 static int do_region(struct job *job, uint16_t opcode, const struct dafs_args_region *a)
 {
-	return opcode == DAFS_OP_REGISTER ?
-	       session_region_add(job->sess, a->addr, a->len, a->key) :
-	       session_region_remove(job->sess, a->addr, a->len, a->key);
+	int rc;
+
+	if (opcode != DAFS_OP_REGISTER)
+		return session_region_remove(job->sess, a->addr, a->len, a->key);
+	rc = admission_add_region(&job->w->srv->adm, job->sess);
+	return rc ? rc : session_region_add(job->sess, a->addr, a->len, a->key);
 }
 
 /* Reads what the server's page cache already holds with one system call,
@@ -996,6 +1001,7 @@ void op_release_session(struct worker *w, struct session *s)
 {
 	procwatch_stop(w, s);
 	locks_release_session(w->srv->locks, s->id);
+	admission_session_close(&w->srv->adm, admission_client_name(s));
 	/* Address vectors are finite (shm's holds 256 peers): a session's peer
 	 * leaves with it, or the server stops accepting clients. */
 	dafs_fabric_av_remove(w->fab, s->peer);

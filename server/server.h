@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "admission.h"
 #include "bell.h"
 #include "bufpool.h"
 #include "challenge.h"
@@ -33,6 +34,8 @@
 #define WORKER_URING_DEPTH  256
 
 struct server;
+struct admin;
+struct admin_cmd;
 
 struct recv_buf {
 	struct dafs_fabric_ctx ctx;
@@ -65,6 +68,10 @@ struct worker {
 	struct job *spare_jobs[WORKER_SPARE_JOBS];  /* freed jobs kept for reuse */
 	unsigned nspare_jobs;
 	uint64_t now_ms;
+	/* A dafsctl command for this worker's sessions (admin.c), polled by
+	 * its loop; admin_closed (admin.c's lock): the loop has ended. */
+	_Atomic(struct admin_cmd *) admin_cmd;
+	bool admin_closed;
 };
 
 struct server {
@@ -81,6 +88,8 @@ struct server {
 	struct dafs_keys keys;
 	pthread_mutex_t keys_lock;
 	struct challenge_table challenges;   /* CONNECT's nonces for keyed clients */
+	struct admission adm;       /* limits and fences (admission.h) */
+	struct admin *admin;        /* --admin SOCKET, or NULL (admin.h) */
 	atomic_uint next_worker;
 	atomic_uint_fast64_t next_session;
 	/* Set by the SIGTERM/SIGINT handler on whichever thread took the

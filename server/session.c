@@ -3,9 +3,18 @@
 #include "session.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+/* Shared by every worker: each adds and removes its own sessions' files. */
+static atomic_uint open_fds;
+
+unsigned session_open_fds(void)
+{
+	return atomic_load_explicit(&open_fds, memory_order_relaxed);
+}
 
 struct session *session_create(uint64_t id, fi_addr_t peer, unsigned nslots)
 {
@@ -30,9 +39,7 @@ void session_destroy(struct session *s)
 		return;
 	for (unsigned i = 0; i < s->nslots; i++)
 		free(s->slots[i].reply);
-	for (unsigned i = 0; i < s->nhandles; i++)
-		if (s->handles[i].fd >= 0)
-			close(s->handles[i].fd);
+	session_close_handles(s);
 	free(s->slots);
 	free(s->handles);
 	free(s->regions);
@@ -41,6 +48,18 @@ void session_destroy(struct session *s)
 		free(s->mac);
 	}
 	free(s);
+}
+
+void session_close_handles(struct session *s)
+{
+	for (unsigned i = 0; i < s->nhandles; i++) {
+		if (s->handles[i].fd >= 0) {
+			close(s->handles[i].fd);
+			s->handles[i].fd = -1;
+		}
+	}
+	atomic_fetch_sub_explicit(&open_fds, s->nopen, memory_order_relaxed);
+	s->nopen = 0;
 }
 
 enum slot_verdict session_slot_check(struct session *s, uint16_t slot_id, uint32_t seq)
@@ -126,6 +145,8 @@ int session_handle_add(struct session *s, int fd, uint32_t open_flags, bool is_d
 	h->dev = dev;
 	h->ino = ino;
 	h->locked = false;
+	s->nopen++;
+	atomic_fetch_add_explicit(&open_fds, 1, memory_order_relaxed);
 	*fh = ((uint64_t)h->gen << 32) | (i + 1);
 	return 0;
 }
@@ -145,6 +166,8 @@ int session_handle_close(struct session *s, uint64_t fh, struct handle *old)
 		*old = *h;
 	close(h->fd);
 	h->fd = -1;
+	s->nopen--;
+	atomic_fetch_sub_explicit(&open_fds, 1, memory_order_relaxed);
 	return 0;
 }
 

@@ -69,12 +69,19 @@ struct session {
 	struct slot *slots;
 	struct handle *handles;
 	unsigned nhandles, handles_cap;
+	unsigned nopen;            /* handles in use (admission.h's limit) */
 	struct region *regions;
 	unsigned nregions, regions_cap;
 	unsigned jobs;     /* requests of this session in progress */
 	bool closing;      /* SESSION_CLOSE seen or lease expired: no new work */
 	const char *closing_why;  /* when not a SESSION_CLOSE, why (a literal), logged */
 	uint64_t last_seen_ms;
+	/* For dafsctl sessions (admin.c). */
+	char addr[64];             /* the client's fabric address, printable */
+	uint64_t requests, bytes_in, bytes_out;
+	/* Set by dafsctl fence (-EKEYREVOKED) or evict (-ECONNABORTED): the
+	 * next request gets it as its final error and the session ends. */
+	int revoked;
 	struct dafs_bell bell;   /* the client's doorbell's address (shm), rung for slow replies */
 	struct procwatch *watch; /* the client process's pidfd (shm), or NULL: procwatch.h */
 	struct session *next;
@@ -90,6 +97,11 @@ enum slot_verdict {
 
 struct session *session_create(uint64_t id, fi_addr_t peer, unsigned nslots);
 void session_destroy(struct session *s);   /* closes every handle */
+
+/* Descriptors the handles of all sessions hold (admission.h's budget). */
+unsigned session_open_fds(void);
+/* Closes every handle now (a fenced or evicted session's files). */
+void session_close_handles(struct session *s);
 
 enum slot_verdict session_slot_check(struct session *s, uint16_t slot, uint32_t seq);
 /* Keeps a copy of the reply for replays and frees the slot. -ENOMEM leaves

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "admin.h"
 #include "crash.h"
 #include "log.h"
 #include "procwatch.h"
@@ -253,6 +254,8 @@ static void job_free(struct job *job)
 	w->jobs--;
 	if (s && --s->jobs == 0 && s->closing)
 		session_finish(w, s);
+	else if (s && s->jobs == 0 && s->revoked)
+		admin_release_revoked(w, s);
 	if (w->nspare_jobs < WORKER_SPARE_JOBS)
 		w->spare_jobs[w->nspare_jobs++] = job;
 	else
@@ -280,6 +283,8 @@ static void job_send(struct job *job)
 		return;
 	}
 	job->stalled_since_ms = 0;
+	if (job->sess && rc == 0)
+		job->sess->bytes_out += job->send_len;
 	if (rc) {
 		log_msg("send to %s failed: %s", job->sess ? job->sess->name : "client",
 			strerror(-rc));
@@ -442,6 +447,10 @@ void job_start_rma(struct job *job)
 			break;
 		}
 		job->stalled_since_ms = 0;
+		if (job->rma_is_write)
+			job->sess->bytes_out += len;
+		else
+			job->sess->bytes_in += len;
 		job->rma_next++;
 		job->rma_busy++;
 		off += seg->len;
@@ -551,7 +560,7 @@ static void refuse_session_open(struct worker *w, struct dafs_compound *req, fi_
  * (auth.h); one without takes keyless ones only (it listens on shm or
  * loopback alone, unless --insecure: main.c). Returns 0 or the refusal. */
 static int authenticate(struct worker *w, const struct dafs_args_session_open *a, uint64_t id,
-			struct session *s, uint8_t proof[DAFS_PROOF_BYTES])
+			struct principal *who, struct dafs_mac **mac, uint8_t proof[DAFS_PROOF_BYTES])
 {
 	const char *why = NULL;
 	int rc;
@@ -563,10 +572,10 @@ static int authenticate(struct worker *w, const struct dafs_args_session_open *a
 			why = "a key, and this server has no --keys";
 		else if (a->auth_method == DAFS_AUTH_NONE)
 			why = "no key";
-		else if (!(s->mac = malloc(sizeof(*s->mac))))
+		else if (!(*mac = malloc(sizeof(**mac))))
 			return -ENOMEM;
 		else if ((rc = challenge_check_hello(w->srv, w->now_ms, a->auth, a->auth_len, id,
-						     &s->who, s->mac, proof, &why)) == 0)
+						     who, *mac, proof, &why)) == 0)
 			return 0;
 		log_msg("refused a session of %s: %s", a->name, why);
 		return -EACCES;
@@ -579,6 +588,8 @@ static void handle_session_open(struct worker *w, struct dafs_compound *req)
 	const struct dafs_args_session_open *a = &req->ops[0].a.session_open;
 	unsigned credits = req->hdr.credits;
 	uint8_t proof[DAFS_PROOF_BYTES];
+	struct principal who = { .name = "" };
+	struct dafs_mac *mac = NULL;
 	struct session *s;
 	struct job *job;
 	fi_addr_t peer;
@@ -594,17 +605,26 @@ static void handle_session_open(struct worker *w, struct dafs_compound *req)
 		return;
 	}
 	id = new_session_id(w->srv);
+	rc = authenticate(w, a, id, &who, &mac, proof);
+	if (rc)
+		goto refuse;
+	/* Then fenced names, sessions per name and memory per session, which
+	 * go by the name the key proved. */
+	rc = admission_session_open(&w->srv->adm, who.name[0] ? who.name : "local", &credits);
+	if (rc) {
+		log_msg("refused a session of %s (%s, pid %u): %s", who.name[0] ? who.name : "local",
+			a->name, a->pid, strerror(-rc));
+		goto refuse;
+	}
 	s = session_create(id, peer, credits);
 	if (!s) {
-		dafs_fabric_av_remove(w->fab, peer);
-		return;
+		admission_session_close(&w->srv->adm, who.name[0] ? who.name : "local");
+		rc = -ENOMEM;
+		goto refuse;
 	}
-	rc = authenticate(w, a, id, s, proof);
-	if (rc) {
-		session_destroy(s);
-		refuse_session_open(w, req, peer, rc);
-		return;
-	}
+	s->who = who;
+	s->mac = mac;
+	admin_format_addr(a->addr, a->addr_len, s->addr, sizeof(s->addr));
 	/* No wait object (shm): the client naps while a slow request runs;
 	 * its bell, named after its fabric address, cuts the nap short. */
 	if (w->bell.fd >= 0)
@@ -639,6 +659,14 @@ static void handle_session_open(struct worker *w, struct dafs_compound *req)
 		job->rep.res[0].r.session_open.auth_len = sizeof(proof);
 	}
 	job_reply(job);
+	return;
+
+refuse:
+	if (mac) {
+		dafs_mac_wipe(mac);
+		free(mac);
+	}
+	refuse_session_open(w, req, peer, rc);
 }
 
 /* Operations that only make sense alone in a request. */
@@ -721,6 +749,16 @@ static void handle_frame(struct worker *w, const void *frame, size_t len)
 		return;
 	}
 	s->last_seen_ms = w->now_ms;
+	s->requests++;
+	s->bytes_in += len;
+	if (s->revoked) {
+		/* Fenced or evicted (dafsctl): this request's answer is the
+		 * final error, and the session ends. */
+		job->rep.hdr.status = s->revoked;
+		job_reply(job);
+		worker_end_session(w, s, s->revoked == -EKEYREVOKED ? "fenced" : "evicted");
+		return;
+	}
 	/* The slot is taken before the body is decoded, so that a refused
 	 * request still moves the slot's sequence on, as the client expects,
 	 * and a retry of it is answered from the cache like any other. */
@@ -913,6 +951,7 @@ void *worker_main(void *arg)
 			on_uring(w, cqe);
 			busy++;
 		}
+		admin_worker_poll(w);
 		if (w->now_ms - last_expiry >= 250) {
 			last_expiry = w->now_ms;
 			expire_sessions(w);
@@ -938,6 +977,7 @@ void *worker_main(void *arg)
 		}
 		wait_for_work(w, w->stalled || w->recvs_unposted ? 1 : 100);
 	}
+	admin_worker_exit(w);
 	if (w->id != 0)
 		crash_thread_fini();
 	return NULL;

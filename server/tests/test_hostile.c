@@ -121,6 +121,34 @@ static void test_forged_fields(struct dafs_session *s)
 	CHECK(still_serving(s), "the server still serves after forged requests");
 }
 
+/* A CONNECT from the address of a live session (a client that lost track,
+ * or a hostile one): the server inserts that address into its address
+ * vector a second time and removes it after the reply. Over shm, libfabric
+ * must not lose the session's own entry to that removal (it crashed the
+ * server on the session's next reply). */
+static void test_connect_from_live_session(struct dafs_session *s)
+{
+	static uint8_t frame[DAFS_MSG_MAX];
+	uint8_t name[DAFS_ADDR_MAX];
+	size_t name_len = sizeof(name);
+	struct dafs_compound *rq = one_op(DAFS_OP_CONNECT);
+	int len;
+
+	CHECK_EQ(dafs_fabric_getname(s->fab, name, &name_len), 0, "our own fabric name");
+	rq->hdr.flags = DAFS_HF_NOSLOT;
+	rq->ops[0].a.connect = (struct dafs_args_connect){ name, (uint32_t)name_len };
+	len = dafs_encode_request(frame, sizeof(frame), rq);
+	compound_free(rq);
+	CHECK(len > 0, "CONNECT encoded");
+	for (int i = 0; i < 3 && len > 0; i++) {
+		CHECK_EQ(client_send_raw(s, frame, (size_t)len), 0, "CONNECT %d sent", i + 1);
+		usleep(50 * 1000);
+		CHECK(still_serving(s), "the session is served after CONNECT %d from its address",
+		      i + 1);
+	}
+	CHECK(fixture_alive(&fx), "the server survived CONNECTs from a live session's address");
+}
+
 /* Drops an exported file's pages from the server's page cache (it runs on
  * this host): 0 or an errno. */
 static int drop_export_cache(struct server_fixture *f, const char *name)
@@ -231,6 +259,7 @@ int main(void)
 		test_forged_fields(s);
 		test_rma_failure(s);
 		test_link_handle(s);
+		test_connect_from_live_session(s);
 		CHECK(fixture_alive(&fx), "the server process is alive");
 		dafs_session_close(s);
 	}
