@@ -1,7 +1,6 @@
 /* main.c — dafs-server: command line, start-up of the workers, and the clean
  * shutdown on SIGTERM/SIGINT (in-flight requests finish, files close). */
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "crash.h"
 #include "log.h"
 #include "server.h"
@@ -25,70 +25,86 @@ static void on_stop_signal(int sig)
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: dafs-server --export DIR --listen URL [--threads N] [--lease SECONDS]\n"
+		"usage: dafs-server [--config FILE] --export DIR --listen URL [--threads N]\n"
+		"                   [--lease SECONDS]\n"
 		"\n"
 		"Serves DIR to DAFS clients over libfabric.\n"
+		"\n");
+	config_print_options(out);
+	fprintf(out,
 		"\n"
-		"  --export DIR      the directory to export; nothing outside it is reachable\n"
-		"  --listen URL      shm://NAME, tcp://HOST:PORT or verbs://HOST:PORT\n"
-		"  --threads N       worker threads, each with its own endpoint (default 1)\n"
-		"  --lease SECONDS   a silent client's session, files and locks are dropped\n"
-		"                    after this long (default 30)\n"
-		"  --help            this text\n"
-		"\n"
+		"Every option but --config and --help may instead be a 'name = value' line of\n"
+		"the --config file; the command line overrides the file.\n"
 		"SIGTERM or SIGINT: finish the requests in flight, close every file, exit 0.\n");
+}
+
+/* Reads the settings: the --config file first, then the command line over it.
+ * Returns -1 to go on, else the exit status (0 after --help). */
+static int read_settings(int argc, char **argv, struct server_config *cfg)
+{
+	struct option longopts[64];
+	char shortopts[3 * 64], err[512];
+	int c;
+
+	if (config_getopt_tables(longopts, 64, shortopts))
+		return 1;
+	/* First pass: only --config and --help; a bad option stops us here. */
+	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		if (c == 'h') {
+			usage(stdout);
+			return 0;
+		}
+		if (c == '?') {
+			usage(stderr);
+			return 2;
+		}
+		if (c == 'c' && config_apply(cfg, c, optarg, err, sizeof(err)))
+			goto bad;
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (cfg->config_file && config_read_file(cfg, cfg->config_file, err, sizeof(err)))
+		goto bad;
+	optind = 0;     /* GNU getopt: start over */
+	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		const struct config_option *o = config_option_by_letter(c);
+		if (c == 'c')
+			continue;
+		if (config_apply(cfg, c, o && o->has_value ? optarg : "yes", err, sizeof(err)))
+			goto bad;
+	}
+	if (!cfg->export_dir || !cfg->listen_url) {
+		fprintf(stderr, "dafs-server: --export and --listen are needed (on the command "
+			"line or in the --config file)\n");
+		usage(stderr);
+		return 2;
+	}
+	return -1;
+bad:
+	fprintf(stderr, "dafs-server: %s\n", err);
+	return 2;
 }
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "export", required_argument, NULL, 'e' },
-		{ "listen", required_argument, NULL, 'l' },
-		{ "threads", required_argument, NULL, 't' },
-		{ "lease", required_argument, NULL, 'L' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *export_dir = NULL, *listen_url = NULL;
-	struct server srv = { .nworkers = 1, .lease_ms = 30000 };
+	struct server_config cfg;
+	const char *export_dir, *listen_url;
+	struct server srv = { 0 };
 	struct sigaction sa = { .sa_handler = on_stop_signal };
-	int c, rc;
+	int rc;
 
-	while ((c = getopt_long(argc, argv, "e:l:t:L:h", opts, NULL)) != -1) {
-		char *end;
-		long v;
-		switch (c) {
-		case 'e':
-			export_dir = optarg;
-			break;
-		case 'l':
-			listen_url = optarg;
-			break;
-		case 't':
-		case 'L':
-			v = strtol(optarg, &end, 10);
-			if (*end || v < 1 || v > (c == 't' ? 64 : 86400)) {
-				fprintf(stderr, "dafs-server: bad --%s value '%s'\n",
-					c == 't' ? "threads" : "lease", optarg);
-				return 2;
-			}
-			if (c == 't')
-				srv.nworkers = (unsigned)v;
-			else
-				srv.lease_ms = (unsigned)v * 1000;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
+	config_init(&cfg);
+	rc = read_settings(argc, argv, &cfg);
+	if (rc >= 0) {
+		config_free(&cfg);
+		return rc;
 	}
-	if (!export_dir || !listen_url || optind != argc) {
-		usage(stderr);
-		return 2;
-	}
+	export_dir = cfg.export_dir;
+	listen_url = cfg.listen_url;
+	srv.nworkers = cfg.nworkers;
+	srv.lease_ms = cfg.lease_ms;
 	if (dafs_url_parse(listen_url, &srv.url) != 0) {
 		fprintf(stderr, "dafs-server: bad URL '%s' (want shm://NAME, tcp://HOST:PORT "
 			"or verbs://HOST:PORT)\n", listen_url);
@@ -153,5 +169,6 @@ int main(int argc, char **argv)
 	locks_destroy(srv.locks);
 	export_fini(&srv.export);
 	log_msg("stopped");
+	config_free(&cfg);
 	return 0;
 }
