@@ -28,7 +28,7 @@ ifneq ($(SAN)$(TSAN),00)
 SANFLAGS += -DDAFS_DEBUG_LOCKS
 endif
 
-PKGS        = libfabric liburing jemalloc libunwind libsodium
+PKGS        = libfabric liburing jemalloc libunwind libsodium libsystemd
 PKG_CFLAGS  = $(shell pkg-config --cflags $(PKGS))
 WARN        = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
               -Wno-unused-parameter
@@ -36,7 +36,7 @@ CFLAGS_ALL  = -std=gnu11 -D_GNU_SOURCE -O2 -g -fPIC -MMD -MP $(WARN) $(SANFLAGS)
               $(INC) $(PKG_CFLAGS) $(CFLAGS)
 LDFLAGS_ALL = $(SANFLAGS) $(LDFLAGS)
 CORE_LIBS   = $(shell pkg-config --libs libfabric libsodium) -lpthread
-SERVER_LIBS = $(shell pkg-config --libs libfabric liburing jemalloc libunwind libsodium) -lpthread
+SERVER_LIBS = $(shell pkg-config --libs libfabric liburing jemalloc libunwind libsodium libsystemd) -lpthread
 
 # What client and server share (wire format, transport, doorbells): one
 # static library linked into both.

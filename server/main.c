@@ -11,6 +11,7 @@
 #include "config.h"
 #include "crash.h"
 #include "log.h"
+#include "notify.h"
 #include "server.h"
 
 static struct server *the_server;
@@ -160,7 +161,9 @@ int main(int argc, char **argv)
 			break;
 		}
 	}
+	notify_ready(export_dir, listen_url);
 	worker_main(&srv.workers[0]);
+	notify_stopping();
 	for (unsigned i = 1; i < srv.nworkers; i++)
 		pthread_join(srv.workers[i].thread, NULL);
 	for (unsigned i = 0; i < srv.nworkers; i++)
