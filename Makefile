@@ -286,7 +286,7 @@ deb:
 	rm -rf build-deb
 	mkdir -p build-deb/src
 	rsync -a --exclude='/build*' --exclude=.git ./ build-deb/src/
-	cd build-deb/src && dpkg-buildpackage -b -us -uc >../build.log 2>&1 || \
+	cd build-deb/src && DEB_BUILD_OPTIONS=parallel=2 dpkg-buildpackage -b -us -uc >../build.log 2>&1 || \
 	  { tail -n 40 ../build.log; exit 1; }
 	lintian --fail-on error build-deb/*.changes | tee build-deb/lintian.txt
 	@ls build-deb/*.deb
