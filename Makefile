@@ -236,6 +236,8 @@ clean-tsan:
 MAN_SRC     := $(wildcard man/*.scd)
 MAN_PAGES   := $(MAN_SRC:man/%.scd=$(B)/man/%)
 man: $(MAN_PAGES)
+# bats/dist.bats renders them (man -l); make test builds `unit`.
+unit: $(MAN_PAGES)
 $(B)/man/%: man/%.scd
 	@mkdir -p $(dir $@)
 	scdoc < $< > $@
