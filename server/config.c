@@ -173,8 +173,7 @@ static int apply_line(struct server_config *cfg, char *line, char *err, size_t e
 		bool on;
 		if (config_parse_flag(value, &on))
 			return fail(err, errlen, "'%s' wants yes or no, not '%s'", o->name, value);
-		/* A flag set to no leaves the default. */
-		return on ? config_apply(cfg, o->letter, "yes", err, errlen) : 0;
+		return config_apply(cfg, o->letter, on ? "yes" : "no", err, errlen);
 	}
 	return config_apply(cfg, o->letter, value, err, errlen);
 }

@@ -6,7 +6,8 @@
  * help line. main.c builds getopt_long's table from it, config_read_file
  * accepts exactly its names, and config_apply is the one place a value is
  * checked and stored. Adding a setting: a row in config_options[] (config.c),
- * a field in struct server_config, a case in config_apply.
+ * a field in struct server_config, a case in config_apply (a flag's case gets
+ * "yes" or "no": config_parse_flag), and main.c's use of the field.
  *
  * The file: one "name = value" per line; blank lines and lines whose first
  * non-blank character is '#' are ignored; a flag's value is yes or no. The
@@ -29,6 +30,10 @@ struct server_config {
 	unsigned lease_ms;      /* --lease: a silent client's session lifetime */
 	char *config_file;      /* --config: the file read, if any */
 };
+
+/* Letters of settings that have no short option start here:
+ * enum { OPT_SOMETHING = CONFIG_LONG_ONLY, ... }. */
+#define CONFIG_LONG_ONLY 256
 
 /* Where a setting may appear. */
 enum config_where {
@@ -54,7 +59,7 @@ void config_init(struct server_config *cfg);
 void config_free(struct server_config *cfg);
 
 /* Checks and stores one setting. value is the option's argument; for a flag
- * "yes" or "no" (the command line passes "yes"). Returns 0, or -EINVAL with a
+ * "yes" or "no" (the command line passes "yes", a file line its yes or no). Returns 0, or -EINVAL with a
  * message in err ("bad --threads value 'x' (want 1..64)"). */
 int config_apply(struct server_config *cfg, int letter, const char *value, char *err,
 		 size_t errlen);
