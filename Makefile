@@ -32,7 +32,7 @@ PKGS        = libfabric liburing jemalloc libunwind libsodium libsystemd
 PKG_CFLAGS  = $(shell pkg-config --cflags $(PKGS))
 WARN        = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
               -Wno-unused-parameter
-CFLAGS_ALL  = -std=gnu11 -D_GNU_SOURCE -O2 -g -fPIC -MMD -MP $(WARN) $(SANFLAGS) \
+CFLAGS_ALL  = -std=gnu11 -D_GNU_SOURCE -O2 -g -fPIC -MMD -MP $(WARN) $(SANFLAGS) $(CPPFLAGS) \
               $(INC) $(PKG_CFLAGS) $(CFLAGS)
 LDFLAGS_ALL = $(SANFLAGS) $(LDFLAGS)
 CORE_LIBS   = $(shell pkg-config --libs libfabric libsodium) -lpthread
