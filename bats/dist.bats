@@ -111,3 +111,25 @@ PAGES=(dafs.1 dafs-run.1 dafs-server.8 dafs-server.conf.5 libdafs.3 dafs-shim.7)
   assert_success
   assert_line sqlite3
 }
+
+@test "Type=notify: the server says READY=1 (with its export and URL) once it listens, STOPPING=1 on SIGTERM" {
+  local sock=$BATS_TEST_TMPDIR/notify msgs=$BATS_TEST_TMPDIR/notify.msgs
+  # A stand-in for systemd: every datagram on $sock, one per line, in $msgs.
+  spawn "$BATS_TEST_TMPDIR/listener.out" python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+with open(sys.argv[2], "a", buffering=1) as out:
+    while True:
+        out.write(s.recv(4096).decode().replace("\n", " ") + "\n")
+' "$sock" "$msgs"
+  wait_until 10 test -S "$sock" || fail "the listener did not start"
+  NOTIFY_SOCKET=$sock start_server shm
+  wait_until 10 grep -q READY=1 "$msgs" || fail "no READY=1: $(cat "$msgs")"
+  run grep READY=1 "$msgs"
+  assert_output --partial "STATUS=exporting $EXPORT on $DAFS_SERVER"
+  ! grep -q STOPPING=1 "$msgs" || fail "STOPPING=1 before any stop"
+  stop_server
+  assert_equal "$SERVER_STATUS" 0
+  wait_until 5 grep -q STOPPING=1 "$msgs" || fail "no STOPPING=1: $(cat "$msgs")"
+}
