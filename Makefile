@@ -230,7 +230,9 @@ clean-tsan:
 # ---- Man pages, installing, Debian packages ----------------------------------
 # `make man` turns man/*.scd into roff with scdoc, into $(B)/man/. `make install`
 # installs what the packages hold (PREFIX, DESTDIR, LIBDIR, ... as usual); the
-# Debian packages are built from it (debian/rules). `make deb` builds them from
+# Debian packages are built from it (debian/rules, with RPATH= so that the
+# installed dafs has no RUNPATH: `make install RPATH=` after `make clean` does
+# the same by hand). `make deb` builds them from
 # a copy of the tree in build-deb/src (dpkg-buildpackage writes next to the
 # tree it builds) and leaves the .debs, and lintian's report, in build-deb/.
 MAN_SRC     := $(wildcard man/*.scd)
