@@ -28,15 +28,15 @@ ifneq ($(SAN)$(TSAN),00)
 SANFLAGS += -DDAFS_DEBUG_LOCKS
 endif
 
-PKGS        = libfabric liburing jemalloc libunwind libsodium
+PKGS        = libfabric liburing jemalloc libunwind libsodium libsystemd
 PKG_CFLAGS  = $(shell pkg-config --cflags $(PKGS))
 WARN        = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
               -Wno-unused-parameter
-CFLAGS_ALL  = -std=gnu11 -D_GNU_SOURCE -O2 -g -fPIC -MMD -MP $(WARN) $(SANFLAGS) \
+CFLAGS_ALL  = -std=gnu11 -D_GNU_SOURCE -O2 -g -fPIC -MMD -MP $(WARN) $(SANFLAGS) $(CPPFLAGS) \
               $(INC) $(PKG_CFLAGS) $(CFLAGS)
 LDFLAGS_ALL = $(SANFLAGS) $(LDFLAGS)
 CORE_LIBS   = $(shell pkg-config --libs libfabric libsodium) -lpthread
-SERVER_LIBS = $(shell pkg-config --libs libfabric liburing jemalloc libunwind libsodium) -lpthread
+SERVER_LIBS = $(shell pkg-config --libs libfabric liburing jemalloc libunwind libsodium libsystemd) -lpthread
 
 # What client and server share (wire format, transport, doorbells): one
 # static library linked into both.
@@ -72,7 +72,7 @@ SHIM_SRC    := $(wildcard shim/*.c)
 SHIM_OBJ    := $(SHIM_SRC:%.c=$(B)/%.o)
 SHIM        := $(if $(SHIM_SRC),$(B)/libdafsshim.so)
 
-.PHONY: all deps run test unit bench fuzz clean
+.PHONY: all deps run test unit bench fuzz clean man install deb
 all: $(B)/libdafs-core.so $(B)/dafs-server $(TOOLS) $(BENCH_TOOLS) $(B)/dafs-core.pc $(SHIM)
 
 deps:
@@ -102,8 +102,10 @@ $(B)/dafs-core.pc: libdafs-core/dafs-core.pc.in
 $(B)/dafs-server: $(SERVER_OBJ) $(COMMON_LIB)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(SERVER_LIBS)
 
+# RPATH: the tree's dafs finds the library beside it; make deb empties it.
+RPATH       ?= -Wl,-rpath,'$$ORIGIN'
 $(B)/dafs: $(B)/tools/dafs.o $(B)/libdafs-core.so
-	$(CC) $(LDFLAGS_ALL) -o $@ $< -L$(B) -l:libdafs-core.so -Wl,-rpath,'$$ORIGIN' $(CORE_LIBS)
+	$(CC) $(LDFLAGS_ALL) -o $@ $< -L$(B) -l:libdafs-core.so $(RPATH) $(CORE_LIBS)
 
 # The shim loads libdafs-core (and so libfabric) only when a program first
 # touches the mount prefix: it links against libc and libdl alone. It
@@ -232,3 +234,75 @@ tsan: deps
 clean: clean-tsan
 clean-tsan:
 	rm -rf build-tsan
+
+# ---- Man pages, installing, Debian packages ----------------------------------
+# `make man` turns man/*.scd into roff with scdoc, into $(B)/man/. `make install`
+# installs what the packages hold (PREFIX, DESTDIR, LIBDIR, ... as usual); the
+# Debian packages are built from it (debian/rules, with RPATH= so that the
+# installed dafs has no RUNPATH: `make install RPATH=` after `make clean` does
+# the same by hand). `make deb` builds them from
+# a copy of the tree in build-deb/src (dpkg-buildpackage writes next to the
+# tree it builds) and leaves the .debs, and lintian's report, in build-deb/.
+MAN_SRC     := $(wildcard man/*.scd)
+MAN_PAGES   := $(MAN_SRC:man/%.scd=$(B)/man/%)
+man: $(MAN_PAGES)
+# bats/dist.bats renders them (man -l); make test builds `unit`.
+unit: $(MAN_PAGES)
+$(B)/man/%: man/%.scd
+	@mkdir -p $(dir $@)
+	scdoc < $< > $@
+
+PREFIX      ?= /usr/local
+BINDIR      ?= $(PREFIX)/bin
+SBINDIR     ?= $(PREFIX)/sbin
+LIBDIR      ?= $(PREFIX)/lib
+INCLUDEDIR  ?= $(PREFIX)/include
+MANDIR      ?= $(PREFIX)/share/man
+SYSCONFDIR  ?= /etc
+UNITDIR     ?= $(PREFIX)/lib/systemd/system
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
+INSTALL     ?= install
+
+install: $(B)/libdafs-core.so $(B)/dafs-server $(B)/dafsctl $(B)/dafs $(SHIM) $(MAN_PAGES)
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBDIR)/dafs \
+	  $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(SYSCONFDIR)/dafs \
+	  $(DESTDIR)$(UNITDIR) $(DESTDIR)$(COMPLETIONDIR)
+	$(INSTALL) -m 755 $(B)/dafs-server $(DESTDIR)$(SBINDIR)/dafs-server
+	$(INSTALL) -m 755 $(B)/dafsctl $(DESTDIR)$(SBINDIR)/dafsctl
+	$(INSTALL) -m 755 $(B)/dafs $(DESTDIR)$(BINDIR)/dafs
+	sed -e 's|^shim=.*|shim=$(LIBDIR)/dafs/libdafsshim.so|' \
+	    -e 's|^server_bin=.*|server_bin=$(SBINDIR)/dafs-server|' \
+	    -e 's|^dafs_bin=.*|dafs_bin=$(BINDIR)/dafs|' \
+	    -e 's|^root=.*|root=|' -e 's|^build=.*|build=|' \
+	    -e '/^case $$build in/d' scripts/dafs-run > $(DESTDIR)$(BINDIR)/dafs-run
+	chmod 755 $(DESTDIR)$(BINDIR)/dafs-run
+	$(INSTALL) -m 644 $(B)/libdafs-core.so.0 $(DESTDIR)$(LIBDIR)/libdafs-core.so.0
+	ln -sf libdafs-core.so.0 $(DESTDIR)$(LIBDIR)/libdafs-core.so
+	$(INSTALL) -m 644 $(B)/libdafsshim.so $(DESTDIR)$(LIBDIR)/dafs/libdafsshim.so
+	$(INSTALL) -m 644 libdafs-core/dafs.h $(DESTDIR)$(INCLUDEDIR)/dafs.h
+	sed -e 's|^prefix=.*|prefix=$(PREFIX)|' -e 's|^libdir=.*|libdir=$(LIBDIR)|' \
+	    -e 's|^includedir=.*|includedir=$(INCLUDEDIR)|' \
+	    -e 's|^Libs:.*|Libs: -L$${libdir} -ldafs-core|' \
+	    libdafs-core/dafs-core.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/dafs-core.pc
+	$(INSTALL) -m 644 dist/dafs-server.conf $(DESTDIR)$(SYSCONFDIR)/dafs/dafs-server.conf
+	sed -e 's|/usr/sbin/dafs-server|$(SBINDIR)/dafs-server|' dist/dafs-server@.service \
+	  > $(DESTDIR)$(UNITDIR)/dafs-server@.service
+	chmod 644 $(DESTDIR)$(UNITDIR)/dafs-server@.service
+	for c in dafs dafs-run dafs-server; do \
+	  $(INSTALL) -m 644 dist/completion/$$c $(DESTDIR)$(COMPLETIONDIR)/$$c; done
+	for p in $(MAN_PAGES); do s=$${p##*.}; \
+	  $(INSTALL) -d $(DESTDIR)$(MANDIR)/man$$s; \
+	  $(INSTALL) -m 644 $$p $(DESTDIR)$(MANDIR)/man$$s/; done
+
+deb:
+	@scripts/install-deps
+	rm -rf build-deb
+	mkdir -p build-deb/src
+	rsync -a --exclude='/build*' --exclude=.git ./ build-deb/src/
+	cd build-deb/src && DEB_BUILD_OPTIONS=parallel=2 dpkg-buildpackage -b -us -uc >../build.log 2>&1 || \
+	  { tail -n 40 ../build.log; exit 1; }
+	lintian --fail-on error build-deb/*.changes | tee build-deb/lintian.txt
+	@ls build-deb/*.deb
+clean: clean-deb
+clean-deb:
+	rm -rf build-deb

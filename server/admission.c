@@ -21,16 +21,6 @@ struct admission_name {
 	char name[DAFS_KEY_NAME_MAX + 1];
 };
 
-const char admission_usage[] =
-	"  --max-sessions-per-client N  sessions one client name may hold (default 256;\n"
-	"                               more get EUSERS)\n"
-	"  --max-open-files N           open files per session (default 4096; EMFILE)\n"
-	"  --max-regions N              registered memory regions per session\n"
-	"                               (default 4096; ENOSPC)\n"
-	"  --max-session-memory BYTES   memory the server spends on one session: reply\n"
-	"                               cache and tables (default 16M; K, M, G suffixes;\n"
-	"                               ENOMEM)\n";
-
 void admission_init(struct admission *a)
 {
 	struct rlimit rl;

@@ -48,8 +48,6 @@ void admission_fini(struct admission *a);
 /* The command-line option `name` (without its dashes) set to `value`:
  * 0, -ENOENT for a name that is not a limit, -EINVAL for a bad value. */
 int admission_set_option(struct admission *a, const char *name, const char *value);
-/* The options admission_set_option takes, for usage texts. */
-extern const char admission_usage[];
 
 /* The name fencing and the per-client count go by: the key's name, or
  * "local" for a keyless (shm or loopback) session. */

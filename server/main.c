@@ -1,7 +1,6 @@
 /* main.c — dafs-server: command line, start-up of the workers, and the clean
  * shutdown on SIGTERM/SIGINT (in-flight requests finish, files close). */
 #include <errno.h>
-#include <getopt.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -12,8 +11,10 @@
 #include <unistd.h>
 
 #include "admin.h"
+#include "config.h"
 #include "crash.h"
 #include "log.h"
+#include "notify.h"
 #include "server.h"
 
 static struct server *the_server;
@@ -54,110 +55,90 @@ static bool listens_locally(const struct dafs_url *url)
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: dafs-server --export DIR --listen URL [--threads N] [--lease SECONDS]\n"
-		"                   [--keys FILE] [--insecure] [--admin SOCKET] [limits]\n"
+		"usage: dafs-server [--config FILE] --export DIR --listen URL [--threads N]\n"
+		"                   [--lease SECONDS] [--keys FILE] [--insecure] [--admin SOCKET]\n"
+		"                   [--max-...]\n"
 		"\n"
 		"Serves DIR to DAFS clients over libfabric.\n"
-		"\n"
-		"  --export DIR      the directory to export; nothing outside it is reachable\n"
-		"  --listen URL      shm://NAME, tcp://HOST:PORT or verbs://HOST:PORT\n"
-		"  --threads N       worker threads, each with its own endpoint (default 1)\n"
-		"  --lease SECONDS   a silent client's session, files and locks are dropped\n"
-		"                    after this long (default 30)\n"
-		"  --keys FILE       clients' keys, one 'NAME KEY [ro] [no_root_squash] [uid=N]\n"
-		"                    [gid=N]' a line ('dafs keygen NAME' makes one): only\n"
-		"                    clients with one of them get a session, and every\n"
-		"                    message of theirs is authenticated\n"
-		"  --insecure        without --keys, listen on a non-loopback address anyway:\n"
-		"                    anyone who can reach it reads and writes the export\n"
-		"  --admin SOCKET    serve dafsctl on this UNIX socket (mode 0600; root and\n"
-		"                    the server's own user only)\n"
-		"  --help            this text\n"
-		"\n"
-		"Limits against a hostile or broken client:\n"
-		"%s", admission_usage);
+		"\n");
+	config_print_options(out);
 	fprintf(out,
 		"\n"
+		"Every option but --config and --help may instead be a 'name = value' line of\n"
+		"the --config file; the command line overrides the file.\n"
 		"SIGTERM or SIGINT: finish the requests in flight, close every file, exit 0.\n");
+}
+
+/* Reads the settings: the --config file first, then the command line over it.
+ * Returns -1 to go on, else the exit status (0 after --help). */
+static int read_settings(int argc, char **argv, struct server_config *cfg)
+{
+	struct option longopts[64];
+	char shortopts[3 * 64], err[512];
+	int c;
+
+	if (config_getopt_tables(longopts, 64, shortopts))
+		return 1;
+	/* First pass: only --config and --help; a bad option stops us here. */
+	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		if (c == 'h') {
+			usage(stdout);
+			return 0;
+		}
+		if (c == '?') {
+			usage(stderr);
+			return 2;
+		}
+		if (c == 'c' && config_apply(cfg, c, optarg, err, sizeof(err)))
+			goto bad;
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (cfg->config_file && config_read_file(cfg, cfg->config_file, err, sizeof(err)))
+		goto bad;
+	optind = 0;     /* GNU getopt: start over */
+	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		const struct config_option *o = config_option_by_letter(c);
+		if (c == 'c')
+			continue;
+		if (config_apply(cfg, c, o && o->has_value ? optarg : "yes", err, sizeof(err)))
+			goto bad;
+	}
+	if (!cfg->export_dir || !cfg->listen_url) {
+		fprintf(stderr, "dafs-server: --export and --listen are needed (on the command "
+			"line or in the --config file)\n");
+		usage(stderr);
+		return 2;
+	}
+	return -1;
+bad:
+	fprintf(stderr, "dafs-server: %s\n", err);
+	return 2;
 }
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "export", required_argument, NULL, 'e' },
-		{ "listen", required_argument, NULL, 'l' },
-		{ "threads", required_argument, NULL, 't' },
-		{ "lease", required_argument, NULL, 'L' },
-		{ "keys", required_argument, NULL, 'k' },
-		{ "insecure", no_argument, NULL, 'I' },
-		{ "admin", required_argument, NULL, 'a' },
-		{ "max-sessions-per-client", required_argument, NULL, 'X' },
-		{ "max-open-files", required_argument, NULL, 'X' },
-		{ "max-regions", required_argument, NULL, 'X' },
-		{ "max-session-memory", required_argument, NULL, 'X' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *export_dir = NULL, *listen_url = NULL, *admin_path = NULL;
-	char why[512];
-	struct server srv = { .nworkers = 1, .lease_ms = 30000 };
+	struct server_config cfg;
+	const char *export_dir, *listen_url;
+	struct server srv = { 0 };
 	struct sigaction sa = { .sa_handler = on_stop_signal };
-	bool insecure = false;
-	int c, rc, idx;
+	char why[512];
+	int rc;
 
 	admission_init(&srv.adm);
-	while ((c = getopt_long(argc, argv, "e:l:t:L:k:Ih", opts, &idx)) != -1) {
-		char *end;
-		long v;
-		switch (c) {
-		case 'e':
-			export_dir = optarg;
-			break;
-		case 'l':
-			listen_url = optarg;
-			break;
-		case 't':
-		case 'L':
-			v = strtol(optarg, &end, 10);
-			if (*end || v < 1 || v > (c == 't' ? 64 : 86400)) {
-				fprintf(stderr, "dafs-server: bad --%s value '%s'\n",
-					c == 't' ? "threads" : "lease", optarg);
-				return 2;
-			}
-			if (c == 't')
-				srv.nworkers = (unsigned)v;
-			else
-				srv.lease_ms = (unsigned)v * 1000;
-			break;
-		case 'k':
-			srv.keys_path = optarg;
-			break;
-		case 'I':
-			insecure = true;
-			break;
-		case 'a':
-			admin_path = optarg;
-			break;
-		case 'X':
-			/* The limits: admission.c parses its own. */
-			if (admission_set_option(&srv.adm, opts[idx].name, optarg) != 0) {
-				fprintf(stderr, "dafs-server: bad --%s value '%s'\n", opts[idx].name,
-					optarg);
-				return 2;
-			}
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
+	config_init(&cfg);
+	cfg.adm = &srv.adm;
+	rc = read_settings(argc, argv, &cfg);
+	if (rc >= 0) {
+		config_free(&cfg);
+		return rc;
 	}
-	if (!export_dir || !listen_url || optind != argc) {
-		usage(stderr);
-		return 2;
-	}
+	export_dir = cfg.export_dir;
+	listen_url = cfg.listen_url;
+	srv.nworkers = cfg.nworkers;
+	srv.lease_ms = cfg.lease_ms;
 	if (dafs_url_parse(listen_url, &srv.url) != 0) {
 		fprintf(stderr, "dafs-server: bad URL '%s' (want shm://NAME, tcp://HOST:PORT "
 			"or verbs://HOST:PORT)\n", listen_url);
@@ -167,6 +148,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "dafs-server: libsodium does not start\n");
 		return 1;
 	}
+	srv.keys_path = cfg.keys_file;
 	if (srv.keys_path) {
 		rc = dafs_keys_load(srv.keys_path, &srv.keys, why, sizeof(why));
 		if (rc) {
@@ -174,7 +156,7 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	} else if (!listens_locally(&srv.url)) {
-		if (!insecure) {
+		if (!cfg.insecure) {
 			fprintf(stderr, "dafs-server: %s is not a loopback address: give the "
 				"clients keys (--keys FILE), or --insecure to serve anyone who "
 				"can reach it\n", listen_url);
@@ -221,7 +203,8 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	if (admin_path && (rc = admin_start(&srv, admin_path, why, sizeof(why))) != 0) {
+	if (cfg.admin_socket &&
+	    (rc = admin_start(&srv, cfg.admin_socket, why, sizeof(why))) != 0) {
 		fprintf(stderr, "dafs-server: cannot serve --admin %s\n", why);
 		/* Closing the endpoints gives back the shm name. */
 		for (unsigned i = 0; i < srv.nworkers; i++)
@@ -241,7 +224,9 @@ int main(int argc, char **argv)
 			break;
 		}
 	}
+	notify_ready(export_dir, listen_url);
 	worker_main(&srv.workers[0]);
+	notify_stopping();
 	for (unsigned i = 1; i < srv.nworkers; i++)
 		pthread_join(srv.workers[i].thread, NULL);
 	admin_stop(&srv);
@@ -254,5 +239,6 @@ int main(int argc, char **argv)
 	challenge_table_fini(&srv.challenges);
 	dafs_keys_free(&srv.keys);
 	log_msg("stopped");
+	config_free(&cfg);
 	return 0;
 }

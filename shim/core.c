@@ -287,7 +287,9 @@ bool shim_startup_refuses(const char *path)
 }
 
 /* The library next to the shim: build/libdafsshim.so uses
- * build/libdafs-core.so.0, build-asan/ its own. */
+ * build/libdafs-core.so.0, build-asan/ its own. Installed, the shim lives in
+ * LIBDIR/dafs/ and the library in LIBDIR: then the dynamic linker finds it
+ * by its soname. */
 static int load_core(void)
 {
 	Dl_info info;
@@ -304,6 +306,10 @@ static int load_core(void)
 	else
 		snprintf(path, sizeof(path), "libdafs-core.so.0");
 	h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	if (!h && slash) {
+		snprintf(path, sizeof(path), "libdafs-core.so.0");
+		h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	}
 	if (!h) {
 		shim_log("cannot load %s: %s", path, dlerror());
 		return -ELIBACC;
