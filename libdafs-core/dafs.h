@@ -61,6 +61,11 @@ struct dafs_session_opts {
 				   none, the naps alone */
 	int stats;              /* positive: print what each kind of request cost
 				   to stderr when the session closes; 0: off */
+	int caller_creds;       /* positive: each request carries the filesystem
+				   uid, gid and groups of the thread that sends it,
+				   read then (the shim: setuid and su-like programs
+				   are honoured); 0 (default): the session's, see
+				   dafs_session_set_cred */
 };
 
 /* Fills opts from the environment, for programs configured that way (the
@@ -89,6 +94,15 @@ int dafs_session_opts_from_env(struct dafs_session_opts *opts);
  * default. */
 int dafs_session_open(const char *url, const struct dafs_session_opts *opts,
 		      struct dafs_session **out);
+/* The credentials the session's requests carry: by default the filesystem
+ * uid, gid and supplementary groups of the thread that opened it. The
+ * server acts as them, as its key for this client allows (README,
+ * Security): a request it may not do fails with EACCES, EPERM or EROFS.
+ * -EINVAL for more than DAFS_CRED_GROUPS_MAX groups. Ignored when the
+ * session follows its callers (dafs_session_opts.caller_creds). */
+#define DAFS_CRED_GROUPS_MAX 32
+int dafs_session_set_cred(struct dafs_session *s, uid_t uid, gid_t gid, size_t ngroups,
+			  const gid_t *groups);
 /* Waits for requests in flight, releases the session's locks and files. */
 int dafs_session_close(struct dafs_session *s);
 /* The transport the session runs on ("shm", "tcp;ofi_rxm", ...). */

@@ -428,6 +428,7 @@ int submit_locked(struct dafs_req *req, struct dafs_compound *rq)
 	rq->hdr.session = s->id;
 	rq->hdr.credits = (uint16_t)s->credits;
 	rq->hdr.flags |= req->noslot ? DAFS_HF_NOSLOT : 0;
+	client_request_cred(s, rq);
 	len = dafs_encode_request(m->buf, DAFS_MSG_MAX, rq);
 	if (len < 0)
 		return len;

@@ -102,6 +102,7 @@ struct job {
 	fi_addr_t peer;
 	bool remove_peer;          /* drop `peer` from the AV once the reply is sent */
 	bool owns_slot;            /* took (slot, seq): its reply is cached there */
+	struct dafs_cred cred;     /* what the request runs as (creds.c) */
 	enum job_phase phase;
 	void *frame;               /* a private copy of the request frame */
 	size_t frame_len;

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "crash.h"
+#include "creds.h"
 #include "log.h"
 #include "procwatch.h"
 #include "server.h"
@@ -484,6 +485,7 @@ static void handle_connect(struct worker *w, struct dafs_compound *req)
 	struct job *job;
 	fi_addr_t peer;
 
+	creds_switch_own();    /* the peer's address is the server's business */
 	if (w->id != 0 || dafs_fabric_av_insert(w->fab, a->addr, &peer) != 0)
 		return;
 	job = job_new(w, NULL, peer);
@@ -521,6 +523,7 @@ static void handle_session_open(struct worker *w, struct dafs_compound *req)
 	struct job *job;
 	fi_addr_t peer;
 
+	creds_switch_own();    /* mapping the peer (its shm region) is the server's business */
 	if (dafs_fabric_av_insert(w->fab, a->addr, &peer) != 0)
 		return;
 	if (credits == 0 || credits > 128)
@@ -680,6 +683,14 @@ static void handle_frame(struct worker *w, const void *frame, size_t len)
 		s->closing = true;
 		job->rep.nres = 1;
 		job->rep.res[0].opcode = DAFS_OP_SESSION_CLOSE;
+		job_reply(job);
+		return;
+	}
+	/* Whom it runs as: what its caller asserts, as the session's key
+	 * allows (creds.c). */
+	rc = creds_effective(&s->who, &job->req.cred, &job->cred);
+	if (rc) {
+		job->rep.hdr.status = rc;
 		job_reply(job);
 		return;
 	}
