@@ -142,6 +142,29 @@ PY
 more"
 }
 
+@test "creds (shim): O_NOATIME is the owner's: nobody gets EPERM on root's file, not on its own" {
+  creds_server tcp
+  printf 'x\n' >"$EXPORT/tmp/nobodys"
+  chown nobody "$EXPORT/tmp/nobodys"
+  cat >"$BATS_TEST_TMPDIR/noatime.py" <<'PY'
+import os, sys
+for path in sys.argv[1:]:
+    try:
+        os.close(os.open(path, os.O_RDONLY | os.O_NOATIME))
+        print(path, "ok")
+    except OSError as e:
+        print(path, os.strerror(e.errno))
+PY
+  # Debian's python3: nobody cannot reach a python3 under root's home.
+  run shimmed setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups \
+    /usr/bin/python3 "$BATS_TEST_TMPDIR/noatime.py" /dafs/pub /dafs/tmp/nobodys
+  assert_success
+  assert_line '/dafs/pub Operation not permitted'
+  assert_line '/dafs/tmp/nobodys ok'
+  run shimmed python3 "$BATS_TEST_TMPDIR/noatime.py" /dafs/pub
+  assert_line '/dafs/pub ok'
+}
+
 # ---- keyed sessions (the server's --keys) --------------------------------------
 
 # keys_server LINE_OPTIONS: a tcp server with one client "c1" whose key line

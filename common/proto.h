@@ -109,7 +109,10 @@ enum dafs_opcode {
  * WRONLY or RDWR, without CREAT or DIRECTORY; with EXCL it can never be
  * given a name. LINK of the handle (path1 "") names it. */
 #define DAFS_O_TMPFILE    0x1000
-#define DAFS_O_ALL        0x1ff3
+/* O_NOATIME: the kernel allows it to the file's owner only (EPERM), as it
+ * judges the caller whose credentials the request carries. */
+#define DAFS_O_NOATIME    0x2000
+#define DAFS_O_ALL        0x3ff3
 
 /* Lookup/getattr flags. */
 #define DAFS_L_NOFOLLOW   0x0001
