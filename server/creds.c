@@ -251,8 +251,10 @@ int creds_switch(const struct dafs_cred *c)
 
 	if (!creds_can_switch()) {
 		/* Not root: it can be no one but itself. Its own user is served
-		 * as itself (groups as the server's), anyone else refused. */
-		return c->uid == own.uid ? 0 : -EACCES;
+		 * as itself (groups as the server's), and so is root, squashed
+		 * to it (root could as well act as that user); anyone else is
+		 * refused rather than served with another user's rights. */
+		return c->uid == own.uid || c->uid == 0 ? 0 : -EACCES;
 	}
 	if (current.valid && same_cred(&current.cred, c))
 		return 0;

@@ -34,7 +34,7 @@ bool creds_op_acts(const struct dafs_op *op);
 /* Makes the calling thread's filesystem identity `c` (raw setfsuid,
  * setfsgid and setgroups: per thread, unlike glibc's wrappers), doing
  * nothing when it already is. A server that cannot switch (not root)
- * serves its own user only: -EACCES for anyone else. */
+ * serves its own user and root, both as itself: -EACCES for anyone else. */
 int creds_switch(const struct dafs_cred *c);
 /* Back to the server's own identity (before the server acts for itself:
  * a new peer's address, its shm region). */

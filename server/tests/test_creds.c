@@ -212,10 +212,12 @@ static void test_switch(void)
 	int fd;
 
 	if (!creds_can_switch()) {
-		/* Not root: only our own uid is served. */
+		/* Not root: only our own uid is served, and root as us. */
 		struct dafs_cred me = { .uid = geteuid(), .gid = getegid() };
+		struct dafs_cred root = { .uid = 0, .gid = 0 };
 		struct dafs_cred other = { .uid = geteuid() + 1, .gid = getegid() };
 		CHECK_EQ(creds_switch(&me), 0, "unprivileged: our own uid is served");
+		CHECK_EQ(creds_switch(&root), 0, "unprivileged: root is served as us");
 		CHECK_EQ(creds_switch(&other), -EACCES, "unprivileged: another uid is EACCES");
 		return;
 	}
