@@ -165,6 +165,24 @@ PY
   assert_line '/dafs/pub ok'
 }
 
+@test "creds (tcp): a server that is not root serves its own user and root as itself, others get EACCES" {
+  local d=$BATS_TEST_TMPDIR
+  while [ "$d" != / ] && [ "$d" != /tmp ]; do chmod o+x "$d"; d=$(dirname "$d"); done
+  start_server_wrapped 'exec setpriv --reuid=nobody --regid=nogroup --clear-groups "$REAL_SERVER" "$@"' tcp
+  printf 'public\n' >"$EXPORT/pub"
+  chmod 644 "$EXPORT/pub"
+  run dafs cat /pub
+  assert_success
+  assert_output public
+  run as_nobody timeout "$DAFS_CMD_TIMEOUT" "$DAFS_BIN" cat /pub
+  assert_success
+  assert_output public
+  # uid 1 (daemon): served as nobody it would read the file; it is refused.
+  run setpriv --reuid=1 --regid=1 --clear-groups timeout "$DAFS_CMD_TIMEOUT" "$DAFS_BIN" cat /pub
+  assert_failure
+  assert_output --partial 'Permission denied'
+}
+
 # ---- keyed sessions (the server's --keys) --------------------------------------
 
 # keys_server LINE_OPTIONS: a tcp server with one client "c1" whose key line
