@@ -63,9 +63,10 @@ struct dafs_session_opts {
 				   to stderr when the session closes; 0: off */
 	int caller_creds;       /* positive: each request carries the filesystem
 				   uid, gid and groups of the thread that sends it,
-				   read then (the shim: setuid and su-like programs
-				   are honoured); 0 (default): the session's, see
-				   dafs_session_set_cred */
+				   read at its first request and again after each
+				   dafs_creds_changed (the shim: setuid and su-like
+				   programs are honoured); 0 (default): the
+				   session's, see dafs_session_set_cred */
 };
 
 /* Fills opts from the environment, for programs configured that way (the
@@ -103,6 +104,10 @@ int dafs_session_open(const char *url, const struct dafs_session_opts *opts,
 #define DAFS_CRED_GROUPS_MAX 32
 int dafs_session_set_cred(struct dafs_session *s, uid_t uid, gid_t gid, size_t ngroups,
 			  const gid_t *groups);
+/* Tells the library that the process's (or a thread's) credentials changed:
+ * sessions with caller_creds read each thread's again before its next
+ * request. Call it after setuid, setgroups, setfsuid and the like. */
+void dafs_creds_changed(void);
 /* Waits for requests in flight, releases the session's locks and files. */
 int dafs_session_close(struct dafs_session *s);
 /* The transport the session runs on ("shm", "tcp;ofi_rxm", ...). */
