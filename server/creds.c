@@ -278,7 +278,10 @@ int creds_switch(const struct dafs_cred *c)
 	current.cred = *c;
 	syscall(SYS_setfsgid, c->gid);
 	syscall(SYS_setfsuid, c->uid);
-	if (thread_fsuid() != c->uid) {
+	/* The kernel refuses an invalid id ((uid_t)-1) without a word and
+	 * leaves the previous one, which may be root's or another caller's:
+	 * both are read back. */
+	if (thread_fsuid() != c->uid || (gid_t)syscall(SYS_setfsgid, (gid_t)-1) != c->gid) {
 		creds_switch_own();
 		return -EPERM;
 	}

@@ -166,7 +166,7 @@ static void test_read_only(void)
 
 struct switch_case {
 	const char *dir;
-	int results[6];
+	int results[10];
 };
 
 static uid_t fsuid_now(void) { return (uid_t)syscall(SYS_setfsuid, (uid_t)-1); }
@@ -200,6 +200,15 @@ static void *switch_thread(void *arg)
 	t->results[5] = fd < 0 ? -errno : 0;
 	if (fd >= 0)
 		close(fd);
+	/* An invalid id is refused and leaves the thread as the server. */
+	struct dafs_cred bad_uid = { .uid = UINT32_MAX, .gid = CREDS_NOBODY };
+	struct dafs_cred bad_gid = { .uid = CREDS_NOBODY, .gid = UINT32_MAX };
+	creds_switch(&nobody);
+	t->results[6] = creds_switch(&bad_uid);
+	t->results[7] = fsuid_now() == geteuid() && fsgid_now() == getegid();
+	creds_switch(&nobody);
+	t->results[8] = creds_switch(&bad_gid);
+	t->results[9] = fsuid_now() == geteuid() && fsgid_now() == getegid();
 	creds_switch_own();
 	return NULL;
 }
@@ -238,6 +247,10 @@ static void test_switch(void)
 	CHECK_EQ(t.results[3], 1, "the thread's fsuid and fsgid are nobody's");
 	CHECK_EQ(t.results[4], 0, "switch back to root");
 	CHECK_EQ(t.results[5], 0, "as root again, the 0600 file opens");
+	CHECK_EQ(t.results[6], -EPERM, "uid (uid_t)-1 is refused");
+	CHECK_EQ(t.results[7], 1, "and leaves the thread the server's, not nobody's");
+	CHECK_EQ(t.results[8], -EPERM, "gid (gid_t)-1 is refused");
+	CHECK_EQ(t.results[9], 1, "and leaves the thread the server's");
 	CHECK(fsuid_now() == geteuid(), "the main thread's fsuid never changed");
 	snprintf(path, sizeof(path), "%s/made", dir);
 	unlink(path);
