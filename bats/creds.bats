@@ -194,6 +194,8 @@ keys_server() {
   printf 'c1 %s\n' "$key" >"$BATS_TEST_TMPDIR/client.key"
   chmod 600 "$BATS_TEST_TMPDIR/server.keys" "$BATS_TEST_TMPDIR/client.key"
   CLIENT_KEYS=$BATS_TEST_TMPDIR/client.key
+  # Every client of this test is c1, start_server's probe included.
+  export DAFS_KEY_FILE=$CLIENT_KEYS
   creds_server tcp --keys "$BATS_TEST_TMPDIR/server.keys"
 }
 
