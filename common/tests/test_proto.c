@@ -2668,15 +2668,15 @@ static void corpus_free(void)
  * the fuzzer's seeds (common/tests/fuzz-seeds: req-getattr-0.bin, ...), so
  * that a change of the wire layout regenerates them instead of leaving
  * seeds the decoder refuses at once. */
-static void write_seed(const void *b, int n, bool reply, unsigned op, unsigned v)
+static void write_seed_named(const void *b, int n, bool reply, const char *what, unsigned v)
 {
 	const char *dir = getenv("DAFS_WRITE_SEEDS");
 	char name[64], path[4096];
 	FILE *f;
 
-	if (!dir || n <= 0 || v > 1)
+	if (!dir || n <= 0)
 		return;
-	snprintf(name, sizeof name, "%s", dafs_opcode_name(op));
+	snprintf(name, sizeof name, "%s", what);
 	for (char *c = name; *c; c++)
 		*c = (char)tolower((unsigned char)*c);
 	snprintf(path, sizeof path, "%s/%s-%s-%u.bin", dir, reply ? "rep" : "req", name, v);
@@ -2685,6 +2685,12 @@ static void write_seed(const void *b, int n, bool reply, unsigned op, unsigned v
 		fprintf(stderr, "test_proto: cannot write %s\n", path);
 	if (f)
 		fclose(f);
+}
+
+static void write_seed(const void *b, int n, bool reply, unsigned op, unsigned v)
+{
+	if (v <= 1)
+		write_seed_named(b, n, reply, dafs_opcode_name(op), v);
 }
 
 static void build_corpus(void)
@@ -2732,7 +2738,10 @@ static void build_corpus(void)
 		req.cred.ngroups = (uint16_t)(k * 5 % (DAFS_GROUPS_MAX + 1));
 		for (unsigned i = 0; i < req.cred.ngroups; i++)
 			req.cred.groups[i] = 2000 + i;
-		corpus_add(enc, dafs_encode_request(enc, sizeof enc, &req), false);
+		int n = dafs_encode_request(enc, sizeof enc, &req);
+		corpus_add(enc, n, false);
+		if (k < 3)     /* compounds of 2, 3 and 4 ops with 0, 5 and 10 groups */
+			write_seed_named(enc, n, false, "compound", k);
 		init_hdr(&rep.hdr, k % 2 ? DAFS_HF_CONTINUE : 0);
 		rep.nres = (uint16_t)cnt;
 		for (unsigned i = 0; i < cnt; i++)
