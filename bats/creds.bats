@@ -73,6 +73,18 @@ nobody_creates() {
   nobody_creates tcp
 }
 
+@test "creds (tcp): ACLs apply: an entry for nobody opens a root 0600 file, another closes a 0644 one" {
+  creds_server tcp
+  setfacl -m u:nobody:r "$EXPORT/secret"
+  setfacl -m u:nobody:- "$EXPORT/pub"
+  run as_nobody timeout "$DAFS_CMD_TIMEOUT" "$DAFS_BIN" cat /secret
+  assert_success
+  assert_output secret
+  run as_nobody timeout "$DAFS_CMD_TIMEOUT" "$DAFS_BIN" cat /pub
+  assert_failure
+  assert_output --partial 'Permission denied'
+}
+
 @test "creds (shim): nobody under the shim: EACCES, owner of new files, chown refused by the kernel" {
   creds_server tcp
   run shimmed setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups \
