@@ -15,7 +15,9 @@ setup() {
   dafs keygen alice >"$KEYS/alice.key"
   dafs keygen bob >"$KEYS/bob.key"
   dafs keygen carol >"$KEYS/carol.key"      # a name the server does not know
-  cat "$KEYS/alice.key" "$KEYS/bob.key" >"$KEYS/server.keys"
+  # alice's key keeps root (these tests write as root into a root-owned
+  # export); bob's is squashed to 65534 as a trusted host's key is by default.
+  { echo "$(cat "$KEYS/alice.key") no_root_squash"; cat "$KEYS/bob.key"; } >"$KEYS/server.keys"
   chmod 600 "$KEYS"/*
 }
 
@@ -96,10 +98,18 @@ start_keyed_server() {
 @test "the shim with DAFS_KEY_FILE reads and writes on a keyed server" {
   start_keyed_server shm
   echo "through the shim" >"$EXPORT/in"
-  DAFS_KEY_FILE=$KEYS/bob.key run shimmed sh -c "cat $DAFS_MOUNT/in > $DAFS_MOUNT/out && cat $DAFS_MOUNT/out"
-  assert_success
-  assert_output "through the shim"
-  [ "$(cat "$EXPORT/out")" = "through the shim" ]
+  mkdir -m 1777 "$EXPORT/pub"
+  # bob is root squashed: his shell writes as 65534, and each later process
+  # is a new shm peer the server maps while its worker last acted as 65534.
+  DAFS_KEY_FILE=$KEYS/bob.key run shimmed sh -c \
+    "cat $DAFS_MOUNT/in > $DAFS_MOUNT/pub/out && cat $DAFS_MOUNT/pub/out && cat $DAFS_MOUNT/in > $DAFS_MOUNT/out"
+  assert_failure
+  assert_output --partial "through the shim"
+  assert_output --partial "Permission denied"
+  [ "$(cat "$EXPORT/pub/out")" = "through the shim" ]
+  [ "$(stat -c %u "$EXPORT/pub/out")" = 65534 ] || fail "bob's file is not 65534's"
+  [ ! -e "$EXPORT/out" ] || fail "a squashed root wrote into the root-owned export"
+  kill -0 "$SERVER_PID" || fail "the server died: $(tail "$SERVER_LOG")"
   run shimmed cat "$DAFS_MOUNT/in"
   assert_failure
 }

@@ -147,6 +147,22 @@ static void codec_hdr(struct codec *c, struct dafs_hdr *h)
 	u64(c, &h->session);
 }
 
+static void codec_cred(struct codec *c, struct dafs_cred *cr)
+{
+	uint16_t pad = 0;
+
+	u32(c, &cr->uid);
+	u32(c, &cr->gid);
+	u16(c, &cr->ngroups);
+	u16(c, &pad);
+	if (c->err)
+		return;
+	require(c, pad == 0, -EBADMSG);
+	require(c, cr->ngroups <= DAFS_GROUPS_MAX, -E2BIG);
+	for (unsigned i = 0; i < cr->ngroups && !c->err; i++)
+		u32(c, &cr->groups[i]);
+}
+
 static void codec_time(struct codec *c, struct dafs_time *t)
 {
 	i64(c, &t->sec);
@@ -635,8 +651,8 @@ int dafs_decode_hdr(const void *buf, size_t len, struct dafs_hdr *hdr)
 	return check_hdr(hdr, len);
 }
 
-static int codec_message(struct codec *c, struct dafs_hdr *hdr, uint16_t *count,
-			 bool is_reply, void *items)
+static int codec_message(struct codec *c, struct dafs_hdr *hdr, struct dafs_cred *cred,
+			 uint16_t *count, bool is_reply, void *items)
 {
 	uint16_t reserved = 0;
 
@@ -664,6 +680,8 @@ static int codec_message(struct codec *c, struct dafs_hdr *hdr, uint16_t *count,
 		*count = 0;
 		return c->err;
 	}
+	if (!is_reply)
+		codec_cred(c, cred);
 	u16(c, count);
 	u16(c, &reserved);
 	if (c->err)
@@ -685,8 +703,8 @@ static int codec_message(struct codec *c, struct dafs_hdr *hdr, uint16_t *count,
 	return c->err;
 }
 
-static int encode_message(void *buf, size_t cap, struct dafs_hdr *hdr, uint16_t *count,
-			  bool is_reply, void *items)
+static int encode_message(void *buf, size_t cap, struct dafs_hdr *hdr, struct dafs_cred *cred,
+			  uint16_t *count, bool is_reply, void *items)
 {
 	struct codec c = { buf, cap < DAFS_MSG_MAX ? cap : DAFS_MSG_MAX, 0, true, 0 };
 	int rc;
@@ -698,7 +716,7 @@ static int encode_message(void *buf, size_t cap, struct dafs_hdr *hdr, uint16_t 
 		hdr->flags |= DAFS_HF_REPLY;
 	else
 		hdr->flags &= (uint16_t)~DAFS_HF_REPLY;
-	rc = codec_message(&c, hdr, count, is_reply, items);
+	rc = codec_message(&c, hdr, cred, count, is_reply, items);
 	if (rc)
 		return rc;
 	/* Rewrite the header now that body_len is known (its layout lives only
@@ -711,12 +729,12 @@ static int encode_message(void *buf, size_t cap, struct dafs_hdr *hdr, uint16_t 
 
 int dafs_encode_request(void *buf, size_t cap, struct dafs_compound *req)
 {
-	return encode_message(buf, cap, &req->hdr, &req->nops, false, req->ops);
+	return encode_message(buf, cap, &req->hdr, &req->cred, &req->nops, false, req->ops);
 }
 
 int dafs_encode_reply(void *buf, size_t cap, struct dafs_reply *rep)
 {
-	return encode_message(buf, cap, &rep->hdr, &rep->nres, true, rep->res);
+	return encode_message(buf, cap, &rep->hdr, NULL, &rep->nres, true, rep->res);
 }
 
 int dafs_decode_request(const void *buf, size_t len, struct dafs_compound *req)
@@ -725,7 +743,7 @@ int dafs_decode_request(const void *buf, size_t len, struct dafs_compound *req)
 
 	if (len > DAFS_MSG_MAX)
 		return -E2BIG;
-	return codec_message(&c, &req->hdr, &req->nops, false, req->ops);
+	return codec_message(&c, &req->hdr, &req->cred, &req->nops, false, req->ops);
 }
 
 int dafs_decode_reply(const void *buf, size_t len, struct dafs_reply *rep)
@@ -734,7 +752,7 @@ int dafs_decode_reply(const void *buf, size_t len, struct dafs_reply *rep)
 
 	if (len > DAFS_MSG_MAX)
 		return -E2BIG;
-	return codec_message(&c, &rep->hdr, &rep->nres, true, rep->res);
+	return codec_message(&c, &rep->hdr, NULL, &rep->nres, true, rep->res);
 }
 
 static void codec_dirent(struct codec *c, struct dafs_dirent *e)

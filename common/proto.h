@@ -23,8 +23,9 @@
 #include <stdint.h>
 
 #define DAFS_MAGIC          0x53464144u   /* "DAFS" read as little-endian */
-/* 2: sealed frames (DAFS_HF_MAC), keyed SESSION_OPEN (auth.h) */
-#define DAFS_VERSION        2
+/* 2: every request carries the caller's credentials; 3: sealed frames
+ * (DAFS_HF_MAC) and the keyed SESSION_OPEN (auth.h) */
+#define DAFS_VERSION        3
 #define DAFS_HDR_SIZE       32
 
 /* Limits a peer may rely on and the decoder enforces. */
@@ -42,6 +43,7 @@
 #define DAFS_ADDR_MAX       256                 /* a fabric endpoint name */
 #define DAFS_AUTH_MAX       256
 #define DAFS_SLOTS_MAX      256
+#define DAFS_GROUPS_MAX     32                  /* supplementary groups in a request */
 
 /* Header flags. */
 #define DAFS_HF_REPLY       0x0001  /* this is a reply */
@@ -113,7 +115,10 @@ enum dafs_opcode {
  * WRONLY or RDWR, without CREAT or DIRECTORY; with EXCL it can never be
  * given a name. LINK of the handle (path1 "") names it. */
 #define DAFS_O_TMPFILE    0x1000
-#define DAFS_O_ALL        0x1ff3
+/* O_NOATIME: the kernel allows it to the file's owner only (EPERM), as it
+ * judges the caller whose credentials the request carries. */
+#define DAFS_O_NOATIME    0x2000
+#define DAFS_O_ALL        0x3ff3
 
 /* Lookup/getattr flags. */
 #define DAFS_L_NOFOLLOW   0x0001
@@ -360,8 +365,21 @@ struct dafs_op {
 	} a;
 };
 
+/* Who a request acts for: the caller's filesystem uid and gid and its
+ * supplementary groups (the first DAFS_GROUPS_MAX of them), as asserted by
+ * the client. The server decides what it believes (server/creds.c) and runs
+ * the operations with the result, so the kernel's permission checks apply.
+ * On the wire at the start of every request body: uid, gid, u16 ngroups,
+ * u16 zero, ngroups u32. */
+struct dafs_cred {
+	uint32_t uid, gid;
+	uint16_t ngroups;
+	uint32_t groups[DAFS_GROUPS_MAX];
+};
+
 struct dafs_compound {
 	struct dafs_hdr hdr;
+	struct dafs_cred cred;
 	uint16_t nops;
 	struct dafs_op ops[DAFS_COMPOUND_MAX];
 };

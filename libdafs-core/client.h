@@ -12,6 +12,7 @@
  *   batch.c    batch I/O and the chained open-and-read
  *   names.c    names, directories, byte-range locks
  *   xattr.c    named attributes (extended attributes)
+ *   cred.c     the credentials requests carry
  *   convert.c  POSIX to and from the wire (stat, open flags, times, errno)
  *   env.c      dafs_session_opts_from_env: the DAFS_* variables, read nowhere else
  *   stats.c    DAFS_STATS
@@ -114,6 +115,9 @@ struct dafs_session {
 	pthread_cond_t lease_cond;     /* waited on and signalled with the lock held */
 	bool lease_running;            /* open */
 	bool closing;                  /* lock */
+
+	struct dafs_cred cred;         /* lock: what requests carry (cred.c) */
+	bool caller_creds;             /* open: the sending thread's instead */
 
 	struct dafs_reply *reply;      /* open: where replies are decoded (lock) */
 	/* A keyed session (auth.h): frames sent after set-up are sealed, and
@@ -272,6 +276,10 @@ uint64_t client_now_ns(void);
 /* A request struct with room for DAFS_COMPOUND_MAX operations: header,
  * count and the first ops zeroed; fill every op used whole. Back with
  * compound_free. */
+/* cred.c: the calling thread's filesystem identity; what a request of s
+ * carries (Session locked). */
+void client_thread_cred(struct dafs_cred *c);
+void client_request_cred(struct dafs_session *s, struct dafs_compound *rq);
 struct dafs_compound *compound_alloc(void);
 void compound_free(struct dafs_compound *rq);
 /* A request of s, not yet sent: no slot, no group. */

@@ -48,6 +48,7 @@ uint32_t client_open_flags(int flags)
 	w |= flags & O_NOFOLLOW ? DAFS_O_NOFOLLOW : 0;
 	w |= flags & O_DIRECT ? DAFS_O_DIRECT : 0;
 	w |= (flags & O_SYNC) == O_SYNC ? DAFS_O_SYNC : 0;
+	w |= flags & O_NOATIME ? DAFS_O_NOATIME : 0;
 	return w;
 }
 

@@ -68,6 +68,12 @@ struct dafs_session_opts {
 				   A key file that cannot be used fails the open
 				   with its errno (-EACCES: others may read it),
 				   and a refused key with -EACCES */
+	int caller_creds;       /* positive: each request carries the filesystem
+				   uid, gid and groups of the thread that sends it,
+				   read at its first request and again after each
+				   dafs_creds_changed (the shim: setuid and su-like
+				   programs are honoured); 0 (default): the
+				   session's, see dafs_session_set_cred */
 };
 
 /* Fills opts from the environment, for programs configured that way (the
@@ -97,6 +103,19 @@ int dafs_session_opts_from_env(struct dafs_session_opts *opts);
  * default. */
 int dafs_session_open(const char *url, const struct dafs_session_opts *opts,
 		      struct dafs_session **out);
+/* The credentials the session's requests carry: by default the filesystem
+ * uid, gid and supplementary groups of the thread that opened it. The
+ * server acts as them, as its key for this client allows (README,
+ * Security): a request it may not do fails with EACCES, EPERM or EROFS.
+ * -EINVAL for more than DAFS_CRED_GROUPS_MAX groups. Ignored when the
+ * session follows its callers (dafs_session_opts.caller_creds). */
+#define DAFS_CRED_GROUPS_MAX 32
+int dafs_session_set_cred(struct dafs_session *s, uid_t uid, gid_t gid, size_t ngroups,
+			  const gid_t *groups);
+/* Tells the library that the process's (or a thread's) credentials changed:
+ * sessions with caller_creds read each thread's again before its next
+ * request. Call it after setuid, setgroups, setfsuid and the like. */
+void dafs_creds_changed(void);
 /* Waits for requests in flight, releases the session's locks and files. */
 int dafs_session_close(struct dafs_session *s);
 /* The transport the session runs on ("shm", "tcp;ofi_rxm", ...). */

@@ -482,6 +482,7 @@ int submit_locked(struct dafs_req *req, struct dafs_compound *rq)
 	rq->hdr.session = s->id;
 	rq->hdr.credits = (uint16_t)s->credits;
 	rq->hdr.flags |= req->noslot ? DAFS_HF_NOSLOT : 0;
+	client_request_cred(s, rq);
 	len = dafs_encode_request(m->buf, client_msg_max(s), rq);
 	if (len < 0)
 		return len;

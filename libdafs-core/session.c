@@ -419,6 +419,8 @@ int dafs_session_open(const char *url, const struct dafs_session_opts *opts,
 		s->credits = 128;
 	s->nrecvs = s->credits + CLIENT_RECVS;
 	s->timeout_ms = opts && opts->timeout_ms > 0 ? opts->timeout_ms : CLIENT_TIMEOUT_MS;
+	s->caller_creds = opts && opts->caller_creds > 0;
+	client_thread_cred(&s->cred);     /* the opener's, until dafs_session_set_cred */
 
 	/* What processes of ours that died before reaching a server left in
 	 * /dev/shm (shmreap.h). */

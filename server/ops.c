@@ -19,6 +19,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "creds.h"
 #include "procwatch.h"
 #include "server.h"
 
@@ -87,7 +88,7 @@ static int open_flags_from_wire(uint32_t f)
 		{ DAFS_O_CREAT, O_CREAT }, { DAFS_O_EXCL, O_EXCL }, { DAFS_O_TRUNC, O_TRUNC },
 		{ DAFS_O_APPEND, O_APPEND }, { DAFS_O_DIRECTORY, O_DIRECTORY },
 		{ DAFS_O_NOFOLLOW, O_NOFOLLOW }, { DAFS_O_SYNC, O_SYNC },
-		{ DAFS_O_TMPFILE, O_TMPFILE },
+		{ DAFS_O_TMPFILE, O_TMPFILE }, { DAFS_O_NOATIME, O_NOATIME },
 	};
 	int flags = (f & DAFS_O_ACCMODE) == DAFS_O_WRONLY ? O_WRONLY :
 		    (f & DAFS_O_ACCMODE) == DAFS_O_RDWR ? O_RDWR : O_RDONLY;
@@ -677,6 +678,7 @@ static int submit_rw(struct job *job, bool write, int fd, void *buf, unsigned le
 	else
 		io_uring_prep_read(sqe, fd, buf, len, off);
 	io_uring_sqe_set_data(sqe, job);
+	sqe->personality = creds_personality(&job->w->ring);
 	job->phase = JOB_IO;
 	return -EINPROGRESS;
 }
@@ -808,6 +810,7 @@ static int start_commit(struct job *job, const struct dafs_args_commit *a)
 		return -EAGAIN;
 	io_uring_prep_fsync(sqe, fd, a->flags & DAFS_COMMIT_DATASYNC ? IORING_FSYNC_DATASYNC : 0);
 	io_uring_sqe_set_data(sqe, job);
+	sqe->personality = creds_personality(&job->w->ring);
 	job->phase = JOB_IO;
 	return -EINPROGRESS;
 }
@@ -838,6 +841,7 @@ static int start_allocate(struct job *job, const struct dafs_args_allocate *a)
 		return -EAGAIN;
 	io_uring_prep_fallocate(sqe, fd, mode, (off_t)a->offset, (off_t)a->len);
 	io_uring_sqe_set_data(sqe, job);
+	sqe->personality = creds_personality(&job->w->ring);
 	job->phase = JOB_IO;
 	return -EINPROGRESS;
 }
@@ -858,6 +862,9 @@ int op_io_done(struct job *job, int cqe_res)
 	int fd;
 
 	job->phase = JOB_RUNNING;
+	/* Other requests ran on this thread meanwhile: back to this one's
+	 * caller ((void): the same switch succeeded when the operation began). */
+	(void)creds_switch(&job->cred);
 	if (op->opcode == DAFS_OP_COMMIT || op->opcode == DAFS_OP_ALLOCATE)
 		return cqe_res < 0 ? cqe_res : 0;
 	if (cqe_res < 0) {
@@ -919,6 +926,7 @@ int op_rma_done(struct job *job)
 	int fd;
 
 	job->phase = JOB_RUNNING;
+	(void)creds_switch(&job->cred);    /* as in op_io_done */
 	if (job->rma_err) {
 		release_data(job);
 		return -EIO;
@@ -940,6 +948,13 @@ int op_rma_done(struct job *job)
 
 int op_run(struct job *job, struct dafs_op *op, struct dafs_result *res)
 {
+	/* As its caller (creds.c), so that the kernel's checks are the checks. */
+	int rc = creds_check_op(&job->sess->who, op);
+
+	if (rc == 0 && creds_op_acts(op))
+		rc = creds_switch(&job->cred);
+	if (rc)
+		return rc;
 	switch (op->opcode) {
 	case DAFS_OP_NULL:
 		return 0;

@@ -58,6 +58,7 @@ struct worker {
 	struct io_uring ring;
 	unsigned uring_pending;        /* SQEs prepared and not yet submitted */
 	bool uring_poll_armed;         /* a POLL_ADD on the fabric's wait fd is queued */
+	bool shm;                      /* listens on shm:// (peers map each other's files) */
 	struct dafs_bell bell;         /* what clients ring when we may nap (no wait fd) */
 	struct recv_buf recvs[WORKER_RECVS];
 	unsigned recvs_unposted;
@@ -114,6 +115,7 @@ struct job {
 	bool remove_peer;          /* drop `peer` from the AV once the reply is sent */
 	bool owns_slot;            /* took (slot, seq): its reply is cached there */
 	bool no_seal;              /* a keyed session's refused frame: the reply goes unsealed */
+	struct dafs_cred cred;     /* what the request runs as (creds.c) */
 	enum job_phase phase;
 	void *frame;               /* a private copy of the request frame */
 	size_t frame_len;

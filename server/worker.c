@@ -21,6 +21,7 @@
 
 #include "admin.h"
 #include "crash.h"
+#include "creds.h"
 #include "log.h"
 #include "procwatch.h"
 #include "server.h"
@@ -88,6 +89,7 @@ int worker_init(struct worker *w, struct server *srv, unsigned id, bool listen)
 	memset(w, 0, sizeof(*w));
 	w->id = id;
 	w->srv = srv;
+	w->shm = strcmp(srv->url.scheme, "shm") == 0;
 	w->bell.fd = -1;
 	rc = dafs_fabric_open(&srv->url, listen, &w->fab);
 	if (rc)
@@ -504,6 +506,7 @@ static void handle_connect(struct worker *w, struct dafs_compound *req)
 	struct job *job;
 	fi_addr_t peer;
 
+	creds_switch_own();    /* the peer's address is the server's business */
 	if (w->id != 0 || dafs_fabric_av_insert(w->fab, a->addr, &peer) != 0)
 		return;
 	job = job_new(w, NULL, peer);
@@ -596,6 +599,7 @@ static void handle_session_open(struct worker *w, struct dafs_compound *req)
 	uint64_t id;
 	int rc;
 
+	creds_switch_own();    /* mapping the peer (its shm region) is the server's business */
 	if (dafs_fabric_av_insert(w->fab, a->addr, &peer) != 0)
 		return;
 	if (credits == 0 || credits > 128)
@@ -807,6 +811,14 @@ static void handle_frame(struct worker *w, const void *frame, size_t len)
 		job_reply(job);
 		return;
 	}
+	/* Whom it runs as: what its caller asserts, as the session's key
+	 * allows (creds.c). */
+	rc = creds_effective(&s->who, &job->req.cred, &job->cred);
+	if (rc) {
+		job->rep.hdr.status = rc;
+		job_reply(job);
+		return;
+	}
 	job_run(job);
 }
 
@@ -935,6 +947,12 @@ void *worker_main(void *arg)
 		int n, busy = 0;
 
 		w->now_ms = now_ms();
+		/* libfabric's shm provider maps a new peer's region (a 0600 file
+		 * of the client's user in /dev/shm) inside the poll: as the last
+		 * caller that would fail, and the provider then crashes. Free
+		 * when the thread is already the server's own. */
+		if (w->shm)
+			creds_switch_own();
 		n = dafs_fabric_poll(w->fab, comps, 32);
 		for (int i = 0; i < n; i++)
 			on_fabric(w, &comps[i]);

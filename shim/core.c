@@ -430,6 +430,8 @@ struct dafs_session *shim_session(int *err)
 		/* Its error is a malformed DAFS_* variable, which keeps its
 		 * default: the session opens all the same. */
 		shim_core.dafs_session_opts_from_env(&opts);
+		/* Each call carries its thread's identity at the time. */
+		opts.caller_creds = 1;
 		rc = shim_core.dafs_session_open(url, &opts, &s);
 		/* A refused or busy attempt is made again, three times at most.
 		 * (Over shm a client's endpoint name is unique per session,

@@ -28,9 +28,11 @@
 #include <fts.h>
 #include <ftw.h>
 #include <glob.h>
+#include <grp.h>
 #include <mntent.h>
 #include <stdarg.h>
 #include <sys/fanotify.h>
+#include <sys/fsuid.h>
 #include <sys/inotify.h>
 #include <sys/ipc.h>
 #include <sys/mount.h>
@@ -207,6 +209,18 @@
 	X(int, euidaccess, (const char *path, int mode))                             \
 	X(int, eaccess, (const char *path, int mode))                                \
 	X(mode_t, umask, (mode_t mask))   /* tracked: wrap_umask.c */                \
+	X(int, setuid, (uid_t uid))       /* identity changes: wrap_creds.c */       \
+	X(int, seteuid, (uid_t uid))                                                 \
+	X(int, setreuid, (uid_t ruid, uid_t euid))                                   \
+	X(int, setresuid, (uid_t ruid, uid_t euid, uid_t suid))                      \
+	X(int, setgid, (gid_t gid))                                                  \
+	X(int, setegid, (gid_t gid))                                                 \
+	X(int, setregid, (gid_t rgid, gid_t egid))                                   \
+	X(int, setresgid, (gid_t rgid, gid_t egid, gid_t sgid))                      \
+	X(int, setgroups, (size_t n, const gid_t *groups))                           \
+	X(int, initgroups, (const char *user, gid_t group))                          \
+	X(int, setfsuid, (uid_t uid))                                                \
+	X(int, setfsgid, (gid_t gid))                                                \
 	X(int, chmod, (const char *path, mode_t mode))                               \
 	X(int, fchmod, (int fd, mode_t mode))                                        \
 	X(int, fchmodat, (int dirfd, const char *path, mode_t mode, int flags))      \

@@ -34,7 +34,8 @@
 	X(dafs_seekdir) X(dafs_telldir) X(dafs_closedir)                         \
 	X(dafs_link_file) X(dafs_mknod)                                         \
 	X(dafs_getxattr) X(dafs_setxattr) X(dafs_listxattr) X(dafs_removexattr) \
-	X(dafs_fgetxattr) X(dafs_fsetxattr) X(dafs_flistxattr) X(dafs_fremovexattr)
+	X(dafs_fgetxattr) X(dafs_fsetxattr) X(dafs_flistxattr) X(dafs_fremovexattr) \
+	X(dafs_creds_changed)
 
 struct shim_core {
 #define SHIM_CORE_FIELD(name) __typeof__(name) *name;

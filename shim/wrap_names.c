@@ -326,57 +326,18 @@ int fchmodat(int dirfd, const char *path, mode_t mode, int flags)
 		   flags & AT_SYMLINK_NOFOLLOW ? -EOPNOTSUPP : shim_core.dafs_chmod(s, dp, mode));
 }
 
-static bool in_my_groups(gid_t gid)
-{
-	int n = getgroups(0, NULL);
-	gid_t *groups;
-	bool found = false;
-
-	if (gid == getegid())
-		return true;
-	/* On the heap: NGROUPS_MAX ids are 256 KiB, too much for a thread's stack. */
-	if (n <= 0 || !(groups = malloc((size_t)n * sizeof(*groups))))
-		return false;
-	n = getgroups(n, groups);
-	for (int i = 0; i < n && !found; i++)
-		found = groups[i] == gid;
-	free(groups);
-	return found;
-}
-
-/* The server changes owners as its own (privileged) user, so the kernel's
- * rule for the caller is applied here, as the local kernel would (until
- * sessions carry the caller's credentials): root may give a file to anyone;
- * its owner may keep the owner and change the group to one of its own;
- * anyone else gets EPERM. rc: the stat of the file. */
-static long owner_change_allowed(const struct stat *st, int rc, uid_t uid, gid_t gid)
-{
-	uid_t me = geteuid();
-
-	if (rc < 0 || me == 0)
-		return rc;
-	if ((uid == (uid_t)-1 || (me == st->st_uid && uid == st->st_uid)) &&
-	    (gid == (gid_t)-1 || (me == st->st_uid && (gid == st->st_gid || in_my_groups(gid)))))
-		return 0;
-	return -EPERM;
-}
-
+/* Owners change on the server as the caller (every request carries the
+ * calling thread's credentials), so the kernel's rule is the rule: root may
+ * give a file to anyone, its owner may change the group to one of its own,
+ * anyone else gets EPERM. */
 static long path_chown(struct dafs_session *s, const char *dp, uid_t uid, gid_t gid, int flags)
 {
-	struct stat st;
-	long rc = owner_change_allowed(&st, shim_core.dafs_stat(s, dp, &st,
-								 flags & AT_SYMLINK_NOFOLLOW),
-				       uid, gid);
-
-	return rc < 0 ? rc : shim_core.dafs_chown(s, dp, uid, gid, flags & AT_SYMLINK_NOFOLLOW);
+	return shim_core.dafs_chown(s, dp, uid, gid, flags & AT_SYMLINK_NOFOLLOW);
 }
 
 static long file_chown(struct dafs_file *f, uid_t uid, gid_t gid)
 {
-	struct stat st;
-	long rc = owner_change_allowed(&st, shim_core.dafs_fstat(f, &st), uid, gid);
-
-	return rc < 0 ? rc : shim_core.dafs_fchown(f, uid, gid);
+	return shim_core.dafs_fchown(f, uid, gid);
 }
 
 int chown(const char *path, uid_t uid, gid_t gid)

@@ -11,7 +11,10 @@
 #include "proto.h"
 
 #include <errno.h>
+#include <ctype.h>
 #include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -71,6 +74,14 @@ static uint32_t get32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v
 #define B_COUNT    32
 #define B_RESERVED 34
 #define B_ITEMS    36
+/* A request's body starts with the caller's credentials: uid, gid, ngroups,
+ * a zero u16, the groups; with none, 12 bytes before the count. */
+#define Q_CRED     32
+#define Q_NGROUPS  40
+#define Q_CRED_PAD 42
+#define Q_COUNT    (B_COUNT + 12)
+#define Q_RESERVED (B_RESERVED + 12)
+#define Q_ITEMS    (B_ITEMS + 12)
 
 static void fix_body_len(uint8_t *f, size_t len)
 {
@@ -137,6 +148,10 @@ static void raw_req(struct wb *w, uint16_t opcode, const struct wb *body)
 {
 	w->n = 0;
 	whdr(w, 0, 0);
+	w32(w, 1000);          /* uid, gid, no groups, pad */
+	w32(w, 100);
+	w16(w, 0);
+	w16(w, 0);
 	w16(w, 1);
 	w16(w, 0);
 	w16(w, opcode);
@@ -850,7 +865,11 @@ static bool eq_res(const struct dafs_result *a, const struct dafs_result *b)
 
 static bool eq_req(const struct dafs_compound *a, const struct dafs_compound *b)
 {
-	if (!eq_hdr(&a->hdr, &b->hdr) || a->nops != b->nops)
+	if (!eq_hdr(&a->hdr, &b->hdr) || a->nops != b->nops ||
+	    a->cred.uid != b->cred.uid || a->cred.gid != b->cred.gid ||
+	    a->cred.ngroups != b->cred.ngroups ||
+	    memcmp(a->cred.groups, b->cred.groups,
+		   (a->cred.ngroups <= DAFS_GROUPS_MAX ? a->cred.ngroups : 0) * sizeof(uint32_t)))
 		return false;
 	for (unsigned i = 0; i < a->nops && i < DAFS_COMPOUND_MAX; i++)
 		if (!eq_op(&a->ops[i], &b->ops[i]))
@@ -1418,14 +1437,14 @@ static void test_names_and_hdr(void)
 	req.nops = 1;
 	make_op(&req.ops[0], DAFS_OP_NULL, 0);
 	int n = dafs_encode_request(enc, sizeof enc, &req);
-	CHECK_EQ(n, DAFS_HDR_SIZE + 4 + 8, "a ping is 44 bytes");
+	CHECK_EQ(n, DAFS_HDR_SIZE + 12 + 4 + 8, "a ping is 56 bytes (credentials without groups)");
 	const uint8_t *f = at_tail(enc, (size_t)n);
 	CHECK(dafs_decode_hdr(f, (size_t)n, &h) == 0 && h.magic == DAFS_MAGIC &&
 	      h.version == DAFS_VERSION && h.flags == DAFS_HF_NOSLOT && h.slot == 5 &&
-	      h.credits == 16 && h.seq == 0xfeedfaceu && h.status == 0 && h.body_len == 12 &&
+	      h.credits == 16 && h.seq == 0xfeedfaceu && h.status == 0 && h.body_len == 24 &&
 	      h.session == 0xabcdef0123456789ull, "dafs_decode_hdr reads every header field");
 	CHECK(memcmp(f, "DAFS", 4) == 0, "the magic reads \"DAFS\" on the wire");
-	CHECK(get32(f + H_BODYLEN) == 12 && f[H_VERSION] == DAFS_VERSION && f[H_FLAGS] == DAFS_HF_NOSLOT,
+	CHECK(get32(f + H_BODYLEN) == 24 && f[H_VERSION] == DAFS_VERSION && f[H_FLAGS] == DAFS_HF_NOSLOT,
 	      "header layout: version at 4, flags at 6, body_len at 20");
 }
 
@@ -1579,7 +1598,7 @@ static void test_bad_headers(void)
 	CHECK(ok, "bad magic (any byte): -EBADMSG from all three decoders");
 
 	/* Version. */
-	const uint16_t versions[] = { 0, DAFS_VERSION + 1, 0x100, 0xffff };
+	const uint16_t versions[] = { 0, DAFS_VERSION - 1, DAFS_VERSION + 1, 0xffff };
 	ok = true;
 	for (unsigned i = 0; i < 4; i++) {
 		put16(f + H_VERSION, versions[i]);
@@ -1588,7 +1607,7 @@ static void test_bad_headers(void)
 		     dec_rep(f, (size_t)n, &rep) == -EPROTONOSUPPORT;
 	}
 	put16(f + H_VERSION, DAFS_VERSION);
-	CHECK(ok, "wrong version (0, DAFS_VERSION + 1, 0x100, 0xffff): -EPROTONOSUPPORT");
+	CHECK(ok, "wrong version (0, the one before, the one after, 0xffff): -EPROTONOSUPPORT");
 	CHECK_EQ(dec_req(f, (size_t)n, &req), 0, "restored frame decodes again");
 
 	/* body_len must be the frame's length less the header. */
@@ -1666,30 +1685,30 @@ static void test_bad_headers(void)
 	CHECK(ok, "trailing bytes after the last op (body_len covering them): -EBADMSG");
 
 	/* Count and its reserved neighbour. */
-	put16(f + B_COUNT, 0);
+	put16(f + Q_COUNT, 0);
 	CHECK_EQ(dec_req(f, (size_t)n, &req), -EBADMSG, "nops 0: -EBADMSG");
-	put16(f + B_COUNT, 2);
+	put16(f + Q_COUNT, 2);
 	CHECK_EQ(dec_req(f, (size_t)n, &req), -EBADMSG, "nops 2 with one op present: -EBADMSG");
-	put16(f + B_COUNT, DAFS_COMPOUND_MAX + 1);
+	put16(f + Q_COUNT, DAFS_COMPOUND_MAX + 1);
 	CHECK_EQ(dec_req(f, (size_t)n, &req), -E2BIG, "nops over DAFS_COMPOUND_MAX: -E2BIG");
-	put16(f + B_COUNT, 0xffff);
+	put16(f + Q_COUNT, 0xffff);
 	CHECK_EQ(dec_req(f, (size_t)n, &req), -E2BIG, "nops 65535: -E2BIG");
-	put16(f + B_COUNT, 1);
-	put16(f + B_RESERVED, 1);
+	put16(f + Q_COUNT, 1);
+	put16(f + Q_RESERVED, 1);
 	CHECK_EQ(dec_req(f, (size_t)n, &req), -EBADMSG, "reserved after nops non-zero: -EBADMSG");
-	put16(f + B_RESERVED, 0x8000);
+	put16(f + Q_RESERVED, 0x8000);
 	CHECK_EQ(dec_req(f, (size_t)n, &req), -EBADMSG, "reserved after nops 0x8000: -EBADMSG");
-	put16(f + B_RESERVED, 0);
-	put16(f + B_ITEMS + 2, 1);
+	put16(f + Q_RESERVED, 0);
+	put16(f + Q_ITEMS + 2, 1);
 	CHECK_EQ(dec_req(f, (size_t)n, &req), -EBADMSG, "reserved after an opcode non-zero: -EBADMSG");
-	put16(f + B_ITEMS + 2, 0);
+	put16(f + Q_ITEMS + 2, 0);
 	CHECK_EQ(dec_req(f, (size_t)n, &req), 0, "restored frame decodes again");
 
 	/* Unknown opcodes. */
 	const uint16_t bad_ops[] = { DAFS_OP_COUNT, DAFS_OP_COUNT + 1, 0x100, 0xffff };
 	ok = true;
 	for (unsigned i = 0; i < 4; i++) {
-		put16(f + B_ITEMS, bad_ops[i]);
+		put16(f + Q_ITEMS, bad_ops[i]);
 		ok = ok && dec_req(f, (size_t)n, &req) == -EOPNOTSUPP;
 	}
 	CHECK(ok, "unknown opcode in a request: -EOPNOTSUPP");
@@ -1702,13 +1721,13 @@ static void test_bad_headers(void)
 	b_open(&B, 0);
 	raw_req(&W, DAFS_OP_GETATTR, &B);
 	CHECK_EQ(req_rc(&W), 0, "hand-built GETATTR decodes");
-	put32(W.b + B_ITEMS + 4, (uint32_t)B.n + 1);
+	put32(W.b + Q_ITEMS + 4, (uint32_t)B.n + 1);
 	CHECK_EQ(req_rc(&W), -EBADMSG, "op body_len one past the frame: -EBADMSG");
-	put32(W.b + B_ITEMS + 4, UINT32_MAX);
+	put32(W.b + Q_ITEMS + 4, UINT32_MAX);
 	CHECK_EQ(req_rc(&W), -EBADMSG, "op body_len 0xffffffff: -EBADMSG");
-	put32(W.b + B_ITEMS + 4, (uint32_t)B.n - 1);
+	put32(W.b + Q_ITEMS + 4, (uint32_t)B.n - 1);
 	CHECK_EQ(req_rc(&W), -EBADMSG, "op body_len one short of the body: -EBADMSG");
-	put32(W.b + B_ITEMS + 4, 0);
+	put32(W.b + Q_ITEMS + 4, 0);
 	CHECK_EQ(req_rc(&W), -EBADMSG, "op body_len 0 for GETATTR: -EBADMSG");
 	w8(&B, 0);
 	REQ_B(DAFS_OP_GETATTR, -EBADMSG, "a trailing byte inside an op body: -EBADMSG");
@@ -1728,11 +1747,56 @@ static void test_bad_headers(void)
 	CHECK_EQ(dafs_decode_request(huge, SIZE_MAX, &req), -E2BIG, "len SIZE_MAX: -E2BIG");
 }
 
+/* The caller's credentials at the start of every request body. */
+static void test_cred(void)
+{
+	static struct dafs_compound req, out;
+	int n;
+
+	init_hdr(&req.hdr, 0);
+	req.nops = 1;
+	make_op(&req.ops[0], DAFS_OP_GETATTR, 0);
+	req.cred = (struct dafs_cred){ .uid = 65534, .gid = 65533, .ngroups = DAFS_GROUPS_MAX };
+	for (unsigned i = 0; i < DAFS_GROUPS_MAX; i++)
+		req.cred.groups[i] = UINT32_MAX - i;
+	n = roundtrip(&request_kind, &req, "credentials with DAFS_GROUPS_MAX groups");
+	CHECK(n > 0, "credentials with DAFS_GROUPS_MAX groups round-trip");
+	n = dafs_encode_request(enc, sizeof enc, &req);
+	CHECK(n > 0 && get32(enc + Q_CRED) == 65534 && get32(enc + Q_CRED + 4) == 65533 &&
+	      enc[Q_NGROUPS] == DAFS_GROUPS_MAX && get32(enc + Q_CRED_PAD + 2) == UINT32_MAX &&
+	      get32(enc + Q_CRED_PAD + 2 + 4 * (DAFS_GROUPS_MAX - 1)) == UINT32_MAX - 31,
+	      "credentials on the wire: uid, gid, ngroups, pad, the groups in order");
+
+	req.cred.ngroups = DAFS_GROUPS_MAX + 1;
+	CHECK_EQ(dafs_encode_request(enc, sizeof enc, &req), -EINVAL,
+		 "the encoder refuses more than DAFS_GROUPS_MAX groups");
+
+	req.cred.ngroups = 0;
+	n = dafs_encode_request(enc, sizeof enc, &req);
+	CHECK(n > 0 && dec_req(enc, (size_t)n, &out) == 0 && out.cred.uid == 65534 &&
+	      out.cred.gid == 65533 && out.cred.ngroups == 0,
+	      "credentials without groups decode");
+	put16(enc + Q_CRED_PAD, 1);
+	CHECK_EQ(dec_req(enc, (size_t)n, &out), -EBADMSG, "credentials' pad non-zero: -EBADMSG");
+	put16(enc + Q_CRED_PAD, 0);
+	put16(enc + Q_NGROUPS, DAFS_GROUPS_MAX + 1);
+	CHECK_EQ(dec_req(enc, (size_t)n, &out), -E2BIG, "ngroups over DAFS_GROUPS_MAX: -E2BIG");
+	put16(enc + Q_NGROUPS, 0xffff);
+	CHECK_EQ(dec_req(enc, (size_t)n, &out), -E2BIG, "ngroups 65535: -E2BIG");
+	put16(enc + Q_NGROUPS, 3);
+	CHECK_EQ(dec_req(enc, (size_t)n, &out), -EBADMSG,
+		 "groups that eat the operations: -EBADMSG");
+	put16(enc + Q_NGROUPS, 0);
+	CHECK_EQ(dec_req(enc, (size_t)n, &out), 0, "restored frame decodes again");
+	CHECK_EQ(dec_req(enc, Q_NGROUPS, &out), -EBADMSG, "a frame cut inside the credentials: -EBADMSG");
+	memset(&req.cred, 0, sizeof req.cred);
+}
+
 /* A frame of exactly DAFS_MSG_MAX, and one byte more. */
 static void test_msg_max(void)
 {
 	static struct dafs_compound req, out;
-	uint32_t overhead = DAFS_HDR_SIZE + 4 + 3 * (8 + 8 + 8 + 4 + 2 + 4);
+	uint32_t overhead = DAFS_HDR_SIZE + 12 + 4 + 3 * (8 + 8 + 8 + 4 + 2 + 4);
 	uint32_t rest = DAFS_MSG_MAX - overhead - 2 * DAFS_INLINE_MAX;
 
 	init_hdr(&req.hdr, DAFS_HF_CONTINUE);
@@ -2617,6 +2681,35 @@ static void corpus_free(void)
 	ncorpus = 0;
 }
 
+/* DAFS_WRITE_SEEDS=DIR writes each opcode's first two samples there as
+ * the fuzzer's seeds (common/tests/fuzz-seeds: req-getattr-0.bin, ...), so
+ * that a change of the wire layout regenerates them instead of leaving
+ * seeds the decoder refuses at once. */
+static void write_seed_named(const void *b, int n, bool reply, const char *what, unsigned v)
+{
+	const char *dir = getenv("DAFS_WRITE_SEEDS");
+	char name[64], path[4096];
+	FILE *f;
+
+	if (!dir || n <= 0)
+		return;
+	snprintf(name, sizeof name, "%s", what);
+	for (char *c = name; *c; c++)
+		*c = (char)tolower((unsigned char)*c);
+	snprintf(path, sizeof path, "%s/%s-%s-%u.bin", dir, reply ? "rep" : "req", name, v);
+	f = fopen(path, "wb");
+	if (!f || fwrite(b, 1, (size_t)n, f) != (size_t)n)
+		fprintf(stderr, "test_proto: cannot write %s\n", path);
+	if (f)
+		fclose(f);
+}
+
+static void write_seed(const void *b, int n, bool reply, unsigned op, unsigned v)
+{
+	if (v <= 1)
+		write_seed_named(b, n, reply, dafs_opcode_name(op), v);
+}
+
 static void build_corpus(void)
 {
 	static struct dafs_compound req;
@@ -2633,6 +2726,7 @@ static void build_corpus(void)
 				break;
 			int n = dafs_encode_request(enc, sizeof enc, &req);
 			corpus_add(enc, n, false);
+			write_seed(enc, n, false, op, v);
 			if (n > 0 && n < 400 && nops < 256)
 				ops[nops++] = req.ops[0];
 		}
@@ -2643,6 +2737,7 @@ static void build_corpus(void)
 				break;
 			int n = dafs_encode_reply(enc, sizeof enc, &rep);
 			corpus_add(enc, n, true);
+			write_seed(enc, n, true, op, v);
 			if (n > 0 && n < 400 && nres < 256)
 				res[nres++] = rep.res[0];
 		}
@@ -2654,7 +2749,16 @@ static void build_corpus(void)
 		req.nops = (uint16_t)cnt;
 		for (unsigned i = 0; i < cnt; i++)
 			req.ops[i] = ops[(k * 7 + i * 13) % nops];
-		corpus_add(enc, dafs_encode_request(enc, sizeof enc, &req), false);
+		/* Credentials with 0..DAFS_GROUPS_MAX groups, so mutations reach them. */
+		req.cred.uid = 1000 + k;
+		req.cred.gid = 100 + k;
+		req.cred.ngroups = (uint16_t)(k * 5 % (DAFS_GROUPS_MAX + 1));
+		for (unsigned i = 0; i < req.cred.ngroups; i++)
+			req.cred.groups[i] = 2000 + i;
+		int n = dafs_encode_request(enc, sizeof enc, &req);
+		corpus_add(enc, n, false);
+		if (k < 3)     /* compounds of 2, 3 and 4 ops with 0, 5 and 10 groups */
+			write_seed_named(enc, n, false, "compound", k);
 		init_hdr(&rep.hdr, k % 2 ? DAFS_HF_CONTINUE : 0);
 		rep.nres = (uint16_t)cnt;
 		for (unsigned i = 0; i < cnt; i++)
@@ -3007,6 +3111,7 @@ int main(void)
 	test_readdir_reply();
 
 	test_bad_headers();
+	test_cred();
 	test_msg_max();
 	test_bad_strings();
 	test_bad_io();

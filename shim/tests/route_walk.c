@@ -511,10 +511,10 @@ static const struct walker walkers[] = {
 
 /* Wrapped calls whose parameters hold a string or socket address that is
  * not a path: attribute names of a descriptor's file, stdio modes, shell
- * commands, format strings. */
+ * commands, format strings, a user name. */
 static const char *const not_paths[] = {
 	"fgetxattr", "fsetxattr", "fremovexattr", "fdopen", "system", "popen",
-	"dprintf", "vdprintf", "__dprintf_chk", "__vdprintf_chk",
+	"dprintf", "vdprintf", "__dprintf_chk", "__vdprintf_chk", "initgroups",
 };
 
 struct wrapped {
