@@ -3,8 +3,7 @@
 # unfence, evict, reload), the socket's permissions, and the limits a
 # hostile or broken client meets (server/admission.h), each with its errno.
 # The programs fenced, evicted and limited are tools/dafs-limittest; a
-# keyless client's name is "local". The keyed cases (reload of a keys
-# file, fencing one key's name) come with the keys work.
+# keyless client's name is "local", a keyed one's its key's name.
 
 load helpers
 
@@ -129,6 +128,58 @@ session_of_pid() {
   run locktest /lockfile try
   assert_success
   assert_output acquired
+}
+
+@test "admin (keys): fence NAME cuts off that key's programs alone; reload fences a removed key" {
+  local keys=$BATS_TEST_TMPDIR/keys
+  mkdir -p "$keys"
+  dafs keygen alice >"$keys/alice.key"
+  dafs keygen bob >"$keys/bob.key"
+  { echo "$(cat "$keys/alice.key") no_root_squash"
+    echo "$(cat "$keys/bob.key") no_root_squash"; } >"$keys/server.keys"
+  chmod 600 "$keys"/*
+  DAFS_KEY_FILE=$keys/alice.key start_server shm --keys "$keys/server.keys" --admin "$SOCK"
+  echo data >"$EXPORT/f"
+  DAFS_KEY_FILE=$keys/alice.key spawn_client alice loop /f
+  alice=$SPAWNED_PID
+  DAFS_KEY_FILE=$keys/bob.key spawn_client bob loop /f
+  bob=$SPAWNED_PID
+  run session_of_pid "$bob"
+  assert_output --regexp "^[0-9a-f]{16} +bob "
+  run dafsctl fence bob
+  assert_success
+  assert_output "fenced bob: 1 session cut off"
+  wait_bounded "$bob" 10 || status=$?
+  assert_equal "$status" 1
+  run cat "$BATS_TEST_TMPDIR/bob.out"
+  assert_line --regexp '^stopped after [0-9]+ reads: EKEYREVOKED$'
+  kill -0 "$alice" || fail "fencing bob stopped alice: $(cat "$BATS_TEST_TMPDIR/alice.out")"
+  DAFS_KEY_FILE=$keys/bob.key run limittest files /f 1
+  assert_equal "$status" 2
+  assert_line 'failed after 0: EKEYREVOKED'
+  run dafsctl unfence bob
+  assert_success
+
+  # bob again, then his line leaves the keys file: reload fences him.
+  DAFS_KEY_FILE=$keys/bob.key spawn_client bob2 loop /f
+  bob=$SPAWNED_PID
+  echo "$(cat "$keys/alice.key") no_root_squash" >"$keys/server.keys"
+  run dafsctl reload
+  assert_success
+  assert_line "removed bob: fenced (1 session)"
+  assert_line "1 client in $keys/server.keys"
+  wait_bounded "$bob" 10 || status=$?
+  assert_equal "$status" 1
+  run cat "$BATS_TEST_TMPDIR/bob2.out"
+  assert_line --regexp '^stopped after [0-9]+ reads: EKEYREVOKED$'
+  # His key is gone: a new session is refused as an unknown key's.
+  DAFS_KEY_FILE=$keys/bob.key run limittest files /f 1
+  assert_equal "$status" 2
+  assert_line 'failed after 0: EACCES'
+  kill -0 "$alice" || fail "the reload stopped alice: $(cat "$BATS_TEST_TMPDIR/alice.out")"
+  DAFS_KEY_FILE=$keys/alice.key run dafs cat /f
+  assert_success
+  assert_output data
 }
 
 @test "admin: evict ends one session with ECONNABORTED and nothing else (tcp)" {
