@@ -157,7 +157,10 @@ static void list_session(struct worker *w, struct session *s, struct admin_cmd *
 {
 	char uid[16] = "-";
 
-	if (s->who.has_uid)
+	/* Whom it acts as: its last request's user, else the key's uid=. */
+	if (s->acted)
+		snprintf(uid, sizeof(uid), "%u", s->last_uid);
+	else if (s->who.has_uid)
 		snprintf(uid, sizeof(uid), "%u", s->who.uid);
 	out_printf(cmd, "%016" PRIx64 " %s %s %u %s %u %u %" PRIu64 " %" PRIu64 " %" PRIu64
 		   " %.1f%s\n", s->id, admission_client_name(s), s->addr[0] ? s->addr : "-",

@@ -79,6 +79,8 @@ struct session {
 	/* For dafsctl sessions (admin.c). */
 	char addr[64];             /* the client's fabric address, printable */
 	uint64_t requests, bytes_in, bytes_out;
+	bool acted;                /* a request has run: last_uid is whom as */
+	uint32_t last_uid;         /* the uid the last request ran as (creds.c) */
 	/* Set by dafsctl fence (-EKEYREVOKED) or evict (-ECONNABORTED): the
 	 * next request gets it as its final error and the session ends. */
 	int revoked;

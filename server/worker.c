@@ -819,6 +819,8 @@ static void handle_frame(struct worker *w, const void *frame, size_t len)
 		job_reply(job);
 		return;
 	}
+	s->acted = true;
+	s->last_uid = job->cred.uid;
 	job_run(job);
 }
 
