@@ -10,6 +10,19 @@ load helpers
 MAN_DIR=$BUILD_DIR/man
 PAGES=(dafs.1 dafs-run.1 dafs-server.8 dafs-server.conf.5 libdafs.3 dafs-shim.7 dafsctl.8)
 
+# complete_words FILE FUNCTION WORDS...: what FUNCTION (from the completion
+# FILE) offers for the last of WORDS, one a line; the built programs come
+# first in PATH, for completions that ask a program's --help.
+complete_words() {
+  local bc=/usr/share/bash-completion/bash_completion
+  bash -c '
+    source "$1" && source "$2" || exit 3
+    PATH=$3:$PATH fn=$4; shift 4
+    COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}
+    "$fn" "$1" "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"
+    printf "%s\n" "${COMPREPLY[@]}"' _ "$bc" "$1" "$BUILD_DIR" "${@:2}"
+}
+
 @test "the unit passes systemd-analyze verify" {
   command -v systemd-analyze >/dev/null || fail "systemd-analyze is missing (package systemd)"
   [ -f "$MAN_DIR/dafs-server.8" ] || fail "$MAN_DIR has no man pages: make man"
@@ -68,46 +81,20 @@ PAGES=(dafs.1 dafs-run.1 dafs-server.8 dafs-server.conf.5 libdafs.3 dafs-shim.7 
 @test "bash completes dafs, dafs-run and dafs-server" {
   local bc=/usr/share/bash-completion/bash_completion
   [ -f "$bc" ] || fail "$bc is missing (package bash-completion)"
-  # complete_words FILE FUNCTION WORDS...: what FUNCTION offers for the last word.
-  run bash -c '
-    source '"$bc"' && source "$1" || exit 3
-    fn=$2; shift 2
-    COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}
-    PATH='"$BUILD_DIR"':$PATH
-    "$fn" "$1" "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"
-    printf "%s\n" "${COMPREPLY[@]}"' _ "$DAFS_ROOT/dist/completion/dafs-server" _dafs_server \
-    dafs-server --l
+  run complete_words "$DAFS_ROOT/dist/completion/dafs-server" _dafs_server dafs-server --l
   assert_success
   assert_output "$(printf '%s\n' --listen --lease)"
 
-  run bash -c '
-    source '"$bc"' && source "$1" || exit 3
-    fn=$2; shift 2
-    COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}
-    "$fn" "$1" "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"
-    printf "%s\n" "${COMPREPLY[@]}"' _ "$DAFS_ROOT/dist/completion/dafs" _dafs \
-    dafs --server shm://x m
+  run complete_words "$DAFS_ROOT/dist/completion/dafs" _dafs dafs --server shm://x m
   assert_success
   assert_output "$(printf '%s\n' mkdir mv)"
 
-  run bash -c '
-    source '"$bc"' && source "$1" || exit 3
-    fn=$2; shift 2
-    COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}
-    "$fn" "$1" "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"
-    printf "%s\n" "${COMPREPLY[@]}"' _ "$DAFS_ROOT/dist/completion/dafs-run" _dafs_run \
-    dafs-run --e
+  run complete_words "$DAFS_ROOT/dist/completion/dafs-run" _dafs_run dafs-run --e
   assert_success
   assert_output "--export"
 
   # After --, the command line of the program run: commands, then its own.
-  run bash -c '
-    source '"$bc"' && source "$1" || exit 3
-    fn=$2; shift 2
-    COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}
-    "$fn" "$1" "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"
-    printf "%s\n" "${COMPREPLY[@]}"' _ "$DAFS_ROOT/dist/completion/dafs-run" _dafs_run \
-    dafs-run -- sqlite
+  run complete_words "$DAFS_ROOT/dist/completion/dafs-run" _dafs_run dafs-run -- sqlite
   assert_success
   assert_line sqlite3
 }
