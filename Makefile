@@ -160,10 +160,13 @@ run: deps
 	@$(MAKE) --no-print-directory all
 	@scripts/demo
 
+# The three trees build with a job per core (BUILD_JOBS): a minute or two
+# less of a clean clone's `make test`.
+BUILD_JOBS ?= $(shell nproc)
 test: deps
-	@$(MAKE) --no-print-directory all unit
-	@$(MAKE) --no-print-directory SAN=1 all unit
-	@$(MAKE) --no-print-directory tsan-build
+	@$(MAKE) --no-print-directory -j$(BUILD_JOBS) all unit
+	@$(MAKE) --no-print-directory -j$(BUILD_JOBS) SAN=1 all unit
+	@$(MAKE) --no-print-directory -j$(BUILD_JOBS) tsan-build
 	@$(MAKE) --no-print-directory build/fuzz_decode
 	@scripts/run-tests
 
