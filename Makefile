@@ -67,7 +67,8 @@ $(B)/tests/server_%:   INC = -Icommon -Iserver -Ilibdafs-core -Icommon/tests
 TOOLS       := $(B)/dafs $(B)/dafs-locktest $(B)/preadloop $(B)/dafsctl $(B)/dafs-limittest
 # The benchmark's programs (scripts/bench); built with everything else so
 # that make test can check the benchmark harness (bats/bench.bats).
-BENCH_TOOLS := $(B)/bench-core $(B)/bench-read $(B)/bench-mkdata $(B)/bench-bdb
+BENCH_TOOLS := $(B)/bench-core $(B)/bench-read $(B)/bench-mkdata $(B)/bench-bdb \
+               $(B)/bench-nfs-read
 SHIM_SRC    := $(wildcard shim/*.c)
 SHIM_OBJ    := $(SHIM_SRC:%.c=$(B)/%.o)
 SHIM        := $(if $(SHIM_SRC),$(B)/libdafsshim.so)
@@ -187,6 +188,11 @@ $(B)/bench-read $(B)/bench-mkdata: $(B)/%: tools/%.c
 $(B)/bench-bdb: tools/bench-bdb.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< -ldb-5.3
+
+# The NFS peer's reader: Debian's libnfs (libnfs-dev), a user-space NFS client.
+$(B)/bench-nfs-read: tools/bench-nfs-read.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< -lnfs
 
 clean:
 	rm -rf build build-asan

@@ -14,11 +14,13 @@ declare -gA EXPECTED_ROWS=(
   [core]=13 [read]=34 [cpu]=4 [fio]=2 [bdb]=10 [postmark]=2 [gzip]=2 [startup]=9 [summary]=56
 )
 
+# Section i (the NFS peer) has a test of its own, below: this one runs every
+# step but its (BENCH_ONLY: labels not starting "i.").
 @test "bench: BENCH_QUICK=1 scripts/bench writes every CSV, both plots and the summary" {
   local results=$BATS_TEST_TMPDIR/results name rows pid bench_output
   mkdir "$BATS_TEST_TMPDIR/tmp"
-  run timeout -k 10 240 env BENCH_QUICK=1 BENCH_RESULTS="$results" DAFS_BUILD="$DAFS_BUILD" \
-    TMPDIR="$BATS_TEST_TMPDIR/tmp" "$DAFS_ROOT/scripts/bench"
+  run timeout -k 10 240 env BENCH_QUICK=1 BENCH_ONLY='^([^i]|i[^.])' BENCH_RESULTS="$results" \
+    DAFS_BUILD="$DAFS_BUILD" TMPDIR="$BATS_TEST_TMPDIR/tmp" "$DAFS_ROOT/scripts/bench"
   assert_success
   refute_output --partial FAILED
   assert_output --partial "[74/74]"
@@ -52,6 +54,36 @@ declare -gA EXPECTED_ROWS=(
   for pid in $(grep -m1 '^servers:' <<<"$bench_output" | grep -oE 'pid [0-9]+' | cut -d' ' -f2); do
     ! kill -0 "$pid" 2>/dev/null || fail "server pid $pid is still running"
   done
+}
+
+# i: every row (quiet and busy; random misses and sequential; NFS, DAFS tcp,
+# DAFS shm, local) has a figure, its three percentiles and its ratio to NFS,
+# the goal rows a verdict; nfs-ganesha and the CPU load are gone after it.
+@test "bench: section i runs the NFS peer's rows, each with figures, and stops nfs-ganesha and the load" {
+  local results=$BATS_TEST_TMPDIR/results pid num='[0-9]+(\.[0-9]+)?'
+  mkdir "$BATS_TEST_TMPDIR/tmp"
+  run timeout -k 10 120 env BENCH_QUICK=1 BENCH_ONLY='^i\.' BENCH_RESULTS="$results" \
+    DAFS_BUILD="$DAFS_BUILD" TMPDIR="$BATS_TEST_TMPDIR/tmp" "$DAFS_ROOT/scripts/bench"
+  assert_success
+  refute_output --partial FAILED
+  assert_output --partial "[19/19]"
+  pid=$(grep -oE 'nfs-ganesha pid [0-9]+ serving' <<<"$output" | grep -oE '[0-9]+') ||
+    fail "no nfs-ganesha PID in the output"
+
+  run grep -cE "^\| i +\| (quiet|busy) +\| (4 KiB random, miss|1 MiB sequential) +\| (nfs|tcp|shm|local) +\| +$num \| (ops/s|MiB/s) +\| +$num \| +$num \| +$num \| +$num \|" \
+    "$results/summary.txt"
+  assert_output 16
+  # The goals: tcp on both workloads, shm on the misses, in both conditions.
+  run grep -cE '\| >= (3|10|1\.5)x +\| (met|missed) +\|$' "$results/summary.txt"
+  assert_output 6
+  run awk -F, 'NR > 1 && $13 > 0 && $14 > 0 && $15 > 0 && $16 > 0' "$results/nfs-peer.csv"
+  [ "${#lines[@]}" -eq 16 ] || fail "nfs-peer.csv has ${#lines[@]} complete rows, 16 expected"
+
+  ! kill -0 "$pid" 2>/dev/null || fail "nfs-ganesha (pid $pid) is still running"
+  run pgrep -f 'BEGIN [{] for [(];;[)] n[+][+] [}]'
+  assert_output ""
+  run ls -A "$BATS_TEST_TMPDIR/tmp"
+  assert_output ""
 }
 
 @test "bench-direct: a tiny run prints both paths for each provider and cleans up" {
