@@ -113,6 +113,7 @@ struct dafs_session {
 
 	pthread_t lease_thread;        /* open */
 	pthread_cond_t lease_cond;     /* waited on and signalled with the lock held */
+	bool lease_started;            /* the lease thread runs (set once, lock held) */
 	bool lease_running;            /* open */
 	bool closing;                  /* lock */
 

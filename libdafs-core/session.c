@@ -32,6 +32,8 @@ static void *lease_main(void *arg)
 	struct dafs_session *s = arg;
 
 	pthread_mutex_lock(&s->lock);
+	s->lease_started = true;
+	pthread_cond_broadcast(&s->lease_cond);
 	while (!s->closing && !s->dead) {
 		/* Coalesced writes wait about a millisecond at most: while
 		 * there are any, tick every millisecond and send those due. */
@@ -372,8 +374,17 @@ static int session_start(struct dafs_session *s, const struct dafs_session_opts 
 	}
 	regcache_setup(s, opts ? opts->regcache_entries : 0);
 	s->direct_read_min = direct_read_min(opts);
-	if (pthread_create(&s->lease_thread, NULL, lease_main, s) == 0)
+	if (pthread_create(&s->lease_thread, NULL, lease_main, s) == 0) {
 		s->lease_running = true;
+		/* The open returns once the thread runs. Its start-up allocates
+		 * (a sanitizer's thread set-up does), and a fork at that moment
+		 * copies the allocator locked for good: the shim's program loader
+		 * forks from a vfork child of a process whose session is new. */
+		pthread_mutex_lock(&s->lock);
+		while (!s->lease_started)
+			pthread_cond_wait(&s->lease_cond, &s->lock);
+		pthread_mutex_unlock(&s->lock);
+	}
 	return 0;
 }
 
