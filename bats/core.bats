@@ -350,10 +350,16 @@ case_server_killed_during_get() {
 }
 
 # A put whose input pauses: the server is killed while the client has
-# nothing inside the fabric, and its next request finds nobody there.
+# nothing inside the fabric, and its next request finds nobody there. The
+# kill waits for the whole first part on the server and a moment for its
+# replies: on a busy machine, 8 MiB on the server can still mean writes in
+# flight, which is the shm hazard the tests above keep to tcp.
 case_server_killed_between_requests() {
   DAFS_TIMEOUT_MS=2000 spawn "$BATS_TEST_TMPDIR/client.out" bash -c \
     "{ head -c 16M /dev/zero; sleep 4; head -c 16M /dev/zero; } | '$DAFS_BIN' put - /paused"
+  wait_until 30 eval '[ "$(file_size "$EXPORT/paused")" -ge $((16 << 20)) ]' ||
+    fail "the first 16 MiB never reached the server: $(cat "$BATS_TEST_TMPDIR/client.out")"
+  sleep 1
   kill_server_mid_transfer "$SPAWNED_PID" "$EXPORT/paused" "$BATS_TEST_TMPDIR/client.out" \
     "put: /paused"
 }
