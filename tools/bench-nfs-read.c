@@ -156,18 +156,6 @@ static void close_source(struct source *s)
 	}
 }
 
-/* A new shuffled order of the blocks (Fisher-Yates). */
-static void shuffle(uint64_t *order, uint64_t n, struct bench_rng *rng)
-{
-	for (uint64_t i = 0; i < n; i++)
-		order[i] = i;
-	for (uint64_t i = n - 1; i > 0; i--) {
-		uint64_t j = bench_rng_next(rng) % (i + 1), t = order[i];
-		order[i] = order[j];
-		order[j] = t;
-	}
-}
-
 /* Every read's latency in nanoseconds, grown as the run goes. */
 struct lat_log {
 	uint64_t *ns;
@@ -236,7 +224,7 @@ static void run(const struct opts *o)
 		order = malloc(nblocks * sizeof(*order));
 		if (!order)
 			die("out of memory for %" PRIu64 " block numbers", nblocks);
-		shuffle(order, nblocks, &rng);   /* untimed: its cost is not a read's */
+		bench_shuffle(order, nblocks, &rng);   /* untimed: its cost is not a read's */
 	}
 
 	t0 = now_ns();
@@ -249,7 +237,7 @@ static void run(const struct opts *o)
 			if (next == nblocks) {
 				if (++passes == o->passes)
 					break;
-				shuffle(order, nblocks, &rng);
+				bench_shuffle(order, nblocks, &rng);
 				next = 0;
 			}
 			off = order[next++] * o->bs;

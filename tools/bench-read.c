@@ -135,18 +135,6 @@ static double drop_cache(int fd, uint64_t size)
 	return 100.0 * (double)resident / (double)pages;
 }
 
-/* A new shuffled order of the blocks (Fisher-Yates). */
-static void shuffle(uint64_t *order, uint64_t n, struct bench_rng *rng)
-{
-	for (uint64_t i = 0; i < n; i++)
-		order[i] = i;
-	for (uint64_t i = n - 1; i > 0; i--) {
-		uint64_t j = bench_rng_next(rng) % (i + 1), t = order[i];
-		order[i] = order[j];
-		order[j] = t;
-	}
-}
-
 static void run(const struct opts *o)
 {
 	struct bench_rng rng;
@@ -183,7 +171,7 @@ static void run(const struct opts *o)
 	if (o->drop)
 		resident = drop_cache(fd, size);
 	if (o->random)
-		shuffle(order, nblocks, &rng);   /* untimed: its cost is not a read's */
+		bench_shuffle(order, nblocks, &rng);   /* untimed: its cost is not a read's */
 
 	cpu_times(&user0, &sys0);
 	t0 = bench_now();
@@ -201,7 +189,7 @@ static void run(const struct opts *o)
 					break;
 				/* Timed, but about 5 ns a block: under 1 % of
 				 * the fastest read measured here. */
-				shuffle(order, nblocks, &rng);
+				bench_shuffle(order, nblocks, &rng);
 				next = 0;
 			}
 			off = order[next++] * o->bs;

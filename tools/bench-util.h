@@ -53,6 +53,18 @@ static inline uint64_t bench_rng_next(struct bench_rng *r)
 	return x * UINT64_C(0x2545F4914F6CDD1D);
 }
 
+/* A new shuffled order of n blocks (Fisher-Yates). */
+static inline void bench_shuffle(uint64_t *order, uint64_t n, struct bench_rng *rng)
+{
+	for (uint64_t i = 0; i < n; i++)
+		order[i] = i;
+	for (uint64_t i = n - 1; i > 0; i--) {
+		uint64_t j = bench_rng_next(rng) % (i + 1), t = order[i];
+		order[i] = order[j];
+		order[j] = t;
+	}
+}
+
 /* Stamps every 4 KiB block of buf, which holds the file's bytes from `off`
  * (a multiple of STAMP_BLOCK). */
 static inline void bench_stamp(char *buf, size_t len, uint64_t off)
