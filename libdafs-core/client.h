@@ -34,7 +34,6 @@
 #define CLIENT_BOUNCE_CHUNK  (256u << 10)
 #define CLIENT_BOUNCE_CHUNKS 32        /* 8 MiB of registered bounce memory */
 #define CLIENT_PING_MS       1000      /* silence while waiting before a ping */
-#define CLIENT_SPIN_MS       2         /* yield, not sleep, this soon after a completion */
 #define CLIENT_TIMEOUT_MS    5000      /* silence before the server is declared dead */
 
 /* Who may touch a field is written beside it (or its group):
@@ -107,7 +106,9 @@ struct dafs_session {
 	unsigned sends_busy;           /* send buffers posted, not completed */
 	uint64_t last_rx_ms, last_tx_ms, last_ping_ms;
 	uint64_t pending_since_ms;     /* when we last began waiting from idle */
-	uint64_t last_completion_ms;
+	uint64_t last_rx_ns;           /* a reply: the server may nap after (wait.h) */
+	uint64_t last_activity_ns;     /* a send or completion: we poll after (wait.h) */
+	bool slept;                    /* we blocked since our last send (wait.h) */
 	int timeout_ms;                /* open */
 	int dead;                      /* lock: negative errno once the server is gone */
 

@@ -9,7 +9,6 @@
  */
 #include <errno.h>
 #include <poll.h>
-#include <sched.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +17,7 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "wait.h"
 
 uint64_t client_now_ns(void)
 {
@@ -218,7 +218,8 @@ static void handle_reply(struct dafs_session *s, void *frame, size_t len)
 		fprintf(stderr, "libdafs: dropped a malformed reply: %s\n", strerror(-rc));
 		return;
 	}
-	s->last_rx_ms = client_now_ms();
+	s->last_rx_ns = client_now_ns();
+	s->last_rx_ms = s->last_rx_ns / 1000000;
 	if (rep->hdr.flags & DAFS_HF_NOSLOT) {
 		req = s->boot_req;
 		s->boot_req = NULL;
@@ -343,7 +344,8 @@ static void nap_on_bell(struct dafs_session *s)
 void client_progress(struct dafs_session *s, int timeout_ms)
 {
 	struct dafs_completion comps[16];
-	uint64_t now, last_activity;
+	uint64_t now, now_ns;
+	bool polling;
 	int n;
 
 	assert_session_locked(s);
@@ -351,9 +353,10 @@ void client_progress(struct dafs_session *s, int timeout_ms)
 	for (int i = 0; i < n; i++)
 		handle_completion(s, &comps[i]);
 	repost_recvs(s);
-	now = client_now_ms();
+	now_ns = client_now_ns();
+	now = now_ns / 1000000;
 	if (n > 0)
-		s->last_completion_ms = now;
+		s->last_activity_ns = now_ns;
 	if (n > 0 || s->dead)
 		return;
 	if (n < 0) {
@@ -374,16 +377,15 @@ void client_progress(struct dafs_session *s, int timeout_ms)
 	}
 	if (timeout_ms == 0)
 		return;
-	/* Replies come within microseconds on shm, which has no wait object to
-	 * block on: yield rather than sleep for a while after the last
-	 * completion or send, then block (or sleep) to leave the CPU alone. A
-	 * request sent after the program computed for a while must not start
-	 * with a nap: it measured 789 1-ms naps in a 3 s PostMark run. */
-	last_activity = s->last_completion_ms > s->last_tx_ms ? s->last_completion_ms :
-			s->last_tx_ms;     /* read before the lock goes */
+	/* Poll on for a moment after the last send or completion, then block
+	 * (wait.h). A request sent after the program computed for a while
+	 * starts with the poll too: it is the send that counts. */
+	polling = now_ns - s->last_activity_ns < DAFS_SPIN_NS;   /* read before the lock goes */
+	if (!polling)
+		s->slept = true;
 	pthread_mutex_unlock(&s->lock);
-	if (now - last_activity < CLIENT_SPIN_MS && dafs_fabric_wait_fd(s->fab) < 0)
-		sched_yield();
+	if (polling)
+		dafs_cpu_relax();
 	else if (s->own_bell.fd >= 0)
 		nap_on_bell(s);
 	else
@@ -426,13 +428,15 @@ static int send_frame_as(struct dafs_session *s, struct msgbuf *m, size_t len, b
 		set_send_busy(s, m, true);
 		m->sends++;
 		m->len = len;
-		s->last_tx_ms = client_now_ms();
-		/* The server spins for 2 ms after its last work, then naps: a
-		 * client that heard nothing from it for a millisecond or more
-		 * may find it asleep (what another client keeps it doing, we
-		 * cannot know; a needless ring costs one datagram). */
-		if (s->last_tx_ms - s->last_rx_ms >= 1)
+		s->last_activity_ns = client_now_ns();
+		s->last_tx_ms = s->last_activity_ns / 1000000;
+		/* A server we have not heard from for a while, or whose last
+		 * reply we found only after sleeping, may be asleep (wait.h;
+		 * what another client keeps it doing, we cannot know; a
+		 * needless ring costs one datagram). */
+		if (s->slept || s->last_activity_ns - s->last_rx_ns >= DAFS_RING_AFTER_NS)
 			dafs_bell_ring(&s->own_bell, &s->bell);
+		s->slept = false;
 	}
 	return rc;
 }

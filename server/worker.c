@@ -9,7 +9,6 @@
  */
 #include <errno.h>
 #include <poll.h>
-#include <sched.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -25,18 +24,18 @@
 #include "log.h"
 #include "procwatch.h"
 #include "server.h"
+#include "wait.h"
 
 #define POLL_TAG   ((void *)1)    /* io_uring user_data of the fabric fd poll */
-#define WORKER_SPIN_MS   2        /* yield, not sleep, this soon after work */
 #define STALL_GIVE_UP_MS 10000    /* a peer that takes nothing for this long is dead */
 #define STOP_GIVE_UP_MS  10000    /* on SIGTERM, how long requests may take to finish */
 
-static uint64_t now_ms(void)
+static uint64_t now_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 struct io_uring_sqe *worker_sqe(struct worker *w)
@@ -185,7 +184,8 @@ static struct job *job_new(struct worker *w, struct session *sess, fi_addr_t pee
 	job->w = w;
 	job->sess = sess;
 	job->peer = peer;
-	job->started_ms = w->now_ms;
+	job->started_ns = w->now_ns;
+	job->after_sleep = w->slept;
 	job->send_ctx.owner = job;
 	for (unsigned i = 0; i < DAFS_SEGS_MAX; i++)
 		job->rma_ctx[i].owner = job;
@@ -293,9 +293,9 @@ static void job_send(struct job *job)
 		job_free(job);
 		return;
 	}
-	/* The client spins 2 ms after its last send, then naps: a reply to a
-	 * request that took a millisecond or more may find it asleep. */
-	if (job->sess && job->w->now_ms - job->started_ms >= 1)
+	/* The client polls for a moment after its send, then sleeps (wait.h). */
+	if (job->sess && job->w->shm &&
+	    (job->after_sleep || now_ns() - job->started_ns >= DAFS_RING_AFTER_NS))
 		dafs_bell_ring(&job->w->bell, &job->sess->bell);
 }
 
@@ -937,7 +937,7 @@ void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct dafs_completion comps[32];
-	uint64_t last_expiry = 0, stop_seen = 0, last_busy = 0;
+	uint64_t last_expiry = 0, stop_seen = 0, last_busy_ns = 0;
 
 	/* Alternate signal stacks are per thread: without one a stack overflow
 	 * here would die without its backtrace. */
@@ -948,7 +948,8 @@ void *worker_main(void *arg)
 		struct io_uring_cqe *cqe;
 		int n, busy = 0;
 
-		w->now_ms = now_ms();
+		w->now_ns = now_ns();
+		w->now_ms = w->now_ns / 1000000;
 		/* libfabric's shm provider maps a new peer's region (a 0600 file
 		 * of the client's user in /dev/shm) inside the poll: as the last
 		 * caller that would fail, and the provider then crashes. Free
@@ -958,6 +959,7 @@ void *worker_main(void *arg)
 		n = dafs_fabric_poll(w->fab, comps, 32);
 		for (int i = 0; i < n; i++)
 			on_fabric(w, &comps[i]);
+		w->slept = false;
 		busy += n > 0 ? n : 0;
 		if (w->stalled)
 			retry_stalled(w);
@@ -986,16 +988,17 @@ void *worker_main(void *arg)
 			break;
 		}
 		if (busy) {
-			last_busy = w->now_ms;
+			last_busy_ns = w->now_ns;
 			continue;
 		}
-		/* Requests come in runs and shm has no wait object: yield rather
-		 * than sleep for a moment after the last piece of work. */
-		if (w->now_ms - last_busy < WORKER_SPIN_MS) {
-			sched_yield();
+		/* Requests come in runs: poll on for a moment after the last
+		 * piece of work, then sleep (wait.h). */
+		if (w->now_ns - last_busy_ns < DAFS_SPIN_NS) {
+			dafs_cpu_relax();
 			continue;
 		}
 		wait_for_work(w, w->stalled || w->recvs_unposted ? 1 : 100);
+		w->slept = true;
 	}
 	admin_worker_exit(w);
 	if (w->id != 0)
