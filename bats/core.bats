@@ -431,6 +431,32 @@ case_lock_holder_killed() {
   [ $(($(now_ms) - start)) -lt 10000 ] || fail "the lock outlived its dead holder by 10 s"
 }
 
+# cpu_ticks PID: the user and system time a process has used, in clock ticks.
+cpu_ticks() {
+  awk '{ print $14 + $15 }' "/proc/$1/stat"
+}
+
+# A waiting lock leaves the CPU alone (common/wait.h): over 1.5 s of its
+# wait, after its start-up, the waiter uses under a quarter of the time
+# (a spinning waiter would use it all).
+case_lock_waiter_sleeps() {
+  local waiter before after hz
+  hz=$(getconf CLK_TCK)
+  start_holder 5
+  spawn "$BATS_TEST_TMPDIR/waiter.out" "$LOCKTEST_BIN" "$DAFS_SERVER" /lockfile wait
+  waiter=$SPAWNED_PID
+  sleep 1.5
+  running "$waiter" || fail "the waiter ended while the lock was held: $(cat "$BATS_TEST_TMPDIR/waiter.out")"
+  before=$(cpu_ticks "$waiter")
+  sleep 1.5
+  after=$(cpu_ticks "$waiter")
+  running "$waiter" || fail "the waiter ended while the lock was held: $(cat "$BATS_TEST_TMPDIR/waiter.out")"
+  [ $(((after - before) * 4)) -lt $((hz * 3 / 2)) ] ||
+    fail "the waiter used $((after - before)) of $((hz * 3 / 2)) ticks while it waited"
+  wait_bounded "$waiter" 15 || fail "the waiter failed: $(cat "$BATS_TEST_TMPDIR/waiter.out")"
+  assert_equal "$(cat "$BATS_TEST_TMPDIR/waiter.out")" "$(grep -o '^acquired after [0-9]* ms$' "$BATS_TEST_TMPDIR/waiter.out")"
+}
+
 # DAFS_STATS=1: one line per kind of request at session close, with its
 # count; a put of one small file is one OPEN, its WRITEs and one CLOSE.
 case_request_stats() {
@@ -595,6 +621,8 @@ case_read_racing_truncate() {
 @test "tcp: lock conflict is busy" { start_server tcp; case_lock_conflict; }
 @test "shm: F_SETLKW waits for the holder" { start_server shm; case_lock_wait_for_release; }
 @test "tcp: F_SETLKW waits for the holder" { start_server tcp; case_lock_wait_for_release; }
+@test "shm: a waiting lock sleeps" { start_server shm; case_lock_waiter_sleeps; }
+@test "tcp: a waiting lock sleeps" { start_server tcp; case_lock_waiter_sleeps; }
 @test "shm: a killed holder's lock ends with its lease" { start_server shm --lease 2; case_lock_holder_killed; }
 @test "tcp: a killed holder's lock ends with its lease" { start_server tcp --lease 2; case_lock_holder_killed; }
 @test "shm: DAFS_STATS counts requests by kind" { start_server shm; case_request_stats; }

@@ -53,7 +53,8 @@
  * decoders take a sealed frame only after dafs_mac_open checked it and
  * cleared this bit; dafs_decode_hdr reads its header with the trailer. */
 #define DAFS_HF_MAC         0x0008
-#define DAFS_HF_ALL         0x000f
+#define DAFS_HF_RING        0x0010  /* ring the client's doorbell with the reply (wait.h) */
+#define DAFS_HF_ALL         0x001f
 
 /* Handles. Open files and looked-up objects live in the server's per-session
  * handle table; 0 is the export's root directory. */

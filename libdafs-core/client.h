@@ -29,6 +29,7 @@
 #include "dafs.h"
 #include "fabric.h"
 #include "proto.h"
+#include "wait.h"
 
 #define CLIENT_RECVS         8         /* receives posted beyond the credits */
 #define CLIENT_BOUNCE_CHUNK  (256u << 10)
@@ -109,6 +110,7 @@ struct dafs_session {
 	uint64_t last_rx_ns;           /* a reply: the server may nap after (wait.h) */
 	uint64_t last_activity_ns;     /* a send or completion: we poll after (wait.h) */
 	bool slept;                    /* we blocked since our last send (wait.h) */
+	struct dafs_spin spin;         /* how long replies take (wait.h) */
 	int timeout_ms;                /* open */
 	int dead;                      /* lock: negative errno once the server is gone */
 
@@ -174,6 +176,7 @@ struct dafs_req {
 	bool done;
 	bool noslot;                   /* submit */
 	int slot;
+	uint64_t sent_ns;              /* its latency teaches the session's spin */
 	ssize_t result;
 	req_finish_fn finish;          /* submit */
 	struct dafs_req *next_done;

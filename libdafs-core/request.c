@@ -17,7 +17,6 @@
 #include <unistd.h>
 
 #include "client.h"
-#include "wait.h"
 
 uint64_t client_now_ns(void)
 {
@@ -229,6 +228,8 @@ static void handle_reply(struct dafs_session *s, void *frame, size_t len)
 	}
 	if (req) {
 		ssize_t result;
+		if (req->sent_ns)
+			dafs_spin_learn(&s->spin, s->last_rx_ns - req->sent_ns);
 		if (rep->hdr.status) {
 			req->result = -rep->hdr.status;
 			result = req->finish ? req->finish(req, NULL) : -rep->hdr.status;
@@ -380,7 +381,7 @@ void client_progress(struct dafs_session *s, int timeout_ms)
 	/* Poll on for a moment after the last send or completion, then block
 	 * (wait.h). A request sent after the program computed for a while
 	 * starts with the poll too: it is the send that counts. */
-	polling = now_ns - s->last_activity_ns < DAFS_SPIN_NS;   /* read before the lock goes */
+	polling = now_ns - s->last_activity_ns < dafs_spin_budget(&s->spin);   /* before unlock */
 	if (!polling)
 		s->slept = true;
 	pthread_mutex_unlock(&s->lock);
@@ -486,6 +487,9 @@ int submit_locked(struct dafs_req *req, struct dafs_compound *rq)
 	rq->hdr.session = s->id;
 	rq->hdr.credits = (uint16_t)s->credits;
 	rq->hdr.flags |= req->noslot ? DAFS_HF_NOSLOT : 0;
+	/* We may sleep before the server's ring-after time (wait.h). */
+	if (dafs_spin_budget(&s->spin) < DAFS_SPIN_NS)
+		rq->hdr.flags |= DAFS_HF_RING;
 	client_request_cred(s, rq);
 	len = dafs_encode_request(m->buf, client_msg_max(s), rq);
 	if (len < 0)
@@ -493,6 +497,7 @@ int submit_locked(struct dafs_req *req, struct dafs_compound *rq)
 	rc = send_frame(s, m, (size_t)len);
 	if (rc)
 		return rc;
+	req->sent_ns = s->last_activity_ns;
 	if (req->noslot) {
 		s->boot_req = req;
 	} else {

@@ -295,7 +295,8 @@ static void job_send(struct job *job)
 	}
 	/* The client polls for a moment after its send, then sleeps (wait.h). */
 	if (job->sess && job->w->shm &&
-	    (job->after_sleep || now_ns() - job->started_ns >= DAFS_RING_AFTER_NS))
+	    ((job->req.hdr.flags & DAFS_HF_RING) || job->after_sleep ||
+	     now_ns() - job->started_ns >= DAFS_RING_AFTER_NS))
 		dafs_bell_ring(&job->w->bell, &job->sess->bell);
 }
 

@@ -2592,7 +2592,7 @@ static void test_encoder_einval(void)
 	BAD_REP(rep.nres = DAFS_COMPOUND_MAX + 1, "nres 65");
 	BAD_REP(rep.hdr.status = -EIO, "reply header status -EIO");
 	BAD_REP(rep.hdr.status = 4096, "reply header status 4096");
-	BAD_REP(rep.hdr.flags = 0x10, "reply header flag 0x10");
+	BAD_REP(rep.hdr.flags = 0x20, "reply header flag 0x20");
 	BAD_REP(rep.res[0].status = -1, "result status -1");
 	BAD_REP(rep.res[0].status = 4096, "result status 4096");
 	BAD_REP(rep.res[0].opcode = DAFS_OP_COUNT, "result opcode DAFS_OP_COUNT");
