@@ -1624,7 +1624,7 @@ static void test_bad_headers(void)
 
 	/* Unknown header flags, one bit at a time. */
 	ok = true;
-	for (unsigned bit = 4; bit < 16; bit++) {
+	for (unsigned bit = 5; bit < 16; bit++) {
 		put16(f + H_FLAGS, (uint16_t)(1u << bit));
 		ok = ok && dec_req(f, (size_t)n, &req) == -EBADMSG &&
 		     dafs_decode_hdr(at_tail(f, (size_t)n), (size_t)n, &h) == -EBADMSG;
@@ -1641,8 +1641,9 @@ static void test_bad_headers(void)
 	CHECK(dafs_decode_hdr(at_tail(f, (size_t)n), (size_t)n, &h) == -EBADMSG,
 	      "and not when it does not");
 	fix_body_len(f, (size_t)n);
-	put16(f + H_FLAGS, DAFS_HF_NOSLOT | DAFS_HF_CONTINUE);
-	CHECK(ok && dec_req(f, (size_t)n, &req) == 0 && req.hdr.flags == (DAFS_HF_NOSLOT | DAFS_HF_CONTINUE),
+	put16(f + H_FLAGS, DAFS_HF_NOSLOT | DAFS_HF_CONTINUE | DAFS_HF_RING);
+	CHECK(ok && dec_req(f, (size_t)n, &req) == 0 &&
+	      req.hdr.flags == (DAFS_HF_NOSLOT | DAFS_HF_CONTINUE | DAFS_HF_RING),
 	      "unknown header flags: -EBADMSG; the known ones decode");
 	put16(f + H_FLAGS, 0);
 
