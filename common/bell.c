@@ -48,19 +48,23 @@ void dafs_bell_address(struct dafs_bell *b, const void *name, size_t len)
 void dafs_bell_ring(const struct dafs_bell *ours, const struct dafs_bell *peer)
 {
 	static const char ding = 1;
+	int saved_errno = errno;
 
 	/* A full queue means it is rung already; nobody there, nothing lost. */
 	if (ours->fd >= 0 && peer->addr_len)
 		(void)!sendto(ours->fd, &ding, 1, MSG_DONTWAIT, (const struct sockaddr *)&peer->addr,
 			      peer->addr_len);
+	errno = saved_errno;
 }
 
 void dafs_bell_drain(const struct dafs_bell *b)
 {
 	char buf[64];
+	int saved_errno = errno;
 
 	while (b->fd >= 0 && recv(b->fd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
 		;
+	errno = saved_errno;   /* the EAGAIN that ends it is nobody's business */
 }
 
 void dafs_bell_close(struct dafs_bell *b)

@@ -342,7 +342,7 @@ static void nap_on_bell(struct dafs_session *s)
 		dafs_bell_drain(&s->own_bell);
 }
 
-void client_progress(struct dafs_session *s, int timeout_ms)
+static void progress_and_wait(struct dafs_session *s, int timeout_ms)
 {
 	struct dafs_completion comps[16];
 	uint64_t now, now_ns;
@@ -392,6 +392,18 @@ void client_progress(struct dafs_session *s, int timeout_ms)
 	else
 		dafs_fabric_wait(s->fab, timeout_ms < 0 || timeout_ms > 100 ? 100 : timeout_ms);
 	pthread_mutex_lock(&s->lock);
+}
+
+/* Progress and the wait leave errno as they found it:
+ * programs read errno after calls that succeeded (readdir's end,
+ * pathconf's "no limit"), and a provider's EAGAIN or a poll's EINTR is
+ * none of their business. */
+void client_progress(struct dafs_session *s, int timeout_ms)
+{
+	int saved_errno = errno;
+
+	progress_and_wait(s, timeout_ms);
+	errno = saved_errno;
 }
 
 static int free_slot(struct dafs_session *s)
