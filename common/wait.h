@@ -22,9 +22,11 @@
  * last reply only after sleeping (the reply may have waited while the
  * server's own spin ran out). A client that may stop polling early says
  * so in its request (DAFS_HF_RING), and the server rings it with the
- * reply; otherwise the server rings only a reply sent DAFS_RING_AFTER_NS
- * or more after its request came, or whose request it found after
- * sleeping itself.
+ * reply. A request without the flag is a promise: the client polls for
+ * DAFS_SPIN_NS after sending it, whatever it learns meanwhile, and the
+ * server rings only a reply that comes DAFS_RING_AFTER_NS or more after
+ * the worker's previous poll (the earliest the request can have come:
+ * it may have waited while the worker slept or served others).
  */
 #ifndef DAFS_WAIT_H
 #define DAFS_WAIT_H

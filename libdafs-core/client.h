@@ -111,6 +111,7 @@ struct dafs_session {
 	uint64_t last_activity_ns;     /* a send or completion: we poll after (wait.h) */
 	bool slept;                    /* we blocked since our last send (wait.h) */
 	struct dafs_spin spin;         /* how long replies take (wait.h) */
+	uint64_t poll_until_ns;        /* an unflagged request is outstanding (wait.h) */
 	int timeout_ms;                /* open */
 	int dead;                      /* lock: negative errno once the server is gone */
 

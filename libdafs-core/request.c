@@ -381,7 +381,8 @@ static void progress_and_wait(struct dafs_session *s, int timeout_ms)
 	/* Poll on for a moment after the last send or completion, then block
 	 * (wait.h). A request sent after the program computed for a while
 	 * starts with the poll too: it is the send that counts. */
-	polling = now_ns - s->last_activity_ns < dafs_spin_budget(&s->spin);   /* before unlock */
+	polling = now_ns - s->last_activity_ns < dafs_spin_budget(&s->spin) ||
+		  now_ns < s->poll_until_ns;   /* read before the lock goes */
 	if (!polling)
 		s->slept = true;
 	pthread_mutex_unlock(&s->lock);
@@ -464,6 +465,7 @@ int submit_locked(struct dafs_req *req, struct dafs_compound *rq)
 	struct dafs_session *s = req->s;
 	struct msgbuf *m;
 	int slot, len, rc;
+	bool ring;
 
 	assert_session_locked(s);
 	if (s->dead)
@@ -500,7 +502,8 @@ int submit_locked(struct dafs_req *req, struct dafs_compound *rq)
 	rq->hdr.credits = (uint16_t)s->credits;
 	rq->hdr.flags |= req->noslot ? DAFS_HF_NOSLOT : 0;
 	/* We may sleep before the server's ring-after time (wait.h). */
-	if (dafs_spin_budget(&s->spin) < DAFS_SPIN_NS)
+	ring = dafs_spin_budget(&s->spin) < DAFS_SPIN_NS;
+	if (ring)
 		rq->hdr.flags |= DAFS_HF_RING;
 	client_request_cred(s, rq);
 	len = dafs_encode_request(m->buf, client_msg_max(s), rq);
@@ -510,6 +513,9 @@ int submit_locked(struct dafs_req *req, struct dafs_compound *rq)
 	if (rc)
 		return rc;
 	req->sent_ns = s->last_activity_ns;
+	/* Unflagged, it is answered without a ring unless late: we poll. */
+	if (!ring && s->poll_until_ns < req->sent_ns + DAFS_SPIN_NS)
+		s->poll_until_ns = req->sent_ns + DAFS_SPIN_NS;
 	if (req->noslot) {
 		s->boot_req = req;
 	} else {

@@ -69,7 +69,7 @@ struct worker {
 	struct job *spare_jobs[WORKER_SPARE_JOBS];  /* freed jobs kept for reuse */
 	unsigned nspare_jobs;
 	uint64_t now_ns, now_ms;       /* at the top of the loop's turn */
-	bool slept;                    /* the loop's last turn ended asleep */
+	uint64_t last_poll_ns, prev_poll_ns;   /* the loop's last two fabric polls */
 	/* A dafsctl command for this worker's sessions (admin.c), polled by
 	 * its loop; admin_closed (admin.c's lock): the loop has ended. */
 	_Atomic(struct admin_cmd *) admin_cmd;
@@ -142,8 +142,7 @@ struct job {
 	void *send_buf;
 	size_t send_len;
 	struct dafs_fabric_ctx send_ctx;
-	uint64_t started_ns;       /* when the request came (a slow reply rings) */
-	bool after_sleep;          /* it came while the worker slept (its reply rings) */
+	uint64_t started_ns;       /* the request came after this (a late reply rings) */
 	bool is_stalled;
 	uint64_t stalled_since_ms;     /* first -EAGAIN of the current post */
 	struct job *next_stalled;

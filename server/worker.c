@@ -184,8 +184,7 @@ static struct job *job_new(struct worker *w, struct session *sess, fi_addr_t pee
 	job->w = w;
 	job->sess = sess;
 	job->peer = peer;
-	job->started_ns = w->now_ns;
-	job->after_sleep = w->slept;
+	job->started_ns = w->prev_poll_ns;
 	job->send_ctx.owner = job;
 	for (unsigned i = 0; i < DAFS_SEGS_MAX; i++)
 		job->rma_ctx[i].owner = job;
@@ -295,7 +294,7 @@ static void job_send(struct job *job)
 	}
 	/* The client polls for a moment after its send, then sleeps (wait.h). */
 	if (job->sess && job->w->shm &&
-	    ((job->req.hdr.flags & DAFS_HF_RING) || job->after_sleep ||
+	    ((job->req.hdr.flags & DAFS_HF_RING) ||
 	     now_ns() - job->started_ns >= DAFS_RING_AFTER_NS))
 		dafs_bell_ring(&job->w->bell, &job->sess->bell);
 }
@@ -957,10 +956,12 @@ void *worker_main(void *arg)
 		 * when the thread is already the server's own. */
 		if (w->shm)
 			creds_switch_own();
+		/* What this poll finds came after the last one. */
+		w->prev_poll_ns = w->last_poll_ns;
+		w->last_poll_ns = w->now_ns;
 		n = dafs_fabric_poll(w->fab, comps, 32);
 		for (int i = 0; i < n; i++)
 			on_fabric(w, &comps[i]);
-		w->slept = false;
 		busy += n > 0 ? n : 0;
 		if (w->stalled)
 			retry_stalled(w);
@@ -999,7 +1000,6 @@ void *worker_main(void *arg)
 			continue;
 		}
 		wait_for_work(w, w->stalled || w->recvs_unposted ? 1 : 100);
-		w->slept = true;
 	}
 	admin_worker_exit(w);
 	if (w->id != 0)
