@@ -110,8 +110,9 @@ struct dafs_session {
 	uint64_t last_rx_ns;           /* a reply: the server may nap after (wait.h) */
 	uint64_t last_activity_ns;     /* a send or completion: we poll after (wait.h) */
 	bool slept;                    /* we blocked since our last send (wait.h) */
-	struct dafs_spin spin;         /* how long replies take (wait.h) */
+	struct dafs_spin spin;         /* whether polling pays (wait.h) */
 	uint64_t poll_until_ns;        /* an unflagged request is outstanding (wait.h) */
+	uint64_t last_poll_ns;         /* this wait's last poll, 0 after a sleep or completion */
 	int timeout_ms;                /* open */
 	int dead;                      /* lock: negative errno once the server is gone */
 
@@ -177,7 +178,6 @@ struct dafs_req {
 	bool done;
 	bool noslot;                   /* submit */
 	int slot;
-	uint64_t sent_ns;              /* its latency teaches the session's spin */
 	ssize_t result;
 	req_finish_fn finish;          /* submit */
 	struct dafs_req *next_done;

@@ -228,8 +228,7 @@ static void handle_reply(struct dafs_session *s, void *frame, size_t len)
 	}
 	if (req) {
 		ssize_t result;
-		if (req->sent_ns)
-			dafs_spin_learn(&s->spin, s->last_rx_ns - req->sent_ns);
+		dafs_spin_replied(&s->spin);
 		if (rep->hdr.status) {
 			req->result = -rep->hdr.status;
 			result = req->finish ? req->finish(req, NULL) : -rep->hdr.status;
@@ -345,7 +344,7 @@ static void nap_on_bell(struct dafs_session *s)
 static void progress_and_wait(struct dafs_session *s, int timeout_ms)
 {
 	struct dafs_completion comps[16];
-	uint64_t now, now_ns;
+	uint64_t now, now_ns, budget;
 	bool polling;
 	int n;
 
@@ -356,8 +355,10 @@ static void progress_and_wait(struct dafs_session *s, int timeout_ms)
 	repost_recvs(s);
 	now_ns = client_now_ns();
 	now = now_ns / 1000000;
-	if (n > 0)
+	if (n > 0) {
 		s->last_activity_ns = now_ns;
+		s->last_poll_ns = 0;
+	}
 	if (n > 0 || s->dead)
 		return;
 	if (n < 0) {
@@ -381,10 +382,18 @@ static void progress_and_wait(struct dafs_session *s, int timeout_ms)
 	/* Poll on for a moment after the last send or completion, then block
 	 * (wait.h). A request sent after the program computed for a while
 	 * starts with the poll too: it is the send that counts. */
-	polling = now_ns - s->last_activity_ns < dafs_spin_budget(&s->spin) ||
-		  now_ns < s->poll_until_ns;   /* read before the lock goes */
-	if (!polling)
+	budget = dafs_spin_budget(&s->spin);
+	polling = now_ns - s->last_activity_ns < budget || now_ns < s->poll_until_ns;
+	if (polling) {
+		if (s->last_poll_ns && now_ns - s->last_poll_ns > DAFS_PREEMPTED_NS)
+			dafs_spin_missed(&s->spin);      /* the CPU was taken from us */
+		s->last_poll_ns = now_ns;
+	} else {
+		if (budget)
+			dafs_spin_missed(&s->spin);      /* we polled in vain */
+		s->last_poll_ns = 0;
 		s->slept = true;
+	}
 	pthread_mutex_unlock(&s->lock);
 	if (polling)
 		dafs_cpu_relax();
@@ -512,10 +521,9 @@ int submit_locked(struct dafs_req *req, struct dafs_compound *rq)
 	rc = send_frame(s, m, (size_t)len);
 	if (rc)
 		return rc;
-	req->sent_ns = s->last_activity_ns;
 	/* Unflagged, it is answered without a ring unless late: we poll. */
-	if (!ring && s->poll_until_ns < req->sent_ns + DAFS_SPIN_NS)
-		s->poll_until_ns = req->sent_ns + DAFS_SPIN_NS;
+	if (!ring && s->poll_until_ns < s->last_activity_ns + DAFS_SPIN_NS)
+		s->poll_until_ns = s->last_activity_ns + DAFS_SPIN_NS;
 	if (req->noslot) {
 		s->boot_req = req;
 	} else {

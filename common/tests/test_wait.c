@@ -1,47 +1,33 @@
-/* test_wait.c — the client's spin (wait.h): it polls about four times the
- * wait its replies take while they are quick, never longer than
- * DAFS_SPIN_NS, stops polling once replies take that long (a slow server
- * or a CPU shared by more clients than cores), starts again when they are
- * quick again, and one long wait does not stop it. */
+/* test_wait.c — the client's spin (wait.h): the full poll until it misses,
+ * then DAFS_SPIN_SKIP replies waited for asleep, then the full poll again;
+ * a miss while skipping starts the count anew. */
 #include <stdio.h>
 
 #include "check.h"
 #include "wait.h"
 
-static void learn_n(struct dafs_spin *sp, unsigned n, uint64_t waited_ns)
-{
-	for (unsigned i = 0; i < n; i++)
-		dafs_spin_learn(sp, waited_ns);
-}
-
 int main(void)
 {
 	struct dafs_spin sp = { 0 };
-	uint64_t budget;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	CHECK_EQ(dafs_spin_budget(&sp), 0, "nothing learnt yet: no poll");
-
-	learn_n(&sp, 100, 12000);
-	budget = dafs_spin_budget(&sp);
-	CHECK(budget >= 40000 && budget <= 48000,
-	      "12 us replies: polls about 48 us (%llu ns)", (unsigned long long)budget);
-
-	learn_n(&sp, 100, 60000);
-	CHECK_EQ(dafs_spin_budget(&sp), DAFS_SPIN_NS, "60 us replies: the longest poll");
-
-	learn_n(&sp, 100, 12000);
-	dafs_spin_learn(&sp, 5000000000u);
-	CHECK(dafs_spin_budget(&sp) > 0,
-	      "one 5 s wait among quick ones does not stop the polling (%llu ns)",
-	      (unsigned long long)dafs_spin_budget(&sp));
-
-	learn_n(&sp, 30, 2000000);
-	CHECK_EQ(dafs_spin_budget(&sp), 0, "2 ms replies: no poll, sleep at once");
-
-	learn_n(&sp, 40, 12000);
-	CHECK(dafs_spin_budget(&sp) > 0 && dafs_spin_budget(&sp) < DAFS_SPIN_NS,
-	      "quick replies again: polling again (%llu ns)",
-	      (unsigned long long)dafs_spin_budget(&sp));
+	CHECK_EQ(dafs_spin_budget(&sp), DAFS_SPIN_NS, "a new session polls");
+	dafs_spin_replied(&sp);
+	CHECK_EQ(dafs_spin_budget(&sp), DAFS_SPIN_NS, "and goes on polling while it pays");
+	dafs_spin_missed(&sp);
+	for (unsigned i = 0; i < DAFS_SPIN_SKIP; i++) {
+		CHECK_EQ(dafs_spin_budget(&sp), 0, "a miss: reply %u of %u waited for asleep",
+			 i + 1, DAFS_SPIN_SKIP);
+		dafs_spin_replied(&sp);
+	}
+	CHECK_EQ(dafs_spin_budget(&sp), DAFS_SPIN_NS, "then polling is tried again");
+	dafs_spin_missed(&sp);
+	dafs_spin_replied(&sp);
+	dafs_spin_missed(&sp);
+	for (unsigned i = 0; i < DAFS_SPIN_SKIP - 1; i++)
+		dafs_spin_replied(&sp);
+	CHECK_EQ(dafs_spin_budget(&sp), 0, "a miss while skipping starts the count anew");
+	dafs_spin_replied(&sp);
+	CHECK_EQ(dafs_spin_budget(&sp), DAFS_SPIN_NS, "and it ends as counted");
 	return check_done();
 }
