@@ -28,10 +28,10 @@ struct dafs_bell {
 int dafs_bell_listen(struct dafs_bell *b, const void *name, size_t len);
 /* The bell of the peer named `name` (an address only: no descriptor). */
 void dafs_bell_address(struct dafs_bell *b, const void *name, size_t len);
-/* Ringing and draining leave errno as they found it: they run inside the
+/* Rings `peer` through our own bell's socket (nothing when we have none).
+ * Ringing and draining leave errno as they found it: they run inside the
  * calls of programs that read errno after a call that succeeded (readdir's
  * end, pathconf's "no limit"). */
-/* Rings `peer` through our own bell's socket (nothing when we have none). */
 void dafs_bell_ring(const struct dafs_bell *ours, const struct dafs_bell *peer);
 /* Empties a listening bell after it woke its owner. */
 void dafs_bell_drain(const struct dafs_bell *b);

@@ -105,7 +105,7 @@ struct dafs_session {
 	/* lock */
 	struct dafs_req *boot_req;     /* CONNECT or SESSION_OPEN in flight */
 	unsigned sends_busy;           /* send buffers posted, not completed */
-	uint64_t last_rx_ms, last_tx_ms, last_ping_ms;
+	uint64_t last_tx_ms, last_ping_ms;
 	uint64_t pending_since_ms;     /* when we last began waiting from idle */
 	uint64_t last_rx_ns;           /* a reply: the server may nap after (wait.h) */
 	uint64_t last_activity_ns;     /* a send or completion: we poll after (wait.h) */

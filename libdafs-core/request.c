@@ -218,7 +218,6 @@ static void handle_reply(struct dafs_session *s, void *frame, size_t len)
 		return;
 	}
 	s->last_rx_ns = client_now_ns();
-	s->last_rx_ms = s->last_rx_ns / 1000000;
 	if (rep->hdr.flags & DAFS_HF_NOSLOT) {
 		req = s->boot_req;
 		s->boot_req = NULL;
@@ -368,7 +367,8 @@ static void progress_and_wait(struct dafs_session *s, int timeout_ms)
 	if (pending(s) && timeout_ms != 0) {
 		/* Silence while somebody waits: ping, and give up once the server
 		 * has said nothing at all for the timeout since we began to wait. */
-		uint64_t quiet_since = s->last_rx_ms > s->pending_since_ms ? s->last_rx_ms :
+		uint64_t last_rx_ms = s->last_rx_ns / 1000000;
+		uint64_t quiet_since = last_rx_ms > s->pending_since_ms ? last_rx_ms :
 					s->pending_since_ms;
 		if (now - quiet_since > (uint64_t)s->timeout_ms) {
 			fail_all(s, dead_error(s));
