@@ -274,6 +274,7 @@ static void codec_args(struct codec *c, struct dafs_op *op)
 		break;
 	case DAFS_OP_CONNECT:
 		bytes(c, &op->a.connect.addr, &op->a.connect.addr_len, DAFS_ADDR_MAX);
+		u64(c, &op->a.connect.resume);
 		break;
 	case DAFS_OP_SESSION_OPEN: {
 		struct dafs_args_session_open *s = &op->a.session_open;
@@ -284,6 +285,19 @@ static void codec_args(struct codec *c, struct dafs_op *op)
 		bytes(c, &s->addr, &s->addr_len, DAFS_ADDR_MAX);
 		u16(c, &s->auth_method);
 		bytes(c, &s->auth, &s->auth_len, DAFS_AUTH_MAX);
+		u64(c, &s->resume);
+		break;
+	}
+	case DAFS_OP_REOPEN: {
+		struct dafs_args_reopen *r = &op->a.reopen;
+		u64(c, &r->fh);
+		str(c, &r->path, DAFS_PATH_MAX);
+		u32(c, &r->flags);
+		u64(c, &r->dev);
+		u64(c, &r->ino);
+		require(c, !(r->flags & ~DAFS_O_ALL) &&
+			   !(r->flags & (DAFS_O_CREAT | DAFS_O_EXCL | DAFS_O_TRUNC | DAFS_O_TMPFILE)) &&
+			   (r->flags & DAFS_O_ACCMODE) != DAFS_O_ACCMODE, -EBADMSG);
 		break;
 	}
 	case DAFS_OP_OPEN:
@@ -469,11 +483,14 @@ static void codec_result(struct codec *c, struct dafs_result *r)
 		u32(c, &s->inline_max);
 		u32(c, &s->io_max);
 		bytes(c, &s->auth, &s->auth_len, DAFS_AUTH_MAX);
+		u8(c, &s->resumed);
 		require(c, s->credits >= 1 && s->credits <= DAFS_SLOTS_MAX, -EBADMSG);
+		require(c, s->resumed <= 1, -EBADMSG);
 		break;
 	}
 	case DAFS_OP_OPEN:
 	case DAFS_OP_LOOKUP:
+	case DAFS_OP_REOPEN:
 		u64(c, &r->r.handle.fh);
 		codec_attr(c, &r->r.handle.attr);
 		break;
@@ -808,6 +825,7 @@ const char *dafs_opcode_name(unsigned opcode)
 		[DAFS_OP_ALLOCATE] = "ALLOCATE", [DAFS_OP_MKNOD] = "MKNOD",
 		[DAFS_OP_GETXATTR] = "GETXATTR", [DAFS_OP_SETXATTR] = "SETXATTR",
 		[DAFS_OP_LISTXATTR] = "LISTXATTR", [DAFS_OP_REMOVEXATTR] = "REMOVEXATTR",
+		[DAFS_OP_REOPEN] = "REOPEN",
 	};
 	return opcode < DAFS_OP_COUNT ? names[opcode] : "UNKNOWN";
 }

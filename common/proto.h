@@ -24,8 +24,9 @@
 
 #define DAFS_MAGIC          0x53464144u   /* "DAFS" read as little-endian */
 /* 2: every request carries the caller's credentials; 3: sealed frames
- * (DAFS_HF_MAC) and the keyed SESSION_OPEN (auth.h) */
-#define DAFS_VERSION        3
+ * (DAFS_HF_MAC) and the keyed SESSION_OPEN (auth.h); 4: resuming a
+ * session (CONNECT's and SESSION_OPEN's `resume`) and REOPEN */
+#define DAFS_VERSION        4
 #define DAFS_HDR_SIZE       32
 
 /* Limits a peer may rely on and the decoder enforces. */
@@ -96,6 +97,9 @@ enum dafs_opcode {
 	DAFS_OP_SETXATTR,
 	DAFS_OP_LISTXATTR,
 	DAFS_OP_REMOVEXATTR,
+	/* A file the client had open in a session the server lost (it
+	 * restarted), opened again at the same handle: struct dafs_args_reopen. */
+	DAFS_OP_REOPEN,
 	DAFS_OP_COUNT
 };
 
@@ -221,9 +225,17 @@ struct dafs_seg {
 	uint32_t len;
 };
 
+/* Resuming a session (a client that lost the server: libdafs-core's
+ * recover.c): CONNECT names the worker that holds the session `resume`,
+ * and SESSION_OPEN with `resume` takes it over (`resumed` 1: slots, reply
+ * cache and handles as they were), or, when the server no longer has it
+ * (it restarted), opens a new session of that id (`resumed` 0), whose
+ * slots take any first sequence number, into which the client REOPENs its
+ * files and sends its unanswered requests again. */
 struct dafs_args_connect {
 	const void *addr;          /* the client endpoint's fabric name */
 	uint32_t addr_len;
+	uint64_t resume;           /* a session id, or 0 */
 };
 
 struct dafs_args_session_open {
@@ -234,6 +246,7 @@ struct dafs_args_session_open {
 	uint16_t auth_method;      /* DAFS_AUTH_NONE or DAFS_AUTH_KEY (auth.h) */
 	const void *auth;
 	uint32_t auth_len;
+	uint64_t resume;           /* a session id, or 0 (see dafs_args_connect) */
 };
 
 struct dafs_args_open {        /* OPEN; also LOOKUP and GETATTR by path */
@@ -241,6 +254,16 @@ struct dafs_args_open {        /* OPEN; also LOOKUP and GETATTR by path */
 	const char *path;          /* "" means `dir` itself */
 	uint32_t flags;            /* DAFS_O_* for OPEN, DAFS_L_* otherwise */
 	uint32_t mode;
+};
+
+/* REOPEN: `path` (from the root) opened with `flags` (DAFS_O_*, neither
+ * CREAT, EXCL, TRUNC nor TMPFILE) at handle `fh`, when it is still the
+ * file (dev, ino) the client had open; ESTALE when it is another. */
+struct dafs_args_reopen {
+	uint64_t fh;
+	const char *path;
+	uint32_t flags;
+	uint64_t dev, ino;
 };
 
 struct dafs_args_fh {          /* CLOSE, STATFS */
@@ -350,6 +373,7 @@ struct dafs_op {
 		struct dafs_args_connect connect;
 		struct dafs_args_session_open session_open;
 		struct dafs_args_open open;
+		struct dafs_args_reopen reopen;
 		struct dafs_args_fh fh;
 		struct dafs_args_setattr setattr;
 		struct dafs_args_io io;
@@ -399,9 +423,10 @@ struct dafs_res_session_open {
 	uint32_t msg_max, inline_max, io_max;
 	const void *auth;          /* DAFS_AUTH_KEY: the server's proof (auth.h); else empty */
 	uint32_t auth_len;
+	uint8_t resumed;           /* 1: the session `resume` named, as it was */
 };
 
-struct dafs_res_handle {       /* OPEN, LOOKUP */
+struct dafs_res_handle {       /* OPEN, LOOKUP, REOPEN */
 	uint64_t fh;
 	struct dafs_attr attr;
 };

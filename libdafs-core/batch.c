@@ -115,7 +115,7 @@ static ssize_t finish_open_read(struct dafs_req *req, struct dafs_reply *rep)
 	f->s = req->s;
 	f->fh = rep->res[1].r.handle.fh;
 	f->flags = O_RDONLY;
-	cache_open(f, &rep->res[1].r.handle.attr);
+	file_opened(f, req, &rep->res[1].r.handle.attr);
 	*req->out.opened = f;
 	return finish_read(req, rep);
 }
@@ -139,7 +139,10 @@ ssize_t dafs_open_read(struct dafs_session *s, const char *path, void *buf, size
 	memcpy(dir, path, (size_t)(name - path));
 	dir[name - path] = '\0';
 	rq = compound_alloc();
-	if (!rq || !req_new(s, NULL, NULL, &req, finish_open_read)) {
+	if (!rq || !req_new(s, NULL, NULL, &req, finish_open_read) ||
+	    !(req->path = strdup(path))) {
+		if (req)
+			req_free(req);
 		compound_free(rq);
 		return -ENOMEM;
 	}

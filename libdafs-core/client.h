@@ -1,6 +1,7 @@
 /* client.h — libdafs-core's insides, shared by its files. Not installed; the
  * public interface is dafs.h. One file per concern:
  *   session.c  opening and closing a session, the lease thread;
+ *   recover.c  riding through a lost server: reconnect, reopen, resend;
  *              session_lock.c its lock, checked in debug builds
  *   request.c  the request engine: slots, sending, replies, progress
  *   cg.c       completion groups
@@ -36,6 +37,7 @@
 #define CLIENT_BOUNCE_CHUNKS 32        /* 8 MiB of registered bounce memory */
 #define CLIENT_PING_MS       1000      /* silence while waiting before a ping */
 #define CLIENT_TIMEOUT_MS    5000      /* silence before the server is declared dead */
+#define CLIENT_RECOVERY_S    600       /* then reconnecting, before requests fail */
 
 /* Who may touch a field is written beside it (or its group):
  *   lock     only with the session's `lock` held;
@@ -115,6 +117,22 @@ struct dafs_session {
 	uint64_t last_poll_ns;         /* this wait's last poll, 0 after a sleep or completion */
 	int timeout_ms;                /* open */
 	int dead;                      /* lock: negative errno once the server is gone */
+
+	/* Recovery (recover.c). What reconnecting takes: open. */
+	struct dafs_url url;           /* the server's listening address */
+	uint8_t addr[DAFS_ADDR_MAX];   /* our endpoint's fabric name */
+	size_t addr_len;
+	bool doorbells;                /* we have a bell (session_endpoint) */
+	char name[128];                /* how the server's log names us */
+	uint64_t recovery_ms;          /* 0: none (dafs_session_opts.recovery_timeout_s) */
+	/* lock */
+	bool lost;                     /* the server stopped answering: the lease
+					  thread reconnects, requests wait */
+	bool recovering;               /* its exchanges are under way */
+	bool resumed;                  /* the last SESSION_OPEN found our session */
+	uint64_t lost_since_ms;
+	unsigned recoveries;           /* times the session came back */
+	struct dafs_file *files;       /* open files, reopened after a restart */
 
 	pthread_t lease_thread;        /* open */
 	pthread_cond_t lease_cond;     /* waited on and signalled with the lock held */
@@ -205,6 +223,7 @@ struct dafs_req {
 	uint64_t bounce_items;         /* batch: items that use bounce chunks */
 	struct dafs_file *file;        /* submit */
 	void *boot_out;                /* lock: CONNECT/SESSION_OPEN: copy of the result */
+	char *path;                    /* submit: an open's path, for the file (file_opened) */
 	struct cache_fill *fill;       /* lock: cache pages this read fills */
 	uint16_t opcode;               /* lock: of its first op, for DAFS_STATS */
 	uint64_t submit_ns;            /* lock: DAFS_STATS: when submitted, or 0 */
@@ -217,6 +236,9 @@ struct dafs_file {
 	struct dafs_session *s;
 	uint64_t fh;
 	int flags;                     /* O_* as opened */
+	char *path;                    /* as opened, from the root: to reopen it (recover.c) */
+	uint64_t dev, ino;             /* the file it is, to know it again */
+	struct dafs_file *next_open, **prev_open;    /* lock: on s->files */
 	/* lock (a granted lock's reply adds its owner); close reads them
 	 * without it, when no request of f is in flight */
 	uint64_t lock_owners[8];       /* owners that took locks here, released at close */
@@ -325,6 +347,23 @@ int client_send_bytes(struct dafs_session *s, const void *frame, size_t len, boo
 size_t client_msg_max(const struct dafs_session *s);
 /* Reads completions; blocks up to timeout_ms when none. Session locked. */
 void client_progress(struct dafs_session *s, int timeout_ms);
+/* Sends the frame last sent from m again, unchanged. Session locked. */
+int client_send_again(struct dafs_session *s, struct msgbuf *m);
+/* Fails every request in flight, and all later ones, with err. Session locked. */
+void client_fail_all(struct dafs_session *s, int err);
+
+/* session.c: the greetings, for recover.c. */
+/* One exchange outside the slot table (CONNECT, SESSION_OPEN, recovery's
+ * set-up), waited for; *out: what `finish` left in req->boot_out. Takes
+ * the session's lock. */
+int client_boot_call(struct dafs_session *s, struct dafs_compound *rq, req_finish_fn finish,
+		     void **out);
+/* CONNECT and SESSION_OPEN again, resuming our session: s->resumed says
+ * whether the server still had it. Session unlocked. */
+int client_rejoin(struct dafs_session *s);
+
+/* recover.c: called by the lease thread while s->lost. Session locked. */
+void client_recover(struct dafs_session *s);
 
 /* One operation: submit (async) or run (submit and wait). `out` and
  * `finish_arg` are for `finish`: the member of `out` it reads, and a number
@@ -367,6 +406,9 @@ int client_segments(struct dafs_req *req, void *buf, size_t len, bool to_server,
 void client_copy_chunks(struct dafs_req *req, unsigned first, void *dst, size_t len);
 
 /* file.c: what write.c and batch.c build on. */
+/* A new file of req's session: the open's path (taken from req), what file
+ * it is, and its place among the session's open files. Session locked. */
+void file_opened(struct dafs_file *f, struct dafs_req *req, const struct dafs_attr *a);
 void fill_open(struct dafs_session *s, struct dafs_op *op, const char *path, int flags,
 	       mode_t mode);
 /* One READ or WRITE op of f into op, its data inline or in segments. */

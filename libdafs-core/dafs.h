@@ -74,6 +74,13 @@ struct dafs_session_opts {
 				   dafs_creds_changed (the shim: setuid and su-like
 				   programs are honoured); 0 (default): the
 				   session's, see dafs_session_set_cred */
+	int recovery_timeout_s; /* when the server stops answering (a lost
+				   connection, a restart): seconds to keep
+				   reconnecting, calls waiting meanwhile, before
+				   they fail with -EIO; 0: default (600);
+				   negative: no recovery (-EIO after timeout_ms
+				   of silence). Not yet for keyed sessions, nor
+				   over shm (README, "What survives what") */
 };
 
 /* Fills opts from the environment, for programs configured that way (the
@@ -91,6 +98,8 @@ struct dafs_session_opts {
  *   DAFS_DOORBELL          doorbells: "0" none; anything else: used
  *   DAFS_STATS             stats: on unless it starts with '0'
  *   DAFS_KEY_FILE          key_file: the client's key file
+ *   DAFS_RECOVERY_TIMEOUT  recovery_timeout_s: seconds, 1 to 86400; "0":
+ *                          no recovery
  *
  * A malformed value leaves its field as it was (the default, unless the
  * caller set it): DAFS_CACHE_SIZE says so on stderr, the others silently.

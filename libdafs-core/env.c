@@ -108,5 +108,13 @@ int dafs_session_opts_from_env(struct dafs_session_opts *opts)
 		opts->stats = *v != '0';
 	if ((v = env_value("DAFS_KEY_FILE")))
 		opts->key_file = v;
+	if ((v = env_value("DAFS_RECOVERY_TIMEOUT"))) {
+		char *end;
+		long secs = strtol(v, &end, 10);
+		if (end != v && !*end && secs >= 0 && secs <= 86400)
+			opts->recovery_timeout_s = secs ? (int)secs : -1;
+		else
+			rc = -EINVAL;
+	}
 	return rc;
 }

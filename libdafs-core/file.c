@@ -28,9 +28,37 @@ static ssize_t finish_open(struct dafs_req *req, struct dafs_reply *rep)
 	f->fh = rep->res[0].r.handle.fh;
 	f->flags = (int)req->finish_arg;
 	f->atime_due = true;
-	cache_open(f, &rep->res[0].r.handle.attr);
+	file_opened(f, req, &rep->res[0].r.handle.attr);
 	*req->out.opened = f;
 	return 0;
+}
+
+void file_opened(struct dafs_file *f, struct dafs_req *req, const struct dafs_attr *a)
+{
+	struct dafs_session *s = f->s;
+
+	f->path = req->path;
+	req->path = NULL;
+	f->dev = a->dev;
+	f->ino = a->ino;
+	f->next_open = s->files;
+	if (s->files)
+		s->files->prev_open = &f->next_open;
+	f->prev_open = &s->files;
+	s->files = f;
+	cache_open(f, a);
+}
+
+/* The file is closed: off the session's list, and freed. Session locked. */
+static void file_free(struct dafs_file *f)
+{
+	cache_close(f);
+	*f->prev_open = f->next_open;
+	if (f->next_open)
+		f->next_open->prev_open = f->prev_open;
+	free(f->path);
+	free(f->wb);
+	free(f);
 }
 
 void fill_open(struct dafs_session *s, struct dafs_op *op, const char *path, int flags,
@@ -47,11 +75,24 @@ int dafs_open_async(struct dafs_session *s, const char *path, int flags, mode_t 
 		    struct dafs_file **out, struct dafs_cg *cg, void *user,
 		    struct dafs_req **req_out)
 {
-	struct dafs_op op;
+	struct dafs_compound *rq = compound_alloc();
+	struct dafs_req *req = rq ? req_new(s, cg, user, req_out, finish_open) : NULL;
+	int rc;
 
-	fill_open(s, &op, path, flags, mode);
-	return client_submit_one(s, &op, finish_open, (union req_out){ .opened = out },
-				 (uint64_t)flags, cg, user, req_out);
+	if (!req || !(req->path = strdup(path))) {
+		rc = !rq || req ? -ENOMEM : -EINVAL;
+		if (req)
+			req_free(req);
+		compound_free(rq);
+		return rc;
+	}
+	req->out.opened = out;
+	req->finish_arg = (uint64_t)flags;
+	rq->nops = 1;
+	fill_open(s, &rq->ops[0], path, flags, mode);
+	rc = req_submit(req, rq);
+	compound_free(rq);
+	return rc;
 }
 
 int dafs_open(struct dafs_session *s, const char *path, int flags, mode_t mode,
@@ -66,21 +107,19 @@ static ssize_t finish_close(struct dafs_req *req, struct dafs_reply *rep)
 
 	if (rc == 0)
 		rc = take_write_err(req->file);
-	cache_close(req->file);
-	free(req->file->wb);
-	free(req->file);
+	file_free(req->file);
 	return rc;
 }
 
 /* Close and free f without the server (it could not be asked). */
 static void file_forget(struct dafs_file *f)
 {
-	pthread_mutex_lock(&f->s->lock);
-	cache_close(f);
+	struct dafs_session *s = f->s;
+
+	pthread_mutex_lock(&s->lock);
 	wb_unlink(f);
-	pthread_mutex_unlock(&f->s->lock);
-	free(f->wb);
-	free(f);
+	file_free(f);
+	pthread_mutex_unlock(&s->lock);
 }
 
 /* Like close(2), the file is gone afterwards whatever the outcome. With

@@ -115,6 +115,7 @@ struct dafs_req *req_new_internal(struct dafs_session *s, req_finish_fn finish)
 void req_free(struct dafs_req *req)
 {
 	bounce_put(req);
+	free(req->path);
 	free(req);
 }
 
@@ -147,7 +148,7 @@ static void req_complete(struct dafs_req *req, ssize_t result)
 		req_free(req);
 }
 
-static void fail_all(struct dafs_session *s, int err)
+void client_fail_all(struct dafs_session *s, int err)
 {
 	s->dead = err;
 	for (unsigned i = 0; i < s->credits; i++) {
@@ -241,7 +242,36 @@ static void handle_reply(struct dafs_session *s, void *frame, size_t len)
 	 * it at once, and nothing is retried. */
 	if ((rep->hdr.status == EKEYREVOKED || rep->hdr.status == ECONNABORTED) &&
 	    s->id && rep->hdr.session == s->id && !s->dead)
-		fail_all(s, -(int)rep->hdr.status);
+		client_fail_all(s, -(int)rep->hdr.status);
+}
+
+/* The server stopped answering (silence, or a frame it did not take).
+ * With recovery, requests wait while the lease thread reconnects
+ * (recover.c); during its exchanges only the one in flight fails, and it
+ * tries again. Without, or before the session exists, all fail now. */
+static void server_lost(struct dafs_session *s, int err)
+{
+	if (s->recovering) {
+		struct dafs_req *req = s->boot_req;
+		if (req) {
+			s->boot_req = NULL;
+			req->result = err;
+			req_complete(req, err);
+		}
+		return;
+	}
+	if (!s->id || !s->recovery_ms || !s->lease_running || s->closing) {
+		client_fail_all(s, err);
+		return;
+	}
+	if (s->lost)
+		return;
+	s->lost = true;
+	s->lost_since_ms = client_now_ms();
+	/* Said once per outage, as NFS's "server not responding, still trying". */
+	fprintf(stderr, "libdafs: the server stopped answering; still trying for up to %llu s\n",
+		(unsigned long long)(s->recovery_ms / 1000));
+	pthread_cond_broadcast(&s->lease_cond);
 }
 
 /* Something is owed to us by the server: a reply, or a send completion. */
@@ -290,7 +320,7 @@ static void handle_completion(struct dafs_session *s, struct dafs_completion *c)
 	} else if (m >= s->sends && m <= s->sends + s->credits) {
 		set_send_busy(s, m, false);
 		if (c->status && !s->dead)
-			fail_all(s, dead_error(s));
+			server_lost(s, dead_error(s));
 	}
 }
 
@@ -361,20 +391,21 @@ static void progress_and_wait(struct dafs_session *s, int timeout_ms)
 	if (n > 0 || s->dead)
 		return;
 	if (n < 0) {
-		fail_all(s, dead_error(s));
+		server_lost(s, dead_error(s));
 		return;
 	}
-	if (pending(s) && timeout_ms != 0) {
+	if (pending(s) && timeout_ms != 0 && (!s->lost || s->recovering)) {
 		/* Silence while somebody waits: ping, and give up once the server
 		 * has said nothing at all for the timeout since we began to wait. */
 		uint64_t last_rx_ms = s->last_rx_ns / 1000000;
 		uint64_t quiet_since = last_rx_ms > s->pending_since_ms ? last_rx_ms :
 					s->pending_since_ms;
 		if (now - quiet_since > (uint64_t)s->timeout_ms) {
-			fail_all(s, dead_error(s));
+			server_lost(s, dead_error(s));
 			return;
 		}
-		if (now - quiet_since > CLIENT_PING_MS && now - s->last_ping_ms > CLIENT_PING_MS)
+		if (now - quiet_since > CLIENT_PING_MS && now - s->last_ping_ms > CLIENT_PING_MS &&
+		    !s->lost)
 			send_ping(s);
 	}
 	if (timeout_ms == 0)
@@ -432,6 +463,7 @@ static int send_frame_as(struct dafs_session *s, struct msgbuf *m, size_t len, b
 	size_t wire_len = seal ? dafs_mac_seal(s->mac, m->buf, len) : len;
 	int rc;
 
+	m->len = len;      /* what recovery sends again (recover.c) */
 	if (!pending(s))
 		s->pending_since_ms = start;
 	/* rxm answers -EAGAIN while a connection forms, shm while the peer's
@@ -443,14 +475,13 @@ static int send_frame_as(struct dafs_session *s, struct msgbuf *m, size_t len, b
 		if (s->dead)
 			return s->dead;
 		if (client_now_ms() - start > (uint64_t)s->timeout_ms) {
-			fail_all(s, dead_error(s));
-			return s->dead;
+			server_lost(s, dead_error(s));
+			return s->dead ? s->dead : -EAGAIN;
 		}
 	}
 	if (rc == 0) {
 		set_send_busy(s, m, true);
 		m->sends++;
-		m->len = len;
 		s->last_activity_ns = client_now_ns();
 		s->last_tx_ms = s->last_activity_ns / 1000000;
 		/* A server we have not heard from for a while, or whose last
@@ -469,6 +500,12 @@ static int send_frame(struct dafs_session *s, struct msgbuf *m, size_t len)
 	return send_frame_as(s, m, len, s->mac && s->id);
 }
 
+int client_send_again(struct dafs_session *s, struct msgbuf *m)
+{
+	assert_session_locked(s);
+	return send_frame(s, m, m->len);
+}
+
 int submit_locked(struct dafs_req *req, struct dafs_compound *rq)
 {
 	struct dafs_session *s = req->s;
@@ -477,6 +514,10 @@ int submit_locked(struct dafs_req *req, struct dafs_compound *rq)
 	bool ring;
 
 	assert_session_locked(s);
+	/* While the server is lost, new requests wait for it to come back;
+	 * the set-up of its return goes outside the slot table (noslot). */
+	while (s->lost && !req->noslot && !s->dead)
+		client_progress(s, 10);
 	if (s->dead)
 		return s->dead;
 	if (s->stats) {
@@ -494,8 +535,9 @@ int submit_locked(struct dafs_req *req, struct dafs_compound *rq)
 	if (s->dead)
 		return s->dead;
 	if (req->noslot) {
-		/* Bootstrap requests go before any slot exists. */
-		m = &s->sends[0];
+		/* Bootstrap requests go before any slot exists; recovery's, in
+		 * the ping's buffer (pings wait while the server is lost). */
+		m = &s->sends[s->id ? s->credits : 0];
 		while (m->busy && !s->dead)
 			client_progress(s, 10);
 	} else {
@@ -507,7 +549,9 @@ int submit_locked(struct dafs_req *req, struct dafs_compound *rq)
 		rq->hdr.slot = (uint16_t)slot;
 		rq->hdr.seq = s->slots[slot].seq + 1;
 	}
-	rq->hdr.session = s->id;
+	/* A greeting names the session in its body (resume), not its header. */
+	rq->hdr.session = req->noslot && (rq->ops[0].opcode == DAFS_OP_CONNECT ||
+					  rq->ops[0].opcode == DAFS_OP_SESSION_OPEN) ? 0 : s->id;
 	rq->hdr.credits = (uint16_t)s->credits;
 	rq->hdr.flags |= req->noslot ? DAFS_HF_NOSLOT : 0;
 	/* We may sleep before the server's ring-after time (wait.h). */
@@ -519,6 +563,9 @@ int submit_locked(struct dafs_req *req, struct dafs_compound *rq)
 	if (len < 0)
 		return len;
 	rc = send_frame(s, m, (size_t)len);
+	/* Lost on its way: it goes with the others when the server is back. */
+	if (rc == -EAGAIN && s->lost && !req->noslot)
+		rc = 0;
 	if (rc)
 		return rc;
 	/* Unflagged, it is answered without a ring unless late: we poll. */

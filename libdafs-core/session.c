@@ -42,6 +42,10 @@ static void *lease_main(void *arg)
 		pthread_cond_timedwait(&s->lease_cond, &s->lock, &until);
 		if (s->closing || s->dead)
 			break;
+		if (s->lost) {
+			client_recover(s);
+			continue;
+		}
 		if (s->wb_files)
 			client_send_coalesced(s, 1);
 		/* Any request renews the lease; an idle client (one holding a
@@ -108,13 +112,18 @@ static ssize_t finish_boot(struct dafs_req *req, struct dafs_reply *rep)
 	return 0;
 }
 
-/* One bootstrap exchange: CONNECT or SESSION_OPEN, NOSLOT, synchronous. */
 static int boot_call(struct dafs_session *s, struct dafs_compound *rq, void **out)
+{
+	return client_boot_call(s, rq, finish_boot, out);
+}
+
+int client_boot_call(struct dafs_session *s, struct dafs_compound *rq, req_finish_fn finish,
+		     void **out)
 {
 	struct dafs_req *req;
 	ssize_t rc;
 
-	req = req_alloc(s, finish_boot);
+	req = req_alloc(s, finish);
 	if (!req)
 		return -ENOMEM;
 	req->standalone = true;
@@ -223,9 +232,11 @@ static size_t direct_read_min(const struct dafs_session_opts *opts)
  * addr, the server's listening endpoint addressed, and our doorbell up
  * when it has one (*doorbells). */
 static int session_endpoint(struct dafs_session *s, const struct dafs_url *parsed,
-			    const struct dafs_session_opts *opts, uint8_t *addr,
-			    size_t *addr_len, bool *doorbells)
+			    const struct dafs_session_opts *opts)
 {
+	uint8_t *addr = s->addr;
+	size_t *addr_len = &s->addr_len;
+	bool *doorbells = &s->doorbells;
 	int rc;
 
 	rc = dafs_fabric_open(parsed, false, &s->fab);
@@ -252,12 +263,13 @@ static int session_endpoint(struct dafs_session *s, const struct dafs_url *parse
 	return dafs_fabric_av_insert_url(s->fab, parsed, &s->server);
 }
 
-/* CONNECT asks the listening endpoint which worker will serve us; that
- * worker is the server from then on. With a key, its challenge goes into
- * the hello. */
-static int session_connect(struct dafs_session *s, const uint8_t *addr, size_t addr_len,
-			   bool doorbells, struct dafs_auth_hello *hello)
+/* CONNECT asks the listening endpoint which worker will serve us (the one
+ * with session `resume`, if not 0); that worker is the server from then
+ * on. With a key, its challenge goes into the hello. */
+static int session_connect(struct dafs_session *s, struct dafs_auth_hello *hello,
+			   uint64_t resume)
 {
+	fi_addr_t listener = s->server;
 	struct dafs_compound *rq = compound_alloc();
 	struct worker_addr *worker = NULL;
 	int rc;
@@ -266,15 +278,19 @@ static int session_connect(struct dafs_session *s, const uint8_t *addr, size_t a
 		return -ENOMEM;
 	rq->nops = 1;
 	rq->ops[0].opcode = DAFS_OP_CONNECT;
-	rq->ops[0].a.connect = (struct dafs_args_connect){ addr, (uint32_t)addr_len };
+	rq->ops[0].a.connect = (struct dafs_args_connect){ s->addr, (uint32_t)s->addr_len,
+							    resume };
 	rc = boot_call(s, rq, (void **)&worker);
 	compound_free(rq);
 	if (rc)
 		return rc;
 	rc = dafs_fabric_av_insert(s->fab, worker->addr, &s->server);
+	/* Recovery's listener address is its own to drop (recover.c). */
+	if (rc == 0 && resume)
+		dafs_fabric_av_remove(s->fab, listener);
 	/* No wait object at the server's end (shm): ring it when it may be
 	 * napping (send_frame). */
-	if (rc == 0 && doorbells)
+	if (rc == 0 && s->doorbells)
 		dafs_bell_address(&s->bell, worker->addr, worker->len);
 	if (rc == 0 && hello && !worker->has_nonce) {
 		fprintf(stderr, "libdafs: the server takes no keys (no --keys): "
@@ -288,29 +304,25 @@ static int session_connect(struct dafs_session *s, const uint8_t *addr, size_t a
 }
 
 /* SESSION_OPEN introduces us to the worker, which grants the session its
- * id, credits and limits. */
-static int session_introduce(struct dafs_session *s, const struct dafs_session_opts *opts,
-			     const uint8_t *addr, size_t addr_len, const struct dafs_key *key,
-			     struct dafs_auth_hello *hello)
+ * id, credits and limits; or, with `resume`, gives us back that session
+ * (s->resumed) or a new one of its id. */
+static int session_introduce(struct dafs_session *s, const struct dafs_key *key,
+			     struct dafs_auth_hello *hello, uint64_t resume)
 {
 	struct dafs_compound *rq = compound_alloc();
 	struct granted *g = NULL;
 	struct dafs_res_session_open *granted;
 	uint8_t auth[DAFS_AUTH_MAX], expect[DAFS_PROOF_BYTES];
-	char name[128], host[64] = "";
 	int rc, auth_len = 0;
 
 	if (!rq)
 		return -ENOMEM;
-	gethostname(host, sizeof(host) - 1);
-	snprintf(name, sizeof(name), "%s", opts && opts->name ? opts->name : "");
-	if (!name[0])
-		snprintf(name, sizeof(name), "%s:%d", host, (int)getpid());
 	rq->nops = 1;
 	rq->ops[0].opcode = DAFS_OP_SESSION_OPEN;
 	rq->ops[0].a.session_open = (struct dafs_args_session_open){
 		.pid = (uint32_t)getpid(), .uid = (uint32_t)getuid(), .gid = (uint32_t)getgid(),
-		.name = name, .addr = addr, .addr_len = (uint32_t)addr_len,
+		.name = s->name, .addr = s->addr, .addr_len = (uint32_t)s->addr_len,
+		.resume = resume,
 	};
 	if (key) {
 		/* auth.h: our nonce and proof; the session keys are ready before
@@ -345,6 +357,13 @@ static int session_introduce(struct dafs_session *s, const struct dafs_session_o
 			return -EACCES;
 		}
 	}
+	if (resume) {
+		/* Our slots and frames stay as they are: the session must too. */
+		rc = granted->session == resume && granted->credits >= s->credits ? 0 : -EPROTO;
+		s->resumed = granted->resumed;
+		free(g);
+		return rc;
+	}
 	s->id = granted->session;
 	if (granted->credits < s->credits)
 		s->credits = granted->credits;
@@ -355,6 +374,13 @@ static int session_introduce(struct dafs_session *s, const struct dafs_session_o
 	s->lease_ms = granted->lease_ms ? granted->lease_ms : 30000;
 	free(g);
 	return 0;
+}
+
+int client_rejoin(struct dafs_session *s)
+{
+	int rc = session_connect(s, NULL, s->id);
+
+	return rc ? rc : session_introduce(s, NULL, NULL, s->id);
 }
 
 /* What the session's I/O rests on once it is open: the bounce chunks and
@@ -409,10 +435,8 @@ int dafs_session_open(const char *url, const struct dafs_session_opts *opts,
 {
 	struct dafs_url parsed;
 	struct dafs_session *s;
-	uint8_t addr[DAFS_ADDR_MAX];
-	size_t addr_len = sizeof(addr);
-	bool doorbells = false;
 	struct dafs_key key = { .name = "" };
+	char host[64] = "";
 	struct dafs_auth_hello hello;
 	int rc;
 
@@ -431,6 +455,19 @@ int dafs_session_open(const char *url, const struct dafs_session_opts *opts,
 	s->nrecvs = s->credits + CLIENT_RECVS;
 	s->timeout_ms = opts && opts->timeout_ms > 0 ? opts->timeout_ms : CLIENT_TIMEOUT_MS;
 	s->caller_creds = opts && opts->caller_creds > 0;
+	s->url = parsed;
+	s->addr_len = sizeof(s->addr);
+	gethostname(host, sizeof(host) - 1);
+	snprintf(s->name, sizeof(s->name), "%s", opts && opts->name ? opts->name : "");
+	if (!s->name[0])
+		snprintf(s->name, sizeof(s->name), "%s:%d", host, (int)getpid());
+	/* Not yet: keyed sessions (the key would have to be kept to prove
+	 * itself again) and shm (our endpoint's name, unlinked once the
+	 * server has mapped it, cannot be mapped by a new server). */
+	if (!(opts && opts->recovery_timeout_s < 0) && !(opts && opts->key_file) &&
+	    strcmp(parsed.scheme, "shm") != 0)
+		s->recovery_ms = (uint64_t)(opts && opts->recovery_timeout_s > 0 ?
+					    opts->recovery_timeout_s : CLIENT_RECOVERY_S) * 1000;
 	client_thread_cred(&s->cred);     /* the opener's, until dafs_session_set_cred */
 
 	/* What processes of ours that died before reaching a server left in
@@ -442,12 +479,11 @@ int dafs_session_open(const char *url, const struct dafs_session_opts *opts,
 		session_free(s);
 		return rc;
 	}
-	rc = session_endpoint(s, &parsed, opts, addr, &addr_len, &doorbells);
+	rc = session_endpoint(s, &parsed, opts);
 	if (rc == 0)
-		rc = session_connect(s, addr, addr_len, doorbells, opts && opts->key_file ? &hello : NULL);
+		rc = session_connect(s, opts && opts->key_file ? &hello : NULL, 0);
 	if (rc == 0)
-		rc = session_introduce(s, opts, addr, addr_len, opts && opts->key_file ? &key : NULL,
-				       &hello);
+		rc = session_introduce(s, opts && opts->key_file ? &key : NULL, &hello, 0);
 	dafs_key_wipe(&key);
 	sodium_memzero(&hello, sizeof(hello));
 	/* Both of the server's endpoints have mapped ours now: its name can go,

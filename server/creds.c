@@ -142,6 +142,8 @@ bool creds_op_changes(const struct dafs_op *op)
 	case DAFS_OP_OPEN:
 		return (op->a.open.flags & DAFS_O_ACCMODE) != DAFS_O_RDONLY ||
 		       (op->a.open.flags & (DAFS_O_CREAT | DAFS_O_TRUNC | DAFS_O_TMPFILE));
+	case DAFS_OP_REOPEN:
+		return (op->a.reopen.flags & DAFS_O_ACCMODE) != DAFS_O_RDONLY;
 	case DAFS_OP_SETATTR:
 	case DAFS_OP_WRITE:
 	case DAFS_OP_ALLOCATE:

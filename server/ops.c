@@ -200,6 +200,44 @@ static int do_open(struct job *job, const struct dafs_args_open *a, struct dafs_
 	return add_handle(job, fd, a->flags, &res->r.handle);
 }
 
+/* REOPEN (proto.h): a lost session's file, found again by its path, at the
+ * handle number the client knows it by. A handle that already is the file
+ * is the answer of a REOPEN that ran before. */
+static int do_reopen(struct job *job, const struct dafs_args_reopen *a, struct dafs_result *res)
+{
+	struct handle *h = session_handle_get(job->sess, a->fh);
+	struct stat st;
+	int fd, rc;
+
+	if (h && h->dev == a->dev && h->ino == a->ino) {
+		if (fstat(h->fd, &st) < 0)
+			return -errno;
+		res->r.handle.fh = a->fh;
+		attr_from_stat(&res->r.handle.attr, &st);
+		return 0;
+	}
+	fd = open_served(&job->w->srv->export, job->w->srv->export.root_fd, a->path,
+			 open_flags_from_wire(a->flags), 0);
+	if (fd < 0)
+		return fd == -ENOENT ? -ESTALE : fd;
+	if (fstat(fd, &st) < 0 || st.st_dev != a->dev || st.st_ino != a->ino ||
+	    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0) {
+		close(fd);
+		return -ESTALE;      /* another file has the name now */
+	}
+	rc = admission_open_file(&job->w->srv->adm, job->sess);
+	if (rc == 0)
+		rc = session_handle_place(job->sess, fd, a->flags, S_ISDIR(st.st_mode), st.st_dev,
+					  st.st_ino, a->fh);
+	if (rc) {
+		close(fd);
+		return rc;
+	}
+	res->r.handle.fh = a->fh;
+	attr_from_stat(&res->r.handle.attr, &st);
+	return 0;
+}
+
 static int do_lookup(struct job *job, const struct dafs_args_open *a, struct dafs_result *res)
 {
 	int dirfd = handle_fd(job, a->dir, NULL);
@@ -962,6 +1000,8 @@ int op_run(struct job *job, struct dafs_op *op, struct dafs_result *res)
 		return do_open(job, &op->a.open, res);
 	case DAFS_OP_LOOKUP:
 		return do_lookup(job, &op->a.open, res);
+	case DAFS_OP_REOPEN:
+		return do_reopen(job, &op->a.reopen, res);
 	case DAFS_OP_GETATTR:
 		return do_getattr(job, &op->a.open, res);
 	case DAFS_OP_SETATTR:

@@ -72,15 +72,24 @@ enum slot_verdict session_slot_check(struct session *s, uint16_t slot_id, uint32
 	if (slot->used && seq == slot->seq) {
 		if (slot->state == SLOT_BUSY)
 			return SLOT_IN_PROGRESS;
-		return slot->has_reply ? SLOT_REPLAY : SLOT_BAD;
+		if (slot->has_reply)
+			return SLOT_REPLAY;
+		if (!slot->undone)
+			return SLOT_BAD;
+		slot->undone = false;
+		slot->state = SLOT_BUSY;
+		return SLOT_NEW;
 	}
 	/* Sequence numbers start at 1 and step by one per slot (wrapping). A
 	 * client may only send the next one once the previous reply arrived. */
+	if (!slot->used && s->reclaimed)
+		slot->seq = seq - 1;
 	if (seq != (uint32_t)(slot->seq + 1) || slot->state == SLOT_BUSY)
 		return SLOT_BAD;
 	slot->used = true;
 	slot->seq = seq;
 	slot->state = SLOT_BUSY;
+	slot->undone = false;
 	free(slot->reply);
 	slot->reply = NULL;
 	slot->has_reply = false;
@@ -113,31 +122,32 @@ static struct handle *handle_slot(struct session *s, uint64_t fh)
 	return h;
 }
 
-int session_handle_add(struct session *s, int fd, uint32_t open_flags, bool is_dir,
-		       uint64_t dev, uint64_t ino, uint64_t *fh)
+/* Makes the table hold `n` entries at least (new ones free). */
+static int handles_grow(struct session *s, unsigned n)
 {
-	unsigned i;
-
-	for (i = 0; i < s->nhandles; i++)
-		if (s->handles[i].fd < 0)
-			break;
-	if (i == s->nhandles) {
-		if (s->nhandles == SESSION_HANDLES_MAX)
-			return -EMFILE;
-		if (s->nhandles == s->handles_cap) {
-			unsigned cap = s->handles_cap ? s->handles_cap * 2 : 16;
-			struct handle *grown = realloc(s->handles, cap * sizeof(*grown));
-			if (!grown)
-				return -ENOMEM;
-			s->handles = grown;
-			s->handles_cap = cap;
-		}
-		s->handles[s->nhandles++] = (struct handle){ .fd = -1, .gen = 0 };
+	if (n > SESSION_HANDLES_MAX)
+		return -EMFILE;
+	if (n > s->handles_cap) {
+		unsigned cap = s->handles_cap ? s->handles_cap : 16;
+		while (cap < n)
+			cap *= 2;
+		struct handle *grown = realloc(s->handles, cap * sizeof(*grown));
+		if (!grown)
+			return -ENOMEM;
+		s->handles = grown;
+		s->handles_cap = cap;
 	}
-	struct handle *h = &s->handles[i];
+	while (s->nhandles < n)
+		s->handles[s->nhandles++] = (struct handle){ .fd = -1, .gen = 0 };
+	return 0;
+}
+
+static void handle_fill(struct session *s, struct handle *h, int fd, uint32_t open_flags,
+			bool is_dir, uint64_t dev, uint64_t ino)
+{
 	uint32_t acc = open_flags & DAFS_O_ACCMODE;
+
 	h->fd = fd;
-	h->gen++;
 	h->open_flags = open_flags;
 	h->readable = !is_dir && (acc == DAFS_O_RDONLY || acc == DAFS_O_RDWR);
 	h->writable = !is_dir && (acc == DAFS_O_WRONLY || acc == DAFS_O_RDWR);
@@ -147,7 +157,41 @@ int session_handle_add(struct session *s, int fd, uint32_t open_flags, bool is_d
 	h->locked = false;
 	s->nopen++;
 	atomic_fetch_add_explicit(&open_fds, 1, memory_order_relaxed);
+}
+
+int session_handle_add(struct session *s, int fd, uint32_t open_flags, bool is_dir,
+		       uint64_t dev, uint64_t ino, uint64_t *fh)
+{
+	unsigned i;
+	int rc;
+
+	for (i = 0; i < s->nhandles; i++)
+		if (s->handles[i].fd < 0)
+			break;
+	if (i == s->nhandles && (rc = handles_grow(s, i + 1)) != 0)
+		return rc;
+	struct handle *h = &s->handles[i];
+	h->gen++;
+	handle_fill(s, h, fd, open_flags, is_dir, dev, ino);
 	*fh = ((uint64_t)h->gen << 32) | (i + 1);
+	return 0;
+}
+
+int session_handle_place(struct session *s, int fd, uint32_t open_flags, bool is_dir,
+			 uint64_t dev, uint64_t ino, uint64_t fh)
+{
+	uint64_t index = fh & 0xffffffffu;
+	int rc;
+
+	if (index == 0 || index > SESSION_HANDLES_MAX)
+		return -EBADF;
+	if ((rc = handles_grow(s, (unsigned)index)) != 0)
+		return rc;
+	struct handle *h = &s->handles[index - 1];
+	if (h->fd >= 0)
+		return -EEXIST;
+	h->gen = (uint32_t)(fh >> 32);
+	handle_fill(s, h, fd, open_flags, is_dir, dev, ino);
 	return 0;
 }
 

@@ -28,6 +28,7 @@ struct slot {
 	bool used;         /* a request was ever accepted on it */
 	uint32_t seq;      /* last sequence number accepted */
 	bool has_reply;
+	bool undone;       /* `seq` was dropped before it could run: a retry runs it */
 	void *reply;       /* cached encoded reply for `seq` */
 	size_t reply_len;
 };
@@ -61,6 +62,10 @@ struct principal {
 struct session {
 	uint64_t id;
 	fi_addr_t peer;
+	uint8_t peer_name[DAFS_ADDR_MAX];  /* the client endpoint's fabric name */
+	size_t peer_name_len;
+	bool reclaimed;            /* opened to resume a session a restart lost */
+	unsigned resumes;          /* times its client took it over again */
 	char name[128];            /* the client's own description (SESSION_OPEN) */
 	struct principal who;
 	struct dafs_mac *mac;      /* keyed: frames both ways are sealed (auth.h); else NULL */
@@ -105,6 +110,8 @@ unsigned session_open_fds(void);
 /* Closes every handle now (a fenced or evicted session's files). */
 void session_close_handles(struct session *s);
 
+/* A reclaimed session's slot takes any sequence number first: the client
+ * sends again, as they were, requests the lost session never answered. */
 enum slot_verdict session_slot_check(struct session *s, uint16_t slot, uint32_t seq);
 /* Keeps a copy of the reply for replays and frees the slot. -ENOMEM leaves
  * the slot without a cached reply (a replay then gets EIO-free refusal). */
@@ -113,6 +120,9 @@ int session_slot_finish(struct session *s, uint16_t slot, const void *reply, siz
 /* Handles: 64-bit numbers (generation << 32 | index + 1), never 0. */
 int session_handle_add(struct session *s, int fd, uint32_t open_flags, bool is_dir,
 		       uint64_t dev, uint64_t ino, uint64_t *fh);
+/* The same at the number fh (REOPEN): -EEXIST when it is taken. */
+int session_handle_place(struct session *s, int fd, uint32_t open_flags, bool is_dir,
+			 uint64_t dev, uint64_t ino, uint64_t fh);
 struct handle *session_handle_get(struct session *s, uint64_t fh);
 /* Closes the descriptor; returns the handle's former contents in *old. */
 int session_handle_close(struct session *s, uint64_t fh, struct handle *old);

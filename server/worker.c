@@ -263,6 +263,37 @@ static void job_free(struct job *job)
 		free(job);
 }
 
+/* Whether the ops before the current one may run again with the same
+ * outcome: reads, writes at offsets, lookups, opens that create nothing
+ * (a second handle of such an open lives until the session ends). */
+static bool earlier_ops_repeatable(const struct job *job)
+{
+	for (unsigned i = 0; i < job->next_op; i++) {
+		const struct dafs_op *op = &job->req.ops[i];
+		bool ok = op->opcode == DAFS_OP_READ || op->opcode == DAFS_OP_LOOKUP ||
+			  op->opcode == DAFS_OP_GETATTR ||
+			  (op->opcode == DAFS_OP_OPEN &&
+			   !(op->a.open.flags & (DAFS_O_CREAT | DAFS_O_TRUNC | DAFS_O_TMPFILE)));
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+/* A request dropped before its current op could run (its data never
+ * came): a retry of it runs it (session_slot_check), when what ran before
+ * may run again. */
+static void job_drop_undone(struct job *job)
+{
+	struct session *s = job->sess;
+
+	if (job->owns_slot && s && s->slots[job->req.hdr.slot].state == SLOT_BUSY &&
+	    earlier_ops_repeatable(job))
+		s->slots[job->req.hdr.slot].undone = true;
+	release_job_data(job);
+	job_free(job);
+}
+
 static void stall(struct job *job)
 {
 	if (!job->is_stalled && !job->stalled_since_ms)
@@ -274,7 +305,9 @@ static void stall(struct job *job)
 
 static void job_send(struct job *job)
 {
-	int rc = dafs_fabric_send(job->w->fab, job->peer, job->send_buf, job->send_len,
+	/* A session's reply goes where its client is now (session_take_over). */
+	fi_addr_t to = job->sess && !job->remove_peer ? job->sess->peer : job->peer;
+	int rc = dafs_fabric_send(job->w->fab, to, job->send_buf, job->send_len,
 				  bufpool_desc(job->w->pool, job->send_buf, job->send_len),
 				  &job->send_ctx);
 
@@ -419,6 +452,14 @@ static void job_continue_op(struct job *job, int rc)
 		job_reply(job);
 }
 
+/* A transfer's error that says the client cannot be reached now (it may
+ * come back: recover.c), not that the request was wrong. */
+static bool peer_unreachable(int err)
+{
+	return err == -ENOTCONN || err == -ECONNRESET || err == -ECONNABORTED ||
+	       err == -EPIPE || err == -EHOSTUNREACH || err == -ETIMEDOUT || err == -ECANCELED;
+}
+
 /* Posts the transfers of the current READ (server writes into the client) or
  * WRITE (server reads from the client), as many as the provider takes. */
 void job_start_rma(struct job *job)
@@ -457,6 +498,14 @@ void job_start_rma(struct job *job)
 		job->rma_busy++;
 		off += seg->len;
 	}
+	if (job->rma_busy == 0 && peer_unreachable(job->rma_err)) {
+		/* The data never moved: no reply, so that the client's resend,
+		 * once it is back, runs the request anew (session_slot_check). */
+		log_msg("dropped a request of %s: its transfer failed (%s)",
+			job->sess ? job->sess->name : "a client", strerror(-job->rma_err));
+		job_drop_undone(job);
+		return;
+	}
 	if (job->rma_busy == 0)
 		job_continue_op(job, op_rma_done(job));
 }
@@ -476,8 +525,9 @@ static void retry_stalled(struct worker *w)
 			log_msg("dropped a request for %s: its client stopped taking data",
 				job->sess ? job->sess->name : "a client");
 			if (job->phase == JOB_RMA)
-				release_job_data(job);
-			job_free(job);
+				job_drop_undone(job);
+			else
+				job_free(job);
 			continue;
 		}
 		if (job->phase == JOB_SENDING)
@@ -495,6 +545,26 @@ static struct session *find_session(struct worker *w, uint64_t id)
 		if (s->id == id)
 			return s;
 	return NULL;
+}
+
+/* A session's id names its worker in its low byte, so that CONNECT can send
+ * a client resuming it there (any worker, after a restart with fewer). */
+#define SESSION_ID_WORKER_MASK 0xffu
+
+static struct worker *session_worker(struct server *srv, uint64_t id)
+{
+	return &srv->workers[(id & SESSION_ID_WORKER_MASK) % srv->nworkers];
+}
+
+static uint64_t new_session_id(struct worker *w)
+{
+	uint64_t id = 0;
+
+	/* Unguessable, so that a session cannot be used by another client. */
+	if (getrandom(&id, sizeof(id), 0) != sizeof(id))
+		id = atomic_fetch_add(&w->srv->next_session, 1) * 0x9e3779b97f4a7c15ull;
+	id = (id & ~(uint64_t)SESSION_ID_WORKER_MASK) | w->id;
+	return id ? id : (uint64_t)SESSION_ID_WORKER_MASK + 1;
 }
 
 static void handle_connect(struct worker *w, struct dafs_compound *req)
@@ -516,7 +586,9 @@ static void handle_connect(struct worker *w, struct dafs_compound *req)
 	}
 	job->remove_peer = true;
 	job->req.hdr = req->hdr;
-	target = &srv->workers[atomic_fetch_add(&srv->next_worker, 1) % srv->nworkers];
+	/* A client resuming a session goes back to the worker that has it. */
+	target = a->resume ? session_worker(srv, a->resume) :
+		 &srv->workers[atomic_fetch_add(&srv->next_worker, 1) % srv->nworkers];
 	job->rep.nres = 1;
 	job->rep.res[0].opcode = DAFS_OP_CONNECT;
 	job->rep.res[0].r.connect.addr = target->name;
@@ -532,26 +604,19 @@ static void handle_connect(struct worker *w, struct dafs_compound *req)
 	job_reply(job);
 }
 
-static uint64_t new_session_id(struct server *srv)
-{
-	uint64_t id = 0;
-
-	/* Unguessable, so that a session cannot be used by another client. */
-	if (getrandom(&id, sizeof(id), 0) != sizeof(id))
-		id = atomic_fetch_add(&srv->next_session, 1) * 0x9e3779b97f4a7c15ull;
-	return id ? id : 1;
-}
-
+/* The refusal goes to peer, which leaves the address vector after it
+ * unless it is a living session's (own_peer false). */
 static void refuse_session_open(struct worker *w, struct dafs_compound *req, fi_addr_t peer,
-				int status)
+				bool own_peer, int status)
 {
 	struct job *job = job_new(w, NULL, peer);
 
 	if (!job) {
-		dafs_fabric_av_remove(w->fab, peer);
+		if (own_peer)
+			dafs_fabric_av_remove(w->fab, peer);
 		return;
 	}
-	job->remove_peer = true;
+	job->remove_peer = own_peer;
 	job->req.hdr = req->hdr;
 	job->rep.nres = 1;
 	job->rep.res[0].opcode = DAFS_OP_SESSION_OPEN;
@@ -586,48 +651,67 @@ static int authenticate(struct worker *w, const struct dafs_args_session_open *a
 	return -EPROTONOSUPPORT;
 }
 
-static void handle_session_open(struct worker *w, struct dafs_compound *req)
+/* A client that lost us takes its session over again (struct
+ * dafs_args_connect says how): the same principal, a fresh MAC, its peer
+ * address anew if it changed. Slots, replies and handles stay. */
+static int session_take_over(struct worker *w, struct session *s, const struct principal *who,
+			     struct dafs_mac **mac, const struct dafs_args_session_open *a,
+			     fi_addr_t peer)
 {
-	const struct dafs_args_session_open *a = &req->ops[0].a.session_open;
-	unsigned credits = req->hdr.credits;
-	uint8_t proof[DAFS_PROOF_BYTES];
-	struct principal who = { .name = "" };
-	struct dafs_mac *mac = NULL;
-	struct session *s;
-	struct job *job;
-	fi_addr_t peer;
-	uint64_t id;
-	int rc;
+	if (s->closing || s->revoked)
+		return -ESTALE;
+	if (strcmp(s->who.name, who->name) != 0 || s->who.keyed != who->keyed)
+		return -EACCES;
+	if (peer != s->peer) {
+		/* Jobs in flight answer the session's peer (job_send). */
+		dafs_fabric_av_remove(w->fab, s->peer);
+		s->peer = peer;
+		memcpy(s->peer_name, a->addr, a->addr_len);
+		s->peer_name_len = a->addr_len;
+		admin_format_addr(a->addr, a->addr_len, s->addr, sizeof(s->addr));
+	}
+	if (s->mac) {
+		dafs_mac_wipe(s->mac);
+		free(s->mac);
+	}
+	s->mac = *mac;
+	*mac = NULL;
+	s->last_seen_ms = w->now_ms;
+	s->resumes++;
+	log_msg("session %016llx resumed: %s (pid %u)", (unsigned long long)s->id, s->name, a->pid);
+	return 0;
+}
 
-	creds_switch_own();    /* mapping the peer (its shm region) is the server's business */
-	if (dafs_fabric_av_insert(w->fab, a->addr, &peer) != 0)
-		return;
-	if (credits == 0 || credits > 128)
-		credits = credits ? 128 : 1;
-	if (w->srv->stopping) {
-		refuse_session_open(w, req, peer, -ESHUTDOWN);
-		return;
+static struct session *session_open_new(struct worker *w, uint64_t id, fi_addr_t peer,
+					const struct dafs_args_session_open *a,
+					const struct principal *who, struct dafs_mac **mac,
+					unsigned *credits, int *rc)
+{
+	const char *client = who->name[0] ? who->name : "local";
+	struct session *s;
+
+	/* Fenced names, sessions per name and memory per session go by the
+	 * name the key proved. */
+	*rc = admission_session_open(&w->srv->adm, client, credits);
+	if (*rc) {
+		log_msg("refused a session of %s (%s, pid %u): %s", client, a->name, a->pid,
+			strerror(-*rc));
+		return NULL;
 	}
-	id = new_session_id(w->srv);
-	rc = authenticate(w, a, id, &who, &mac, proof);
-	if (rc)
-		goto refuse;
-	/* Then fenced names, sessions per name and memory per session, which
-	 * go by the name the key proved. */
-	rc = admission_session_open(&w->srv->adm, who.name[0] ? who.name : "local", &credits);
-	if (rc) {
-		log_msg("refused a session of %s (%s, pid %u): %s", who.name[0] ? who.name : "local",
-			a->name, a->pid, strerror(-rc));
-		goto refuse;
-	}
-	s = session_create(id, peer, credits);
+	s = session_create(id, peer, *credits);
 	if (!s) {
-		admission_session_close(&w->srv->adm, who.name[0] ? who.name : "local");
-		rc = -ENOMEM;
-		goto refuse;
+		admission_session_close(&w->srv->adm, client);
+		*rc = -ENOMEM;
+		return NULL;
 	}
-	s->who = who;
-	s->mac = mac;
+	s->who = *who;
+	s->mac = *mac;
+	*mac = NULL;
+	/* A session of a client whose server restarted: its slots go on from
+	 * where the client's are (session_slot_check). */
+	s->reclaimed = a->resume != 0;
+	memcpy(s->peer_name, a->addr, a->addr_len);
+	s->peer_name_len = a->addr_len;
 	admin_format_addr(a->addr, a->addr_len, s->addr, sizeof(s->addr));
 	/* No wait object (shm): the client naps while a slow request runs;
 	 * its bell, named after its fabric address, cuts the nap short. */
@@ -638,12 +722,55 @@ static void handle_session_open(struct worker *w, struct dafs_compound *req)
 	s->last_seen_ms = w->now_ms;
 	s->next = w->sessions;
 	w->sessions = s;
-	log_msg("session %016llx opened: %s (pid %u, %u credits, worker %u, %s, %s%s)",
-		(unsigned long long)s->id, s->name, s->pid, credits, w->id,
-		dafs_fabric_provider(w->fab), s->mac ? "key " : "no key", s->who.name);
-	if (strcmp(w->srv->url.scheme, "shm") == 0)
+	log_msg("session %016llx %s: %s (pid %u, %u credits, worker %u, %s, %s%s)",
+		(unsigned long long)s->id, s->reclaimed ? "reopened after a restart" : "opened",
+		s->name, s->pid, *credits, w->id, dafs_fabric_provider(w->fab),
+		s->mac ? "key " : "no key", s->who.name);
+	if (w->shm)
 		procwatch_start(w, s, a->addr, a->addr_len);
+	return s;
+}
 
+static void handle_session_open(struct worker *w, struct dafs_compound *req)
+{
+	const struct dafs_args_session_open *a = &req->ops[0].a.session_open;
+	unsigned credits = req->hdr.credits;
+	uint8_t proof[DAFS_PROOF_BYTES];
+	struct principal who = { .name = "" };
+	struct dafs_mac *mac = NULL;
+	struct session *s = a->resume ? find_session(w, a->resume) : NULL;
+	bool resumed = s != NULL;
+	struct job *job;
+	fi_addr_t peer;
+	uint64_t id;
+	int rc;
+
+	creds_switch_own();    /* mapping the peer (its shm region) is the server's business */
+	if (s && s->peer_name_len == a->addr_len && memcmp(s->peer_name, a->addr, a->addr_len) == 0)
+		peer = s->peer;
+	else if (dafs_fabric_av_insert(w->fab, a->addr, &peer) != 0)
+		return;
+	if (credits == 0 || credits > 128)
+		credits = credits ? 128 : 1;
+	rc = w->srv->stopping ? -ESHUTDOWN : 0;
+	/* A session is resumed where CONNECT sends it: ids are per worker. */
+	if (rc == 0 && a->resume && session_worker(w->srv, a->resume) != w)
+		rc = -EINVAL;
+	id = a->resume ? a->resume : new_session_id(w);
+	if (rc == 0)
+		rc = authenticate(w, a, id, &who, &mac, proof);
+	if (rc == 0 && s)
+		rc = session_take_over(w, s, &who, &mac, a, peer);
+	else if (rc == 0)
+		s = session_open_new(w, id, peer, a, &who, &mac, &credits, &rc);
+	if (rc) {
+		if (mac) {
+			dafs_mac_wipe(mac);
+			free(mac);
+		}
+		refuse_session_open(w, req, peer, !s || peer != s->peer, rc);
+		return;
+	}
 	job = job_new(w, s, peer);
 	if (!job)
 		return;
@@ -653,24 +780,17 @@ static void handle_session_open(struct worker *w, struct dafs_compound *req)
 	job->rep.nres = 1;
 	job->rep.res[0].opcode = DAFS_OP_SESSION_OPEN;
 	job->rep.res[0].r.session_open = (struct dafs_res_session_open){
-		.session = s->id, .credits = credits, .lease_ms = w->srv->lease_ms,
+		.session = s->id, .credits = s->nslots, .lease_ms = w->srv->lease_ms,
 		.msg_max = DAFS_MSG_MAX, .inline_max = DAFS_INLINE_MAX,
 		.io_max = (uint32_t)(dafs_fabric_max_rma(w->fab) < DAFS_IO_MAX ?
 				     dafs_fabric_max_rma(w->fab) : DAFS_IO_MAX),
+		.resumed = resumed,
 	};
 	if (s->mac) {
 		job->rep.res[0].r.session_open.auth = proof;
 		job->rep.res[0].r.session_open.auth_len = sizeof(proof);
 	}
 	job_reply(job);
-	return;
-
-refuse:
-	if (mac) {
-		dafs_mac_wipe(mac);
-		free(mac);
-	}
-	refuse_session_open(w, req, peer, rc);
 }
 
 /* Operations that only make sense alone in a request. */
@@ -678,6 +798,18 @@ static bool is_solitary(uint16_t opcode)
 {
 	return opcode == DAFS_OP_CONNECT || opcode == DAFS_OP_SESSION_OPEN ||
 	       opcode == DAFS_OP_SESSION_CLOSE;
+}
+
+/* What a client that resumed a session after a restart sends before its
+ * slots are free again (its unanswered requests hold them): its memory
+ * registered and its files reopened, outside the slot table. Both may run
+ * twice harmlessly (do_reopen takes a handle that is already the file). */
+static bool is_reclaim(const struct dafs_compound *req)
+{
+	for (unsigned i = 0; i < req->nops; i++)
+		if (req->ops[i].opcode != DAFS_OP_REGISTER && req->ops[i].opcode != DAFS_OP_REOPEN)
+			return false;
+	return req->nops > 0;
 }
 
 /* Decodes the job's frame; CONNECT, SESSION_OPEN and SESSION_CLOSE must
@@ -790,8 +922,9 @@ static void handle_frame(struct worker *w, const void *frame, size_t len)
 		job_reply(job);
 		return;
 	}
-	if (hdr.flags & DAFS_HF_NOSLOT) {
-		/* Pings renew the lease; nothing else may skip the slot table. */
+	if ((hdr.flags & DAFS_HF_NOSLOT) && !is_reclaim(&job->req)) {
+		/* Pings renew the lease; nothing else may skip the slot table
+		 * but a resumed session's set-up. */
 		if (job->req.nops != 1 || job->req.ops[0].opcode != DAFS_OP_NULL)
 			job->rep.hdr.status = -EINVAL;
 		else

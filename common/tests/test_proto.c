@@ -243,6 +243,7 @@ static bool make_op(struct dafs_op *op, unsigned opcode, unsigned v)
 		} else if (v == 2) {
 			op->a.connect.addr = addr_bytes;
 			op->a.connect.addr_len = DAFS_ADDR_MAX;
+			op->a.connect.resume = UINT64_MAX;
 		} else {
 			return false;
 		}
@@ -260,8 +261,20 @@ static bool make_op(struct dafs_op *op, unsigned opcode, unsigned v)
 		s->auth_method = (uint16_t)v;
 		s->auth = v ? auth_bytes : NULL;
 		s->auth_len = v ? DAFS_AUTH_MAX : 0;
+		s->resume = v ? 0x8877665544332211ull : 0;
 		return true;
 	}
+	case DAFS_OP_REOPEN:
+		/* v0: a handle of the largest generation, read-write, append;
+		 * v1: the longest path, read-only, every flag REOPEN takes */
+		if (v > 1)
+			return false;
+		op->a.reopen = (struct dafs_args_reopen){ v ? 1 : UINT64_MAX - 1,
+			v ? long_path : "logs/app.log",
+			v ? DAFS_O_ALL & ~(DAFS_O_ACCMODE | DAFS_O_CREAT | DAFS_O_EXCL |
+					   DAFS_O_TRUNC | DAFS_O_TMPFILE) : DAFS_O_RDWR | DAFS_O_APPEND,
+			v ? UINT64_MAX : 0x803, v ? 0 : 123456789 };
+		return true;
 	case DAFS_OP_OPEN:
 		if (v == 0) {
 			op->a.open = (struct dafs_args_open){ 5, "a/b/c.txt",
@@ -489,10 +502,10 @@ static bool make_res(struct dafs_result *r, unsigned opcode, unsigned v)
 	case DAFS_OP_SESSION_OPEN:
 		if (v == 0)
 			r->r.session_open = (struct dafs_res_session_open){ 0x0102030405060708ull, 1, 30000,
-				DAFS_MSG_MAX, DAFS_INLINE_MAX, DAFS_IO_MAX, NULL, 0 };
+				DAFS_MSG_MAX, DAFS_INLINE_MAX, DAFS_IO_MAX, NULL, 0, 0 };
 		else if (v == 1)
 			r->r.session_open = (struct dafs_res_session_open){ UINT64_MAX, DAFS_SLOTS_MAX, 0,
-				0, 0, 0, auth_bytes, 32 };   /* a server's proof (auth.h) */
+				0, 0, 0, auth_bytes, 32, 1 };   /* a server's proof (auth.h); resumed */
 		else if (v == 2)
 			r->status = EACCES;
 		else
@@ -500,6 +513,7 @@ static bool make_res(struct dafs_result *r, unsigned opcode, unsigned v)
 		return true;
 	case DAFS_OP_OPEN:
 	case DAFS_OP_LOOKUP:
+	case DAFS_OP_REOPEN:
 		if (v == 0) {
 			r->r.handle.fh = 100;
 			fill_attr(&r->r.handle.attr, 1);
@@ -682,14 +696,19 @@ static bool eq_op(const struct dafs_op *a, const struct dafs_op *b)
 		return true;
 	case DAFS_OP_CONNECT:
 		return eq_mem(a->a.connect.addr, a->a.connect.addr_len,
-			      b->a.connect.addr, b->a.connect.addr_len);
+			      b->a.connect.addr, b->a.connect.addr_len) &&
+		       a->a.connect.resume == b->a.connect.resume;
 	case DAFS_OP_SESSION_OPEN: {
 		const struct dafs_args_session_open *x = &a->a.session_open, *y = &b->a.session_open;
 		return x->pid == y->pid && x->uid == y->uid && x->gid == y->gid &&
 		       eq_str(x->name, y->name) && eq_mem(x->addr, x->addr_len, y->addr, y->addr_len) &&
 		       x->auth_method == y->auth_method &&
-		       eq_mem(x->auth, x->auth_len, y->auth, y->auth_len);
+		       eq_mem(x->auth, x->auth_len, y->auth, y->auth_len) && x->resume == y->resume;
 	}
+	case DAFS_OP_REOPEN:
+		return a->a.reopen.fh == b->a.reopen.fh && eq_str(a->a.reopen.path, b->a.reopen.path) &&
+		       a->a.reopen.flags == b->a.reopen.flags && a->a.reopen.dev == b->a.reopen.dev &&
+		       a->a.reopen.ino == b->a.reopen.ino;
 	case DAFS_OP_OPEN:
 	case DAFS_OP_LOOKUP:
 	case DAFS_OP_GETATTR:
@@ -811,10 +830,11 @@ static bool eq_res(const struct dafs_result *a, const struct dafs_result *b)
 		return x->session == y->session && x->credits == y->credits &&
 		       x->lease_ms == y->lease_ms && x->msg_max == y->msg_max &&
 		       x->inline_max == y->inline_max && x->io_max == y->io_max &&
-		       eq_mem(x->auth, x->auth_len, y->auth, y->auth_len);
+		       eq_mem(x->auth, x->auth_len, y->auth, y->auth_len) && x->resumed == y->resumed;
 	}
 	case DAFS_OP_OPEN:
 	case DAFS_OP_LOOKUP:
+	case DAFS_OP_REOPEN:
 		return a->r.handle.fh == b->r.handle.fh && eq_attr(&a->r.handle.attr, &b->r.handle.attr);
 	case DAFS_OP_GETATTR:
 	case DAFS_OP_SETATTR:
@@ -919,6 +939,8 @@ static bool op_ptrs_ok(const void *base, size_t len, const struct dafs_op *op)
 	case DAFS_OP_LOOKUP:
 	case DAFS_OP_GETATTR:
 		return str_in_buf(base, len, op->a.open.path);
+	case DAFS_OP_REOPEN:
+		return str_in_buf(base, len, op->a.reopen.path);
 	case DAFS_OP_SETATTR:
 		return str_in_buf(base, len, op->a.setattr.path);
 	case DAFS_OP_READ:
@@ -1892,6 +1914,7 @@ static void test_bad_strings(void)
 		w32(&B, 0);
 		w16(&B, 0);
 		w32(&B, 0);
+		w64(&B, 0);   /* resume */
 		REQ_B(DAFS_OP_SESSION_OPEN, len == 256 ? 0 : -E2BIG, "SESSION_OPEN name of %u bytes", len);
 	}
 	for (int which = 0; which < 2; which++) {
@@ -1906,6 +1929,7 @@ static void test_bad_strings(void)
 			w32(&B, which ? len : 0);           /* auth */
 			if (which)
 				wraw(&B, big, len);
+			w64(&B, 0);   /* resume */
 			REQ_B(DAFS_OP_SESSION_OPEN, len == DAFS_ADDR_MAX ? 0 : -E2BIG,
 			      "SESSION_OPEN %s of %u bytes", which ? "auth" : "addr", len);
 		}
@@ -1921,7 +1945,12 @@ static void test_bad_strings(void)
 	REQ_B(DAFS_OP_CONNECT, -EBADMSG, "CONNECT addr length past the end: -EBADMSG");
 	B.n = 0;
 	w32(&B, 0);
+	w64(&B, 0);   /* resume */
 	REQ_B(DAFS_OP_CONNECT, 0, "CONNECT with an empty addr decodes");
+	B.n = 0;
+	w32(&B, 0);
+	w32(&B, 0);
+	REQ_B(DAFS_OP_CONNECT, -EBADMSG, "CONNECT with half a resume: -EBADMSG");
 	B.n = 0;
 	w16(&B, 0);
 	REQ_B(DAFS_OP_CONNECT, -EBADMSG, "CONNECT body too short for its length: -EBADMSG");
@@ -2342,6 +2371,7 @@ static void test_bad_results(void)
 			w64(&B, 1); w32(&B, cr + d); w32(&B, 1000);
 			w32(&B, DAFS_MSG_MAX); w32(&B, DAFS_INLINE_MAX); w32(&B, DAFS_IO_MAX);
 			w32(&B, 0);   /* no server proof */
+			w8(&B, 0);    /* not resumed */
 			REP_B(DAFS_OP_SESSION_OPEN, 0, cr + d >= 1 && cr + d <= DAFS_SLOTS_MAX ? 0 : -EBADMSG,
 			      "SESSION_OPEN credits %u", cr + d);
 		}

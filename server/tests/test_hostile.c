@@ -136,7 +136,7 @@ static void test_connect_from_live_session(struct dafs_session *s)
 
 	CHECK_EQ(dafs_fabric_getname(s->fab, name, &name_len), 0, "our own fabric name");
 	rq->hdr.flags = DAFS_HF_NOSLOT;
-	rq->ops[0].a.connect = (struct dafs_args_connect){ name, (uint32_t)name_len };
+	rq->ops[0].a.connect = (struct dafs_args_connect){ name, (uint32_t)name_len, 0 };
 	len = dafs_encode_request(frame, sizeof(frame), rq);
 	compound_free(rq);
 	CHECK(len > 0, "CONNECT encoded");

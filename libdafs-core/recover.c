@@ -1,0 +1,238 @@
+/* recover.c — riding through a lost server. When the server stops
+ * answering (request.c's server_lost: silence past the timeout, or a frame
+ * the fabric could not deliver), requests in flight keep their slots and
+ * new ones wait, while the lease thread reconnects: CONNECT and
+ * SESSION_OPEN resuming the session (proto.h, struct dafs_args_connect),
+ * with a growing pause between tries, until the recovery timeout. A
+ * server that still has the session (the connection was cut) answers what
+ * it already ran from its reply cache; one that restarted opens a new
+ * session of the same id, into which our memory is registered again and
+ * our open files reopened at their old handles (by path, refused when the
+ * name is another file now), so that every unanswered frame can go again
+ * exactly as it was. A refusal (a fenced client, a closed session) is
+ * final: every request fails with it.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "client.h"
+
+#define RECOVER_PAUSE_MIN_MS  50
+#define RECOVER_PAUSE_MAX_MS  2000
+#define RECOVER_SENDS_WAIT_MS 2000     /* for frames posted before the loss */
+#define RECLAIM_OPS           6        /* REOPENs of the longest paths fit a frame */
+
+/* The statuses of a reclaim compound's operations, in order. */
+struct reclaim_result {
+	unsigned n;
+	int status[DAFS_COMPOUND_MAX];
+};
+
+static ssize_t finish_reclaim(struct dafs_req *req, struct dafs_reply *rep)
+{
+	struct reclaim_result *r;
+
+	if (!rep)
+		return req->result;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	r->n = rep->nres;
+	for (unsigned i = 0; i < rep->nres; i++)
+		r->status[i] = client_errno_of(rep, i);
+	req->boot_out = r;
+	return 0;
+}
+
+/* Sends the n operations of rq outside the slot table; *files (n entries,
+ * NULL for a REGISTER) learn whether they came back. */
+static int reclaim_send(struct dafs_session *s, struct dafs_compound *rq,
+			struct dafs_file *const *files, unsigned n)
+{
+	struct reclaim_result *r = NULL;
+	int rc;
+
+	rq->nops = (uint16_t)n;
+	rc = client_boot_call(s, rq, finish_reclaim, (void **)&r);
+	for (unsigned i = 0; rc == 0 && i < n; i++) {
+		int st = i < r->n ? r->status[i] : -EIO;
+		if (st == 0)
+			continue;
+		if (!files[i]) {
+			rc = st;       /* memory the server must know */
+			break;
+		}
+		/* Its handle is unknown to the new server: every later call on
+		 * it fails (EBADF), as on a local file system whose file was
+		 * replaced under an open descriptor it could not be. */
+		fprintf(stderr, "libdafs: %s could not be reopened after the server restarted: %s\n",
+			files[i]->path ? files[i]->path : "(an unnamed file)", strerror(-st));
+	}
+	free(r);
+	memset(rq, 0, sizeof(*rq));
+	return rc;
+}
+
+static void add_register(struct dafs_compound *rq, unsigned i, const struct dafs_mr *mr)
+{
+	rq->ops[i].opcode = DAFS_OP_REGISTER;
+	rq->ops[i].a.region = (struct dafs_args_region){ mr->remote_base, mr->len, mr->key };
+}
+
+/* A restarted server knows nothing of us: our memory, then our files. */
+static int reclaim(struct dafs_session *s)
+{
+	struct dafs_compound *rq = compound_alloc();
+	struct dafs_file *files[DAFS_COMPOUND_MAX];
+	unsigned n = 0;
+	int rc = 0;
+
+	if (!rq)
+		return -ENOMEM;
+	memset(rq, 0, sizeof(*rq));
+	pthread_mutex_lock(&s->lock);
+	files[n] = NULL;
+	add_register(rq, n++, &s->bounce_mr);
+	if (cache_region(s)) {
+		files[n] = NULL;
+		add_register(rq, n++, cache_region(s));
+	}
+	for (struct dafs_mem *m = s->mems; m && rc == 0; m = m->next) {
+		files[n] = NULL;
+		add_register(rq, n++, &m->mr);
+		if (n == DAFS_COMPOUND_MAX) {
+			pthread_mutex_unlock(&s->lock);
+			rc = reclaim_send(s, rq, files, n);
+			pthread_mutex_lock(&s->lock);
+			n = 0;
+		}
+	}
+	pthread_mutex_unlock(&s->lock);
+	if (rc == 0 && n)
+		rc = reclaim_send(s, rq, files, n);
+	n = 0;
+	/* No file opens or closes while the server is lost (their requests
+	 * wait in submit_locked): the list holds still while we let go. */
+	pthread_mutex_lock(&s->lock);
+	for (struct dafs_file *f = s->files; f && rc == 0; f = f->next_open) {
+		files[n] = f;
+		rq->ops[n].opcode = DAFS_OP_REOPEN;
+		rq->ops[n++].a.reopen = (struct dafs_args_reopen){
+			.fh = f->fh, .path = f->path ? f->path : "",
+			.flags = client_open_flags(f->flags) &
+				 ~(uint32_t)(DAFS_O_CREAT | DAFS_O_EXCL | DAFS_O_TRUNC | DAFS_O_TMPFILE),
+			.dev = f->dev, .ino = f->ino,
+		};
+		if (n == RECLAIM_OPS || !f->next_open) {
+			pthread_mutex_unlock(&s->lock);
+			rc = reclaim_send(s, rq, files, n);
+			pthread_mutex_lock(&s->lock);
+			n = 0;
+		}
+	}
+	pthread_mutex_unlock(&s->lock);
+	compound_free(rq);
+	return rc;
+}
+
+/* Every request still waiting for its answer goes again, as it was: the
+ * server answers one it already ran from its reply cache. */
+static int resend(struct dafs_session *s)
+{
+	int rc = 0;
+
+	s->pending_since_ms = client_now_ms();
+	s->last_rx_ns = client_now_ns();
+	for (unsigned i = 0; i < s->credits && rc == 0; i++) {
+		struct msgbuf *m = &s->sends[i];
+		if (!s->slots[i].req)
+			continue;
+		while (m->busy && !s->dead)
+			client_progress(s, 10);
+		rc = client_send_again(s, m);
+	}
+	return rc;
+}
+
+/* One try: wait for the frames posted to the lost server to complete,
+ * drop its address, and greet the listener again. Session locked (let go
+ * meanwhile). */
+static int reconnect(struct dafs_session *s)
+{
+	uint64_t start = client_now_ms();
+	int rc;
+
+	while (s->sends_busy && client_now_ms() - start < RECOVER_SENDS_WAIT_MS)
+		client_progress(s, 10);
+	if (s->sends_busy)
+		return -EAGAIN;
+	s->recovering = true;
+	if (s->server != FI_ADDR_NOTAVAIL)
+		dafs_fabric_av_remove(s->fab, s->server);
+	rc = dafs_fabric_av_insert_url(s->fab, &s->url, &s->server);
+	if (rc)
+		s->server = FI_ADDR_NOTAVAIL;
+	if (rc == 0) {
+		pthread_mutex_unlock(&s->lock);
+		rc = client_rejoin(s);
+		if (rc == 0 && !s->resumed)
+			rc = reclaim(s);
+		pthread_mutex_lock(&s->lock);
+	}
+	if (rc == 0)
+		rc = resend(s);
+	s->recovering = false;
+	return rc;
+}
+
+/* Answers that end recovery: the server will not have us back. */
+static bool refused(int rc)
+{
+	return rc == -EACCES || rc == -EKEYREVOKED || rc == -ECONNABORTED || rc == -ESTALE ||
+	       rc == -EPROTO || rc == -ENOMEM;
+}
+
+void client_recover(struct dafs_session *s)
+{
+	unsigned pause_ms = RECOVER_PAUSE_MIN_MS;
+
+	assert_session_locked(s);
+	while (s->lost && !s->closing && !s->dead) {
+		uint64_t waited = client_now_ms() - s->lost_since_ms;
+		int rc;
+
+		if (waited >= s->recovery_ms) {
+			fprintf(stderr, "libdafs: the server did not come back in %llu s: giving up\n",
+				(unsigned long long)(s->recovery_ms / 1000));
+			s->lost = false;
+			client_fail_all(s, -EIO);
+			return;
+		}
+		rc = reconnect(s);
+		if (rc == 0) {
+			s->lost = false;
+			s->recoveries++;
+			fprintf(stderr, "libdafs: the server is back after %llu ms (%s)\n",
+				(unsigned long long)(client_now_ms() - s->lost_since_ms),
+				s->resumed ? "session resumed" : "it restarted: files reopened");
+			return;
+		}
+		if (refused(rc)) {
+			fprintf(stderr, "libdafs: the server refused to take the session back: %s\n",
+				strerror(-rc));
+			s->lost = false;
+			client_fail_all(s, rc);
+			return;
+		}
+		struct timespec until;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += (long)pause_ms * 1000000;
+		until.tv_sec += until.tv_nsec / 1000000000;
+		until.tv_nsec %= 1000000000;
+		pthread_cond_timedwait(&s->lease_cond, &s->lock, &until);
+		pause_ms = pause_ms * 2 > RECOVER_PAUSE_MAX_MS ? RECOVER_PAUSE_MAX_MS : pause_ms * 2;
+	}
+}
