@@ -545,11 +545,53 @@ static int open_cq(struct dafs_fabric *f)
 	return neg_errno(fi_cq_open(f->domain, &attr, &f->cq, NULL));
 }
 
+/* The endpoint's queues and address vector, on f's domain; binds and
+ * enables it. */
+static int open_endpoint(struct dafs_fabric *f)
+{
+	struct fi_av_attr av_attr = { .type = FI_AV_TABLE };
+	int ret = open_cq(f);
+
+	if (ret == 0)
+		ret = neg_errno(fi_av_open(f->domain, &av_attr, &f->av, NULL));
+	if (ret == 0)
+		ret = neg_errno(fi_endpoint(f->domain, f->info, &f->ep, NULL));
+	if (ret == 0)
+		ret = neg_errno(fi_ep_bind(f->ep, &f->av->fid, 0));
+	if (ret == 0)
+		ret = neg_errno(fi_ep_bind(f->ep, &f->cq->fid, FI_TRANSMIT | FI_RECV));
+	if (ret == 0)
+		ret = neg_errno(fi_enable(f->ep));
+	return ret;
+}
+
+static void close_endpoint(struct dafs_fabric *f)
+{
+	if (f->ep)
+		fi_close(&f->ep->fid);
+	f->ep = NULL;
+	if (f->shm_name[0])
+		note_local_shm_name(f->shm_name, true);
+	if (f->av)
+		fi_close(&f->av->fid);
+	f->av = NULL;
+	while (f->peers) {
+		struct av_peer *p = f->peers;
+		f->peers = p->next;
+		free(p);
+	}
+	if (f->cq)
+		fi_close(&f->cq->fid);
+	f->cq = NULL;
+	f->wait_fd = -1;
+	f->nearly = 0;
+	f->orphan_risk = false;
+}
+
 int dafs_fabric_open(const struct dafs_url *url, bool listen, struct dafs_fabric **out)
 {
 	struct dafs_fabric *f;
 	struct fi_info *hints = NULL;
-	struct fi_av_attr av_attr = { .type = FI_AV_TABLE };
 	const char *prov;
 	int scheme, ret;
 	size_t keybits;
@@ -604,22 +646,7 @@ int dafs_fabric_open(const struct dafs_url *url, bool listen, struct dafs_fabric
 	ret = neg_errno(fi_domain(f->fabric, f->info, &f->domain, NULL));
 	if (ret)
 		goto fail;
-	ret = open_cq(f);
-	if (ret)
-		goto fail;
-	ret = neg_errno(fi_av_open(f->domain, &av_attr, &f->av, NULL));
-	if (ret)
-		goto fail;
-	ret = neg_errno(fi_endpoint(f->domain, f->info, &f->ep, NULL));
-	if (ret)
-		goto fail;
-	ret = neg_errno(fi_ep_bind(f->ep, &f->av->fid, 0));
-	if (ret)
-		goto fail;
-	ret = neg_errno(fi_ep_bind(f->ep, &f->cq->fid, FI_TRANSMIT | FI_RECV));
-	if (ret)
-		goto fail;
-	ret = neg_errno(fi_enable(f->ep));
+	ret = open_endpoint(f);
 	if (ret) {
 		/* shm says EBUSY for a name in use, tcp EADDRINUSE: one answer. */
 		if (listen && ret == -EBUSY)
@@ -643,23 +670,32 @@ fail:
 	return ret;
 }
 
+int dafs_fabric_renew_shm_endpoint(struct dafs_fabric *f)
+{
+	char *name;
+	int ret;
+
+	if (f->scheme != SCHEME_SHM || f->shm_lock_fd >= 0)
+		return 0;
+	close_endpoint(f);
+	shm_client_name(f->shm_name, sizeof(f->shm_name));
+	name = strdup(f->shm_name);
+	if (!name)
+		return -ENOMEM;
+	free(f->info->src_addr);
+	f->info->src_addr = name;
+	f->info->src_addrlen = strlen(name) + 1;
+	ret = open_endpoint(f);
+	if (ret == 0)
+		note_local_shm_name(f->shm_name, false);
+	return ret;
+}
+
 void dafs_fabric_close(struct dafs_fabric *f)
 {
 	if (!f)
 		return;
-	if (f->ep)
-		fi_close(&f->ep->fid);
-	if (f->shm_name[0])
-		note_local_shm_name(f->shm_name, true);
-	if (f->av)
-		fi_close(&f->av->fid);
-	while (f->peers) {
-		struct av_peer *p = f->peers;
-		f->peers = p->next;
-		free(p);
-	}
-	if (f->cq)
-		fi_close(&f->cq->fid);
+	close_endpoint(f);
 	if (f->domain)
 		fi_close(&f->domain->fid);
 	if (f->fabric)

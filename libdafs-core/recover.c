@@ -157,22 +157,49 @@ static int resend(struct dafs_session *s)
 	return rc;
 }
 
-/* One try: wait for the frames posted to the lost server to complete,
- * drop its address, and greet the listener again. Session locked (let go
- * meanwhile). */
+/* Over shm, a restarted server cannot map our endpoint, whose name is gone
+ * (session.c unlinks it): we take a new one on the same memory, receives
+ * posted again, nothing in flight, our doorbell named after it. */
+static int renew_endpoint(struct dafs_session *s)
+{
+	int rc = dafs_fabric_renew_shm_endpoint(s->fab);
+
+	s->server = FI_ADDR_NOTAVAIL;
+	s->sends_busy = 0;
+	for (unsigned i = 0; i <= s->credits; i++)
+		s->sends[i].busy = false;
+	for (unsigned i = 0; i < s->nrecvs && rc == 0; i++)
+		rc = post_recv(s, &s->recvs[i]);
+	s->addr_len = sizeof(s->addr);
+	if (rc == 0)
+		rc = dafs_fabric_getname(s->fab, s->addr, &s->addr_len);
+	if (rc == 0 && s->doorbells) {
+		dafs_bell_close(&s->own_bell);
+		dafs_bell_listen(&s->own_bell, s->addr, s->addr_len);
+	}
+	return rc;
+}
+
+/* One try: wait for the frames posted to the lost server to complete (or,
+ * over shm, leave them with the old endpoint), drop its address, and greet
+ * the listener again. Session locked (let go meanwhile). */
 static int reconnect(struct dafs_session *s)
 {
 	uint64_t start = client_now_ms();
-	int rc;
+	bool shm = strcmp(s->url.scheme, "shm") == 0;
+	int rc = 0;
 
-	while (s->sends_busy && client_now_ms() - start < RECOVER_SENDS_WAIT_MS)
+	while (!shm && s->sends_busy && client_now_ms() - start < RECOVER_SENDS_WAIT_MS)
 		client_progress(s, 10);
-	if (s->sends_busy)
+	if (!shm && s->sends_busy)
 		return -EAGAIN;
 	s->recovering = true;
-	if (s->server != FI_ADDR_NOTAVAIL)
+	if (shm)
+		rc = renew_endpoint(s);
+	else if (s->server != FI_ADDR_NOTAVAIL)
 		dafs_fabric_av_remove(s->fab, s->server);
-	rc = dafs_fabric_av_insert_url(s->fab, &s->url, &s->server);
+	if (rc == 0)
+		rc = dafs_fabric_av_insert_url(s->fab, &s->url, &s->server);
 	if (rc)
 		s->server = FI_ADDR_NOTAVAIL;
 	if (rc == 0) {
@@ -182,6 +209,9 @@ static int reconnect(struct dafs_session *s)
 			rc = reclaim(s);
 		pthread_mutex_lock(&s->lock);
 	}
+	/* The server has mapped our new endpoint: its name can go (session.c). */
+	if (rc == 0 && shm)
+		rc = dafs_fabric_unlink_shm_name(s->fab);
 	if (rc == 0)
 		rc = resend(s);
 	s->recovering = false;

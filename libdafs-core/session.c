@@ -461,11 +461,9 @@ int dafs_session_open(const char *url, const struct dafs_session_opts *opts,
 	snprintf(s->name, sizeof(s->name), "%s", opts && opts->name ? opts->name : "");
 	if (!s->name[0])
 		snprintf(s->name, sizeof(s->name), "%s:%d", host, (int)getpid());
-	/* Not yet: keyed sessions (the key would have to be kept to prove
-	 * itself again) and shm (our endpoint's name, unlinked once the
-	 * server has mapped it, cannot be mapped by a new server). */
-	if (!(opts && opts->recovery_timeout_s < 0) && !(opts && opts->key_file) &&
-	    strcmp(parsed.scheme, "shm") != 0)
+	/* Not yet for keyed sessions: the key would have to be kept, to
+	 * prove itself again. */
+	if (!(opts && opts->recovery_timeout_s < 0) && !(opts && opts->key_file))
 		s->recovery_ms = (uint64_t)(opts && opts->recovery_timeout_s > 0 ?
 					    opts->recovery_timeout_s : CLIENT_RECOVERY_S) * 1000;
 	client_thread_cred(&s->cred);     /* the opener's, until dafs_session_set_cred */
