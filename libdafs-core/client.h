@@ -133,6 +133,7 @@ struct dafs_session {
 	uint64_t lost_since_ms;
 	unsigned recoveries;           /* times the session came back */
 	struct dafs_file *files;       /* open files, reopened after a restart */
+	struct held_lock *held_locks;  /* byte-range locks granted, reclaimed after one */
 
 	pthread_t lease_thread;        /* open */
 	pthread_cond_t lease_cond;     /* waited on and signalled with the lock held */
@@ -166,6 +167,16 @@ struct dafs_session {
 	size_t direct_read_min;        /* open */
 	struct regcache *regcache;     /* open: registrations kept for them (regcache.c) */
 	uint64_t direct_reads, direct_bytes;     /* lock */
+};
+
+/* A byte-range lock the server granted us (names.c keeps them as POSIX
+ * does, per file and owner, split by unlocks and relocks), to take again
+ * from a server that restarted (recover.c). */
+struct held_lock {                 /* lock */
+	uint64_t dev, ino, owner;
+	uint64_t start, end;           /* end exclusive; UINT64_MAX: to the end and beyond */
+	uint8_t type;                  /* DAFS_LOCK_READ or DAFS_LOCK_WRITE */
+	struct held_lock *next;
 };
 
 struct dafs_cg {
@@ -224,6 +235,7 @@ struct dafs_req {
 	struct dafs_file *file;        /* submit */
 	void *boot_out;                /* lock: CONNECT/SESSION_OPEN: copy of the result */
 	char *path;                    /* submit: an open's path, for the file (file_opened) */
+	struct dafs_args_lock lock;    /* submit: a LOCK's or UNLOCK's range (names.c) */
 	struct cache_fill *fill;       /* lock: cache pages this read fills */
 	uint16_t opcode;               /* lock: of its first op, for DAFS_STATS */
 	uint64_t submit_ns;            /* lock: DAFS_STATS: when submitted, or 0 */
@@ -404,6 +416,12 @@ int client_segments(struct dafs_req *req, void *buf, size_t len, bool to_server,
 		    struct dafs_args_io *io);
 /* Copies len bytes out of the request's bounce chunks, from chunk `first`. */
 void client_copy_chunks(struct dafs_req *req, unsigned first, void *dst, size_t len);
+
+/* names.c: the locks we hold. */
+/* f's file's locks of `owner` are gone (f's close released them). Session locked. */
+void held_locks_forget(struct dafs_file *f, uint64_t owner);
+/* Frees the list (session close). */
+void held_locks_free(struct dafs_session *s);
 
 /* file.c: what write.c and batch.c build on. */
 /* A new file of req's session: the open's path (taken from req), what file

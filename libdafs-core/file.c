@@ -49,9 +49,12 @@ void file_opened(struct dafs_file *f, struct dafs_req *req, const struct dafs_at
 	cache_open(f, a);
 }
 
-/* The file is closed: off the session's list, and freed. Session locked. */
+/* The file is closed, its owners' locks released with it: off the
+ * session's lists, and freed. Session locked. */
 static void file_free(struct dafs_file *f)
 {
+	for (unsigned i = 0; i < f->nlock_owners; i++)
+		held_locks_forget(f, f->lock_owners[i]);
 	cache_close(f);
 	*f->prev_open = f->next_open;
 	if (f->next_open)

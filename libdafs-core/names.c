@@ -436,13 +436,114 @@ static void remember_owner(struct dafs_file *f, uint64_t owner)
 	f->lock_owners[f->nlock_owners++] = owner;
 }
 
-/* A granted lock: remember its owner so close() can release it. */
+/* Records that owner's range [start, start + len) of the file (dev, ino)
+ * is now `type` (DAFS_LOCK_NONE: unlocked): what it held there before goes,
+ * its parts outside the range stay, as fcntl's locks behave. */
+static void held_locks_set(struct dafs_session *s, uint64_t dev, uint64_t ino,
+			   const struct dafs_args_lock *a, uint8_t type)
+{
+	uint64_t start = a->start;
+	uint64_t end = a->len == 0 || a->len > UINT64_MAX - start ? UINT64_MAX : start + a->len;
+	struct held_lock **p = &s->held_locks, *h;
+
+	while ((h = *p)) {
+		if (h->dev != dev || h->ino != ino || h->owner != a->owner ||
+		    h->end <= start || h->start >= end) {
+			p = &h->next;
+			continue;
+		}
+		/* What sticks out on either side stays. */
+		if (h->start < start && h->end > end) {
+			struct held_lock *right = malloc(sizeof(*right));
+			if (right) {
+				*right = *h;
+				right->start = end;
+				h->next = right;
+			}
+			h->end = start;
+			p = &h->next;
+		} else if (h->start < start) {
+			h->end = start;
+			p = &h->next;
+		} else if (h->end > end) {
+			h->start = end;
+			p = &h->next;
+		} else {
+			*p = h->next;
+			free(h);
+		}
+	}
+	if (type == DAFS_LOCK_NONE)
+		return;
+	h = malloc(sizeof(*h));
+	if (!h) {
+		/* Not reclaimed after a restart, then: said then (recover.c
+		 * cannot know), so say it now. */
+		fprintf(stderr, "libdafs: out of memory: a lock will not survive a server restart\n");
+		return;
+	}
+	*h = (struct held_lock){ dev, ino, a->owner, start, end, type, s->held_locks };
+	s->held_locks = h;
+}
+
+void held_locks_forget(struct dafs_file *f, uint64_t owner)
+{
+	struct dafs_args_lock all = { .owner = owner };
+
+	held_locks_set(f->s, f->dev, f->ino, &all, DAFS_LOCK_NONE);
+}
+
+void held_locks_free(struct dafs_session *s)
+{
+	while (s->held_locks) {
+		struct held_lock *h = s->held_locks;
+		s->held_locks = h->next;
+		free(h);
+	}
+}
+
+/* A granted lock: remember its owner so close() can release it, and its
+ * range so that a restarted server gets it back. */
 static ssize_t finish_lock_taken(struct dafs_req *req, struct dafs_reply *rep)
 {
 	ssize_t rc = client_finish_status(req, rep);
+	struct dafs_file *f = req->out.file;
+
+	if (rc == 0 && rep) {
+		remember_owner(f, req->lock.owner);
+		held_locks_set(f->s, f->dev, f->ino, &req->lock, req->lock.type);
+	}
+	return rc;
+}
+
+static ssize_t finish_unlock(struct dafs_req *req, struct dafs_reply *rep)
+{
+	ssize_t rc = client_finish_status(req, rep);
+	struct dafs_file *f = req->out.file;
 
 	if (rc == 0 && rep)
-		remember_owner(req->out.file, req->finish_arg);
+		held_locks_set(f->s, f->dev, f->ino, &req->lock, DAFS_LOCK_NONE);
+	return rc;
+}
+
+/* LOCK or UNLOCK of f, the range kept in the request for its finisher. */
+static int lock_submit(struct dafs_file *f, const struct dafs_op *op, req_finish_fn finish,
+		       struct dafs_cg *cg, void *user, struct dafs_req **req_out)
+{
+	struct dafs_compound *rq = compound_alloc();
+	struct dafs_req *req = rq ? req_new(f->s, cg, user, req_out, finish) : NULL;
+	int rc;
+
+	if (!req) {
+		compound_free(rq);
+		return rq ? -EINVAL : -ENOMEM;
+	}
+	req->out.file = f;
+	req->lock = op->a.lock;
+	rq->nops = 1;
+	rq->ops[0] = *op;
+	rc = req_submit(req, rq);
+	compound_free(rq);
 	return rc;
 }
 
@@ -490,16 +591,14 @@ int dafs_lock_async(struct dafs_file *f, int cmd, struct flock *fl, uint64_t own
 	}
 	if (fl->l_type == F_UNLCK) {
 		op.opcode = DAFS_OP_UNLOCK;
-		return client_submit_one(f->s, &op, client_finish_status, REQ_OUT_NONE, 0, cg, user,
-					 req_out);
+		return lock_submit(f, &op, finish_unlock, cg, user, req_out);
 	}
 	pthread_mutex_lock(&f->s->lock);   /* a granted lock's reply adds owners */
 	rc = owner_room(f, owner) ? 0 : -ENOLCK;
 	pthread_mutex_unlock(&f->s->lock);
 	if (rc)
 		return rc;
-	return client_submit_one(f->s, &op, finish_lock_taken, (union req_out){ .file = f }, owner,
-				 cg, user, req_out);
+	return lock_submit(f, &op, finish_lock_taken, cg, user, req_out);
 }
 
 /* The longest pause between two tries of a waiting lock (F_SETLKW). */

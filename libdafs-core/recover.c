@@ -8,8 +8,10 @@
  * it already ran from its reply cache; one that restarted opens a new
  * session of the same id, into which our memory is registered again and
  * our open files reopened at their old handles (by path, refused when the
- * name is another file now), so that every unanswered frame can go again
- * exactly as it was. A refusal (a fenced client, a closed session) is
+ * name is another file now) and our byte-range locks taken again, so that
+ * every unanswered frame can go again exactly as it was. (No grace period
+ * holds others off meanwhile yet: a lock another client took first stays
+ * its, and we say so.) A refusal (a fenced client, a closed session) is
  * final: every request fails with it.
  */
 #include <errno.h>
@@ -17,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "client.h"
 
@@ -24,6 +27,7 @@
 #define RECOVER_PAUSE_MAX_MS  2000
 #define RECOVER_SENDS_WAIT_MS 2000     /* for frames posted before the loss */
 #define RECLAIM_OPS           6        /* REOPENs of the longest paths fit a frame */
+#define RECLAIM_LOCKS         DAFS_COMPOUND_MAX
 
 /* The statuses of a reclaim compound's operations, in order. */
 struct reclaim_result {
@@ -56,6 +60,7 @@ static int reclaim_send(struct dafs_session *s, struct dafs_compound *rq,
 	int rc;
 
 	rq->nops = (uint16_t)n;
+	rq->hdr.flags = DAFS_HF_CONTINUE;    /* each op answers for itself */
 	rc = client_boot_call(s, rq, finish_reclaim, (void **)&r);
 	for (unsigned i = 0; rc == 0 && i < n; i++) {
 		int st = i < r->n ? r->status[i] : -EIO;
@@ -73,6 +78,74 @@ static int reclaim_send(struct dafs_session *s, struct dafs_compound *rq,
 	}
 	free(r);
 	memset(rq, 0, sizeof(*rq));
+	return rc;
+}
+
+/* An open file of the lock's file, to take it through. */
+static struct dafs_file *file_of(struct dafs_session *s, const struct held_lock *h)
+{
+	for (struct dafs_file *f = s->files; f; f = f->next_open)
+		if (f->dev == h->dev && f->ino == h->ino)
+			return f;
+	return NULL;
+}
+
+/* Our locks again, from a server that lost them with its restart. One that
+ * another client took meanwhile stays its: we say so, and forget ours. */
+static int reclaim_locks(struct dafs_session *s, struct dafs_compound *rq)
+{
+	struct held_lock *batch[RECLAIM_LOCKS];
+	struct reclaim_result *r;
+	unsigned n = 0;
+	int rc = 0;
+
+	pthread_mutex_lock(&s->lock);
+	for (struct held_lock *h = s->held_locks; h || n; h = h ? h->next : NULL) {
+		struct dafs_file *f = h ? file_of(s, h) : NULL;
+		if (f) {
+			batch[n] = h;
+			rq->ops[n].opcode = DAFS_OP_LOCK;
+			rq->ops[n++].a.lock = (struct dafs_args_lock){
+				.fh = f->fh, .owner = h->owner, .start = h->start,
+				.len = h->end == UINT64_MAX ? 0 : h->end - h->start,
+				.pid = (uint32_t)getpid(), .type = h->type,
+			};
+		}
+		if (n == 0 || (h && n < RECLAIM_LOCKS))
+			continue;
+		rq->nops = (uint16_t)n;
+		rq->hdr.flags = DAFS_HF_CONTINUE;
+		pthread_mutex_unlock(&s->lock);
+		r = NULL;
+		rc = client_boot_call(s, rq, finish_reclaim, (void **)&r);
+		pthread_mutex_lock(&s->lock);
+		for (unsigned i = 0; rc == 0 && i < n; i++) {
+			int st = i < r->n ? r->status[i] : -EIO;
+			if (st == 0)
+				continue;
+			fprintf(stderr, "libdafs: a lock held before the server restarted was not "
+				"taken back (bytes %llu to %s of inode %llu): %s\n",
+				(unsigned long long)batch[i]->start,
+				batch[i]->end == UINT64_MAX ? "the end" : "an offset",
+				(unsigned long long)batch[i]->ino, strerror(-st));
+			batch[i]->type = 0;       /* forgotten below */
+		}
+		free(r);
+		memset(rq, 0, sizeof(*rq));
+		n = 0;
+		if (rc)
+			break;
+	}
+	for (struct held_lock **p = &s->held_locks; *p;) {
+		struct held_lock *h = *p;
+		if (h->type == 0) {
+			*p = h->next;
+			free(h);
+		} else {
+			p = &h->next;
+		}
+	}
+	pthread_mutex_unlock(&s->lock);
 	return rc;
 }
 
@@ -134,6 +207,8 @@ static int reclaim(struct dafs_session *s)
 		}
 	}
 	pthread_mutex_unlock(&s->lock);
+	if (rc == 0)
+		rc = reclaim_locks(s, rq);
 	compound_free(rq);
 	return rc;
 }

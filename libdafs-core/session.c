@@ -185,6 +185,7 @@ static void session_free(struct dafs_session *s)
 	size_t nsends = s->credits + 1;
 
 	stats_print(s);
+	held_locks_free(s);
 	while (s->mems)
 		dafs_mem_deregister(s->mems);
 	regcache_teardown(s);

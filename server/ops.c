@@ -1054,6 +1054,7 @@ int op_run(struct job *job, struct dafs_op *op, struct dafs_result *res)
 
 void op_release_session(struct worker *w, struct session *s)
 {
+	w->ended[w->nended++ % WORKER_ENDED_SESSIONS] = s->id;
 	procwatch_stop(w, s);
 	locks_release_session(w->srv->locks, s->id);
 	admission_session_close(&w->srv->adm, admission_client_name(s));

@@ -46,6 +46,7 @@ struct recv_buf {
 /* A job is ~38 KB (a whole request and reply); a few freed ones are reused
  * instead of calloc'ed per request. */
 #define WORKER_SPARE_JOBS 32
+#define WORKER_ENDED_SESSIONS 1024
 
 struct worker {
 	unsigned id;
@@ -63,6 +64,11 @@ struct worker {
 	struct recv_buf recvs[WORKER_RECVS];
 	unsigned recvs_unposted;
 	struct session *sessions;
+	/* Sessions this worker ended (lease, fence, close), latest last: a
+	 * client resuming one is refused (its files and locks are gone), not
+	 * given a new session as after a restart. */
+	uint64_t ended[WORKER_ENDED_SESSIONS];
+	unsigned nended;
 	struct procwatch *watches;     /* every pidfd poll not yet completed (procwatch.c) */
 	unsigned jobs;                 /* jobs in flight */
 	struct job *stalled;           /* jobs waiting to post again after -EAGAIN */

@@ -731,6 +731,16 @@ static struct session *session_open_new(struct worker *w, uint64_t id, fi_addr_t
 	return s;
 }
 
+static bool session_ended(const struct worker *w, uint64_t id)
+{
+	unsigned n = w->nended < WORKER_ENDED_SESSIONS ? w->nended : WORKER_ENDED_SESSIONS;
+
+	for (unsigned i = 0; i < n; i++)
+		if (w->ended[i] == id)
+			return true;
+	return false;
+}
+
 static void handle_session_open(struct worker *w, struct dafs_compound *req)
 {
 	const struct dafs_args_session_open *a = &req->ops[0].a.session_open;
@@ -756,6 +766,8 @@ static void handle_session_open(struct worker *w, struct dafs_compound *req)
 	/* A session is resumed where CONNECT sends it: ids are per worker. */
 	if (rc == 0 && a->resume && session_worker(w->srv, a->resume) != w)
 		rc = -EINVAL;
+	if (rc == 0 && a->resume && !s && session_ended(w, a->resume))
+		rc = -ESTALE;
 	id = a->resume ? a->resume : new_session_id(w);
 	if (rc == 0)
 		rc = authenticate(w, a, id, &who, &mac, proof);
@@ -802,12 +814,14 @@ static bool is_solitary(uint16_t opcode)
 
 /* What a client that resumed a session after a restart sends before its
  * slots are free again (its unanswered requests hold them): its memory
- * registered and its files reopened, outside the slot table. Both may run
- * twice harmlessly (do_reopen takes a handle that is already the file). */
+ * registered, its files reopened and its locks taken again, outside the
+ * slot table. Each may run twice harmlessly (do_reopen takes a handle that
+ * is already the file; a lock its owner holds is granted again). */
 static bool is_reclaim(const struct dafs_compound *req)
 {
 	for (unsigned i = 0; i < req->nops; i++)
-		if (req->ops[i].opcode != DAFS_OP_REGISTER && req->ops[i].opcode != DAFS_OP_REOPEN)
+		if (req->ops[i].opcode != DAFS_OP_REGISTER && req->ops[i].opcode != DAFS_OP_REOPEN &&
+		    req->ops[i].opcode != DAFS_OP_LOCK)
 			return false;
 	return req->nops > 0;
 }
