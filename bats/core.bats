@@ -319,6 +319,10 @@ case_path_escapes() {
 
 # Waits until a file being written by a transfer passes 8 MiB, kills the
 # server and checks the client gives up with a message, in time.
+# The clients of these tests run with DAFS_RECOVERY_TIMEOUT=0: by default a
+# client whose server stops answering keeps reconnecting for 600 s, waiting
+# for a restart (faults.bats tests that); with recovery off it gives up after
+# DAFS_TIMEOUT_MS of silence, the path these tests are about.
 kill_server_mid_transfer() {
   local client=$1 growing=$2 out=$3 what=$4
   wait_until 30 eval '[ "$(file_size "$growing")" -gt $((8 << 20)) ]' ||
@@ -339,13 +343,15 @@ kill_server_mid_transfer() {
 case_server_killed_during_put() {
   # Sparse: costs no disk locally; the server is killed long before the end.
   truncate -s 64G "$LOCAL/huge"
-  DAFS_TIMEOUT_MS=2000 spawn "$BATS_TEST_TMPDIR/client.out" "$DAFS_BIN" put "$LOCAL/huge" /huge
+  DAFS_TIMEOUT_MS=2000 DAFS_RECOVERY_TIMEOUT=0 spawn "$BATS_TEST_TMPDIR/client.out" \
+    "$DAFS_BIN" put "$LOCAL/huge" /huge
   kill_server_mid_transfer "$SPAWNED_PID" "$EXPORT/huge" "$BATS_TEST_TMPDIR/client.out" "put: /huge"
 }
 
 case_server_killed_during_get() {
   truncate -s 64G "$EXPORT/huge"
-  DAFS_TIMEOUT_MS=2000 spawn "$BATS_TEST_TMPDIR/client.out" "$DAFS_BIN" get /huge "$LOCAL/huge"
+  DAFS_TIMEOUT_MS=2000 DAFS_RECOVERY_TIMEOUT=0 spawn "$BATS_TEST_TMPDIR/client.out" \
+    "$DAFS_BIN" get /huge "$LOCAL/huge"
   kill_server_mid_transfer "$SPAWNED_PID" "$LOCAL/huge" "$BATS_TEST_TMPDIR/client.out" "get: /huge"
 }
 
@@ -357,7 +363,7 @@ case_server_killed_during_get() {
 # (8 s) outlasts that wait on a slow day. (On tcp the kill comes at 8 MiB,
 # as the other kill tests do.)
 case_server_killed_between_requests() {
-  DAFS_TIMEOUT_MS=2000 spawn "$BATS_TEST_TMPDIR/client.out" bash -c \
+  DAFS_TIMEOUT_MS=2000 DAFS_RECOVERY_TIMEOUT=0 spawn "$BATS_TEST_TMPDIR/client.out" bash -c \
     "{ head -c 16M /dev/zero; sleep 8; head -c 16M /dev/zero; } | '$DAFS_BIN' put - /paused"
   case $DAFS_SERVER in
     shm://*)

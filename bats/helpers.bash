@@ -8,6 +8,11 @@
 #                   it answers; exports DAFS_SERVER, EXPORT, SERVER_PID, SERVER_LOG
 #   stop_server     SIGTERM, bounded wait, SIGKILL; sets SERVER_STATUS
 #   kill_server     SIGKILL (a crash, as clients see it)
+#   restart_server  after kill_server or stop_server: the same server again,
+#                   as start_server last started it (binary, URL with its tcp
+#                   port or shm name, $EXPORT, extra args; the environment is
+#                   the caller's now), its log appended to $SERVER_LOG after a
+#                   line saying so; waits until it answers, sets SERVER_PID
 #   dafs ARGS...    the dafs command, bounded by $DAFS_CMD_TIMEOUT seconds
 #   start_holder SECONDS
 #                   returns once a background dafs-locktest holds /lockfile for
@@ -53,6 +58,8 @@ SESSION_OPEN_RE=${SESSION_OPEN_RE:-'session.*open'}
 SESSION_CLOSE_RE=${SESSION_CLOSE_RE:-'session.*clos'}
 
 SERVER_PID=
+SERVER_ARGS=()     # start_server's extra args, for restart_server
+SERVER_START_BIN=  # the binary (or wrapper) start_server ran
 BG_PIDS=()
 
 # ---- small tools ------------------------------------------------------------
@@ -151,6 +158,8 @@ start_server() {
     tcp) url=tcp://127.0.0.1:0 ;;   # a free port, another if it is taken meanwhile
     *) fail "start_server: unknown transport '$transport' (shm or tcp)" ;;
   esac
+  SERVER_START_BIN=$SERVER_BIN
+  SERVER_ARGS=("$@")
   dafs_server_start "$SERVER_BIN" "$EXPORT" "$url" "$SERVER_LOG" "$@" || rc=$?
   url=$DAFS_SERVER_URL
   [ "$rc" -ne 1 ] ||
@@ -174,6 +183,27 @@ kill_server() {
   [ -n "$SERVER_PID" ] || return 0
   dafs_server_kill "$SERVER_PID"
   SERVER_PID=
+}
+
+# A restart: the same command line on the same URL (the port or shm name the
+# clients know), not a free one. The name of a SIGKILLed shm server is free
+# again at once (common/fabric.c, shm_claim_name); a tcp port taken meanwhile
+# by someone else fails the test, as it would fail an operator's restart.
+restart_server() {
+  local rc=0
+  [ -n "${DAFS_SERVER:-}" ] && [ -n "$SERVER_START_BIN" ] ||
+    fail "restart_server: no server was started (start_server first)"
+  [ -z "$SERVER_PID" ] ||
+    fail "restart_server: the server (pid $SERVER_PID) still runs: kill_server or stop_server first"
+  echo "==== restart_server: $SERVER_START_BIN on $DAFS_SERVER again ====" >>"$SERVER_LOG"
+  dafs_server_start "$SERVER_START_BIN" "$EXPORT" "$DAFS_SERVER" "$SERVER_LOG" \
+    "${SERVER_ARGS[@]}" || rc=$?
+  [ "$rc" -ne 1 ] ||
+    fail "restarted dafs-server on $DAFS_SERVER did not answer within ${DAFS_SERVER_START_TIMEOUT} s; $(dafs_server_report "$SERVER_LOG")"
+  [ "$rc" -eq 0 ] ||
+    fail "restarted dafs-server on $DAFS_SERVER exited with $DAFS_SERVER_STATUS at startup; $(dafs_server_report "$SERVER_LOG")"
+  SERVER_PID=$DAFS_SERVER_PID
+  export SERVER_PID
 }
 
 # Session lines in the server's log; a "closed" line never counts as "opened"

@@ -71,6 +71,7 @@ struct dafs_fabric {
 	uint64_t key_mask;      /* mr_key_size worth of bits, for application keys */
 	int wait_fd;            /* -1 when the CQ has no fd */
 	int shm_lock_fd;        /* held while a shm server owns its name, else -1 */
+	bool listening;         /* bound to the URL's address (a server's public one) */
 	char shm_lock_path[sizeof("/dev/shm/") + DAFS_SHM_NAME_MAX + sizeof(DAFS_SHM_LOCK_SUFFIX)];
 	enum { SCHEME_SHM, SCHEME_TCP, SCHEME_VERBS } scheme;
 	size_t max_msg;
@@ -608,6 +609,7 @@ int dafs_fabric_open(const struct dafs_url *url, bool listen, struct dafs_fabric
 	f->scheme = scheme;
 	f->wait_fd = -1;
 	f->shm_lock_fd = -1;
+	f->listening = listen;
 
 	if (scheme == SCHEME_SHM && listen) {
 		ret = shm_claim_name(f, url->node);
@@ -670,23 +672,25 @@ fail:
 	return ret;
 }
 
-int dafs_fabric_renew_shm_endpoint(struct dafs_fabric *f)
+int dafs_fabric_renew_endpoint(struct dafs_fabric *f)
 {
 	char *name;
 	int ret;
 
-	if (f->scheme != SCHEME_SHM || f->shm_lock_fd >= 0)
-		return 0;
+	if (f->listening)
+		return -EINVAL;
 	close_endpoint(f);
-	shm_client_name(f->shm_name, sizeof(f->shm_name));
-	name = strdup(f->shm_name);
-	if (!name)
-		return -ENOMEM;
-	free(f->info->src_addr);
-	f->info->src_addr = name;
-	f->info->src_addrlen = strlen(name) + 1;
+	if (f->scheme == SCHEME_SHM) {
+		shm_client_name(f->shm_name, sizeof(f->shm_name));
+		name = strdup(f->shm_name);
+		if (!name)
+			return -ENOMEM;
+		free(f->info->src_addr);
+		f->info->src_addr = name;
+		f->info->src_addrlen = strlen(name) + 1;
+	}
 	ret = open_endpoint(f);
-	if (ret == 0)
+	if (ret == 0 && f->scheme == SCHEME_SHM)
 		note_local_shm_name(f->shm_name, false);
 	return ret;
 }

@@ -80,12 +80,12 @@ void dafs_fabric_close(struct dafs_fabric *f);
  * while mapped and goes with the last mapping, however the process ends.
  * 0 for other endpoints, -errno if the unlink fails. */
 int dafs_fabric_unlink_shm_name(struct dafs_fabric *f);
-/* A client's shm endpoint anew, under a new name, on the same domain (its
- * memory registrations, and their keys, stay): a server that restarted
- * cannot map the old name, which is unlinked. Its completion queue and
- * address vector are new too, empty: nothing posted before survives, no
- * peer is known. 0 and nothing done for other endpoints. */
-int dafs_fabric_renew_shm_endpoint(struct dafs_fabric *f);
+/* A client's endpoint anew on the same domain (its memory registrations,
+ * and their keys, stay), with a new completion queue and address vector:
+ * nothing posted before survives, no peer is known. Over shm it has a new
+ * name (a server that restarted cannot map the old one, unlinked), over
+ * tcp a new port. Not for listeners (-EINVAL). */
+int dafs_fabric_renew_endpoint(struct dafs_fabric *f);
 /* The provider's name of this endpoint, to send to a peer; *len in/out. */
 int dafs_fabric_getname(struct dafs_fabric *f, void *addr, size_t *len);
 /* Adds a peer by raw address (from getname) or by URL (the server's address). */

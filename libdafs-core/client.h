@@ -74,6 +74,7 @@ struct dafs_mem {
 struct client_slot {               /* lock */
 	uint32_t seq;                  /* last sequence number sent */
 	struct dafs_req *req;          /* waiting for its reply, or NULL */
+	uint64_t sent_ms;              /* when its frame last went */
 };
 
 struct dafs_session {
@@ -108,6 +109,7 @@ struct dafs_session {
 	struct dafs_req *boot_req;     /* CONNECT or SESSION_OPEN in flight */
 	unsigned sends_busy;           /* send buffers posted, not completed */
 	uint64_t last_tx_ms, last_ping_ms;
+	uint64_t overdue_check_ms;     /* when resend_overdue last looked */
 	uint64_t pending_since_ms;     /* when we last began waiting from idle */
 	uint64_t last_rx_ns;           /* a reply: the server may nap after (wait.h) */
 	uint64_t last_activity_ns;     /* a send or completion: we poll after (wait.h) */
@@ -128,6 +130,7 @@ struct dafs_session {
 	/* lock */
 	bool lost;                     /* the server stopped answering: the lease
 					  thread reconnects, requests wait */
+	pthread_cond_t back_cond;      /* broadcast when it is over, either way */
 	bool recovering;               /* its exchanges are under way */
 	bool resumed;                  /* the last SESSION_OPEN found our session */
 	uint64_t lost_since_ms;

@@ -25,7 +25,6 @@
 
 #define RECOVER_PAUSE_MIN_MS  50
 #define RECOVER_PAUSE_MAX_MS  2000
-#define RECOVER_SENDS_WAIT_MS 2000     /* for frames posted before the loss */
 #define RECLAIM_OPS           6        /* REOPENs of the longest paths fit a frame */
 #define RECLAIM_LOCKS         DAFS_COMPOUND_MAX
 
@@ -225,19 +224,19 @@ static int resend(struct dafs_session *s)
 		struct msgbuf *m = &s->sends[i];
 		if (!s->slots[i].req)
 			continue;
-		while (m->busy && !s->dead)
-			client_progress(s, 10);
+		s->slots[i].sent_ms = client_now_ms();
 		rc = client_send_again(s, m);
 	}
 	return rc;
 }
 
-/* Over shm, a restarted server cannot map our endpoint, whose name is gone
- * (session.c unlinks it): we take a new one on the same memory, receives
- * posted again, nothing in flight, our doorbell named after it. */
+/* A new endpoint on the same memory, receives posted again, nothing in
+ * flight, our doorbell named after it: what was posted to the lost server
+ * may never complete (tcp), and over shm a restarted server cannot map our
+ * old endpoint, whose name is gone (session.c unlinks it). */
 static int renew_endpoint(struct dafs_session *s)
 {
-	int rc = dafs_fabric_renew_shm_endpoint(s->fab);
+	int rc = dafs_fabric_renew_endpoint(s->fab);
 
 	s->server = FI_ADDR_NOTAVAIL;
 	s->sends_busy = 0;
@@ -255,24 +254,14 @@ static int renew_endpoint(struct dafs_session *s)
 	return rc;
 }
 
-/* One try: wait for the frames posted to the lost server to complete (or,
- * over shm, leave them with the old endpoint), drop its address, and greet
- * the listener again. Session locked (let go meanwhile). */
+/* One try: a new endpoint, and the listener greeted again. Session locked
+ * (let go meanwhile). */
 static int reconnect(struct dafs_session *s)
 {
-	uint64_t start = client_now_ms();
-	bool shm = strcmp(s->url.scheme, "shm") == 0;
-	int rc = 0;
+	int rc;
 
-	while (!shm && s->sends_busy && client_now_ms() - start < RECOVER_SENDS_WAIT_MS)
-		client_progress(s, 10);
-	if (!shm && s->sends_busy)
-		return -EAGAIN;
 	s->recovering = true;
-	if (shm)
-		rc = renew_endpoint(s);
-	else if (s->server != FI_ADDR_NOTAVAIL)
-		dafs_fabric_av_remove(s->fab, s->server);
+	rc = renew_endpoint(s);
 	if (rc == 0)
 		rc = dafs_fabric_av_insert_url(s->fab, &s->url, &s->server);
 	if (rc)
@@ -285,7 +274,7 @@ static int reconnect(struct dafs_session *s)
 		pthread_mutex_lock(&s->lock);
 	}
 	/* The server has mapped our new endpoint: its name can go (session.c). */
-	if (rc == 0 && shm)
+	if (rc == 0)
 		rc = dafs_fabric_unlink_shm_name(s->fab);
 	if (rc == 0)
 		rc = resend(s);
@@ -300,6 +289,12 @@ static bool refused(int rc)
 	       rc == -EPROTO || rc == -ENOMEM;
 }
 
+static void recovered(struct dafs_session *s)
+{
+	s->lost = false;
+	pthread_cond_broadcast(&s->back_cond);
+}
+
 void client_recover(struct dafs_session *s)
 {
 	unsigned pause_ms = RECOVER_PAUSE_MIN_MS;
@@ -312,13 +307,13 @@ void client_recover(struct dafs_session *s)
 		if (waited >= s->recovery_ms) {
 			fprintf(stderr, "libdafs: the server did not come back in %llu s: giving up\n",
 				(unsigned long long)(s->recovery_ms / 1000));
-			s->lost = false;
+			recovered(s);
 			client_fail_all(s, -EIO);
 			return;
 		}
 		rc = reconnect(s);
 		if (rc == 0) {
-			s->lost = false;
+			recovered(s);
 			s->recoveries++;
 			fprintf(stderr, "libdafs: the server is back after %llu ms (%s)\n",
 				(unsigned long long)(client_now_ms() - s->lost_since_ms),
@@ -328,7 +323,7 @@ void client_recover(struct dafs_session *s)
 		if (refused(rc)) {
 			fprintf(stderr, "libdafs: the server refused to take the session back: %s\n",
 				strerror(-rc));
-			s->lost = false;
+			recovered(s);
 			client_fail_all(s, rc);
 			return;
 		}

@@ -202,49 +202,6 @@ static bool reply_admitted(struct dafs_session *s, void *frame, size_t *len)
 	return false;
 }
 
-static void handle_reply(struct dafs_session *s, void *frame, size_t len)
-{
-	/* Replies are handled one at a time, with the session locked. */
-	struct dafs_reply *rep = s->reply;
-	struct dafs_req *req = NULL;
-	int rc;
-
-	if (!reply_admitted(s, frame, &len))
-		return;
-	rc = dafs_decode_reply(frame, len, rep);
-	if (rc) {
-		/* A reply we cannot read cannot be matched either; the request
-		 * it answered times out. */
-		fprintf(stderr, "libdafs: dropped a malformed reply: %s\n", strerror(-rc));
-		return;
-	}
-	s->last_rx_ns = client_now_ns();
-	if (rep->hdr.flags & DAFS_HF_NOSLOT) {
-		req = s->boot_req;
-		s->boot_req = NULL;
-	} else if (rep->hdr.slot < s->credits && s->slots[rep->hdr.slot].req &&
-		   s->slots[rep->hdr.slot].seq == rep->hdr.seq) {
-		req = s->slots[rep->hdr.slot].req;
-	}
-	if (req) {
-		ssize_t result;
-		dafs_spin_replied(&s->spin);
-		if (rep->hdr.status) {
-			req->result = -rep->hdr.status;
-			result = req->finish ? req->finish(req, NULL) : -rep->hdr.status;
-		} else {
-			result = req->finish ? req->finish(req, rep) : 0;
-		}
-		req_complete(req, result);
-	}
-	/* The server fenced (EKEYREVOKED) or evicted (ECONNABORTED) this
-	 * session: final, so every request outstanding and later fails with
-	 * it at once, and nothing is retried. */
-	if ((rep->hdr.status == EKEYREVOKED || rep->hdr.status == ECONNABORTED) &&
-	    s->id && rep->hdr.session == s->id && !s->dead)
-		client_fail_all(s, -(int)rep->hdr.status);
-}
-
 /* The server stopped answering (silence, or a frame it did not take).
  * With recovery, requests wait while the lease thread reconnects
  * (recover.c); during its exchanges only the one in flight fails, and it
@@ -272,6 +229,56 @@ static void server_lost(struct dafs_session *s, int err)
 	fprintf(stderr, "libdafs: the server stopped answering; still trying for up to %llu s\n",
 		(unsigned long long)(s->recovery_ms / 1000));
 	pthread_cond_broadcast(&s->lease_cond);
+}
+
+static void handle_reply(struct dafs_session *s, void *frame, size_t len)
+{
+	/* Replies are handled one at a time, with the session locked. */
+	struct dafs_reply *rep = s->reply;
+	struct dafs_req *req = NULL;
+	int rc;
+
+	if (!reply_admitted(s, frame, &len))
+		return;
+	rc = dafs_decode_reply(frame, len, rep);
+	if (rc) {
+		/* A reply we cannot read cannot be matched either; the request
+		 * it answered times out. */
+		fprintf(stderr, "libdafs: dropped a malformed reply: %s\n", strerror(-rc));
+		return;
+	}
+	s->last_rx_ns = client_now_ns();
+	if (rep->hdr.flags & DAFS_HF_NOSLOT) {
+		req = s->boot_req;
+		s->boot_req = NULL;
+	} else if (rep->hdr.slot < s->credits && s->slots[rep->hdr.slot].req &&
+		   s->slots[rep->hdr.slot].seq == rep->hdr.seq) {
+		req = s->slots[rep->hdr.slot].req;
+	}
+	/* A server on its way down refuses what it has not started: the
+	 * request waits for its return (or its successor) like the others. */
+	if (req && rep->hdr.status == ESHUTDOWN && !(rep->hdr.flags & DAFS_HF_NOSLOT) &&
+	    s->recovery_ms && s->lease_running && !s->closing) {
+		server_lost(s, -ESHUTDOWN);
+		return;
+	}
+	if (req) {
+		ssize_t result;
+		dafs_spin_replied(&s->spin);
+		if (rep->hdr.status) {
+			req->result = -rep->hdr.status;
+			result = req->finish ? req->finish(req, NULL) : -rep->hdr.status;
+		} else {
+			result = req->finish ? req->finish(req, rep) : 0;
+		}
+		req_complete(req, result);
+	}
+	/* The server fenced (EKEYREVOKED) or evicted (ECONNABORTED) this
+	 * session: final, so every request outstanding and later fails with
+	 * it at once, and nothing is retried. */
+	if ((rep->hdr.status == EKEYREVOKED || rep->hdr.status == ECONNABORTED) &&
+	    s->id && rep->hdr.session == s->id && !s->dead)
+		client_fail_all(s, -(int)rep->hdr.status);
 }
 
 /* Something is owed to us by the server: a reply, or a send completion. */
@@ -360,6 +367,22 @@ void send_ping(struct dafs_session *s)
 	}
 }
 
+/* A request unanswered for the timeout while the server answers others
+ * (pings) may have been lost with a connection the provider quietly made
+ * again, or dropped by the server when it could not reach us (worker.c):
+ * it goes again, as it was. The server answers a copy of one it ran from
+ * its reply cache and drops one of a request still running. */
+static void resend_overdue(struct dafs_session *s, uint64_t now)
+{
+	for (unsigned i = 0; i < s->credits; i++) {
+		struct client_slot *slot = &s->slots[i];
+		if (!slot->req || s->sends[i].busy || now - slot->sent_ms <= (uint64_t)s->timeout_ms)
+			continue;
+		slot->sent_ms = now;
+		client_send_again(s, &s->sends[i]);
+	}
+}
+
 /* The nap of a transport with no wait object, a millisecond at most, cut
  * short when the server rings our bell with a slow request's reply. */
 static void nap_on_bell(struct dafs_session *s)
@@ -378,6 +401,18 @@ static void progress_and_wait(struct dafs_session *s, int timeout_ms)
 	int n;
 
 	assert_session_locked(s);
+	/* While the server is lost the fabric is the lease thread's alone
+	 * (recover.c): a waiter polling a dead peer's errors would keep the
+	 * lock from it. */
+	if (s->lost && !pthread_equal(pthread_self(), s->lease_thread)) {
+		struct timespec until;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += 100 * 1000000;
+		until.tv_sec += until.tv_nsec / 1000000000;
+		until.tv_nsec %= 1000000000;
+		pthread_cond_timedwait(&s->back_cond, &s->lock, &until);
+		return;
+	}
 	n = dafs_fabric_poll(s->fab, comps, 16);
 	for (int i = 0; i < n; i++)
 		handle_completion(s, &comps[i]);
@@ -407,6 +442,10 @@ static void progress_and_wait(struct dafs_session *s, int timeout_ms)
 		if (now - quiet_since > CLIENT_PING_MS && now - s->last_ping_ms > CLIENT_PING_MS &&
 		    !s->lost)
 			send_ping(s);
+		if (!s->lost && now - s->overdue_check_ms >= CLIENT_PING_MS) {
+			s->overdue_check_ms = now;
+			resend_overdue(s, now);
+		}
 	}
 	if (timeout_ms == 0)
 		return;
@@ -414,7 +453,9 @@ static void progress_and_wait(struct dafs_session *s, int timeout_ms)
 	 * (wait.h). A request sent after the program computed for a while
 	 * starts with the poll too: it is the send that counts. */
 	budget = dafs_spin_budget(&s->spin);
-	polling = now_ns - s->last_activity_ns < budget || now_ns < s->poll_until_ns;
+	/* The lease thread bringing the server back waits asleep. */
+	polling = !s->lost &&
+		  (now_ns - s->last_activity_ns < budget || now_ns < s->poll_until_ns);
 	if (polling) {
 		if (s->last_poll_ns && now_ns - s->last_poll_ns > DAFS_PREEMPTED_NS)
 			dafs_spin_missed(&s->spin);      /* the CPU was taken from us */
@@ -578,6 +619,7 @@ int submit_locked(struct dafs_req *req, struct dafs_compound *rq)
 		s->last_slot = req->slot;
 		s->slots[req->slot].seq = rq->hdr.seq;
 		s->slots[req->slot].req = req;
+		s->slots[req->slot].sent_ms = s->last_tx_ms;
 		s->slots_used++;
 		s->outstanding++;
 	}

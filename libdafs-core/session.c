@@ -129,6 +129,10 @@ int client_boot_call(struct dafs_session *s, struct dafs_compound *rq, req_finis
 	req->standalone = true;
 	req->noslot = true;
 	pthread_mutex_lock(&s->lock);
+	/* Recovery's exchanges have the timeout to themselves: the requests
+	 * that wait meanwhile have been waiting since the server was lost. */
+	if (s->recovering)
+		s->pending_since_ms = client_now_ms();
 	rc = submit_locked(req, rq);
 	while (rc == 0 && !req->done)
 		client_progress(s, 100);
@@ -212,6 +216,7 @@ static void session_free(struct dafs_session *s)
 	}
 	dafs_bell_close(&s->own_bell);
 	pthread_cond_destroy(&s->lease_cond);
+	pthread_cond_destroy(&s->back_cond);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
 }
@@ -448,6 +453,7 @@ int dafs_session_open(const char *url, const struct dafs_session_opts *opts,
 		return -ENOMEM;
 	session_lock_init(s);
 	pthread_cond_init(&s->lease_cond, NULL);
+	pthread_cond_init(&s->back_cond, NULL);
 	s->bell.fd = s->own_bell.fd = -1;
 	stats_setup(s, opts && opts->stats > 0);
 	s->credits = opts && opts->credits ? opts->credits : 32;
