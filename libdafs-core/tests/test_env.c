@@ -15,7 +15,7 @@
 
 static const char *const vars[] = {
 	"DAFS_TIMEOUT_MS", "DAFS_CACHE_SIZE", "DAFS_WRITE_COALESCE", "DAFS_DIRECT_READ_MIN",
-	"DAFS_REGCACHE_ENTRIES", "DAFS_DOORBELL", "DAFS_STATS",
+	"DAFS_REGCACHE_ENTRIES", "DAFS_DOORBELL", "DAFS_STATS", "DAFS_RECOVERY_TIMEOUT",
 };
 
 static void clear_env(void)
@@ -30,7 +30,7 @@ static struct dafs_session_opts preset(void)
 	return (struct dafs_session_opts){
 		.name = "preset", .credits = 7, .timeout_ms = 1234, .cache_size = 3 << 20,
 		.coalesce_writes = 1, .direct_read_min = 777, .regcache_entries = 5,
-		.doorbells = 1, .stats = 1,
+		.doorbells = 1, .stats = 1, .recovery_timeout_s = 9,
 	};
 }
 
@@ -40,7 +40,7 @@ static bool same_opts(const struct dafs_session_opts *a, const struct dafs_sessi
 	       a->cache_size == b->cache_size && a->coalesce_writes == b->coalesce_writes &&
 	       a->direct_read_min == b->direct_read_min &&
 	       a->regcache_entries == b->regcache_entries && a->doorbells == b->doorbells &&
-	       a->stats == b->stats;
+	       a->stats == b->stats && a->recovery_timeout_s == b->recovery_timeout_s;
 }
 
 static void test_unset(void)
@@ -74,7 +74,9 @@ static void test_values(void)
 	setenv("DAFS_REGCACHE_ENTRIES", "2", 1);
 	setenv("DAFS_DOORBELL", "0", 1);
 	setenv("DAFS_STATS", "1", 1);
+	setenv("DAFS_RECOVERY_TIMEOUT", "30", 1);
 	CHECK_EQ(dafs_session_opts_from_env(&o), 0, "all set and well formed: 0");
+	CHECK_EQ(o.recovery_timeout_s, 30, "DAFS_RECOVERY_TIMEOUT=30");
 	CHECK_EQ(o.timeout_ms, 2000, "DAFS_TIMEOUT_MS=2000");
 	CHECK_EQ(o.cache_size, 64ll << 20, "DAFS_CACHE_SIZE=64M");
 	CHECK_EQ(o.coalesce_writes, 1, "DAFS_WRITE_COALESCE=1: on");
@@ -98,7 +100,9 @@ static void test_values(void)
 	setenv("DAFS_REGCACHE_ENTRIES", "0", 1);
 	setenv("DAFS_DOORBELL", "1", 1);
 	setenv("DAFS_STATS", "0", 1);
+	setenv("DAFS_RECOVERY_TIMEOUT", "0", 1);
 	CHECK_EQ(dafs_session_opts_from_env(&o), 0, "zeros are well formed");
+	CHECK(o.recovery_timeout_s < 0, "DAFS_RECOVERY_TIMEOUT=0: no recovery");
 	CHECK(o.cache_size < 0, "DAFS_CACHE_SIZE=0: no cache");
 	CHECK(o.coalesce_writes < 0, "DAFS_WRITE_COALESCE=0: off");
 	CHECK(o.direct_read_min < 0, "DAFS_DIRECT_READ_MIN=0: never");
@@ -117,7 +121,8 @@ static void test_malformed(void)
 		{ "DAFS_CACHE_SIZE", "64MB" }, { "DAFS_CACHE_SIZE", "-1" },
 		{ "DAFS_CACHE_SIZE", "99999999999G" }, { "DAFS_CACHE_SIZE", "99999999999999999999" },
 		{ "DAFS_WRITE_COALESCE", "yes" }, { "DAFS_DIRECT_READ_MIN", "1T" },
-		{ "DAFS_REGCACHE_ENTRIES", "many" },
+		{ "DAFS_REGCACHE_ENTRIES", "many" }, { "DAFS_RECOVERY_TIMEOUT", "10m" },
+		{ "DAFS_RECOVERY_TIMEOUT", "-1" }, { "DAFS_RECOVERY_TIMEOUT", "86401" },
 	};
 	struct dafs_session_opts want = preset();
 

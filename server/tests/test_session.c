@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <unistd.h>
+#include <stdint.h>
 
 #include "check.h"
 #include "session.h"
@@ -64,9 +65,52 @@ static void test_handles(void)
 	session_destroy(s);   /* closes what is left */
 }
 
+/* Recovery's slots: a reclaimed session (its client lost a server that
+ * restarted) takes the client's sequence numbers as they come; a request
+ * dropped undone (its transfer failed) runs again when retried. */
+static void test_recovery_slots(void)
+{
+	struct session *s = session_create(43, 0, 2);
+
+	s->reclaimed = true;
+	CHECK_EQ(session_slot_check(s, 0, 77), SLOT_NEW, "a reclaimed slot takes any first seq");
+	CHECK_EQ(session_slot_check(s, 0, 77), SLOT_IN_PROGRESS, "and then numbers on from it");
+	CHECK_EQ(session_slot_finish(s, 0, "r", 1), 0, "reply cached");
+	CHECK_EQ(session_slot_check(s, 0, 79), SLOT_BAD, "skipping a seq is still misordered");
+	CHECK_EQ(session_slot_check(s, 1, 1), SLOT_NEW, "seq 1 runs");
+	s->slots[1].state = SLOT_IDLE;           /* ended unanswered... */
+	CHECK_EQ(session_slot_check(s, 1, 1), SLOT_BAD, "a retry of one that ended unanswered is refused");
+	s->slots[1].undone = true;               /* ...before it could run */
+	CHECK_EQ(session_slot_check(s, 1, 1), SLOT_NEW, "a retry of one dropped undone runs");
+	CHECK(!s->slots[1].undone, "once");
+	session_destroy(s);
+}
+
+/* REOPEN's placement: a handle at the number the client knows. */
+static void test_handle_place(void)
+{
+	struct session *s = session_create(44, 0, 1);
+	uint64_t fh = (UINT64_C(5) << 32) | 3, next;
+
+	CHECK_EQ(session_handle_place(s, open("/dev/null", O_RDONLY), DAFS_O_RDONLY, false, 1, 9, fh),
+		 0, "placed at index 3, generation 5");
+	CHECK(session_handle_get(s, fh) && session_handle_get(s, fh)->ino == 9, "found by that number");
+	int fd = open("/dev/null", O_RDONLY);
+	CHECK_EQ(session_handle_place(s, fd, DAFS_O_RDONLY, false, 1, 9, fh), -EEXIST,
+		 "a taken number is refused");
+	close(fd);
+	CHECK_EQ(session_handle_place(s, -1, 0, false, 0, 0, 0), -EBADF, "number 0 is refused");
+	CHECK_EQ(session_handle_add(s, open("/dev/null", O_RDONLY), DAFS_O_RDONLY, false, 1, 10, &next),
+		 0, "a new handle beside it");
+	CHECK(next != fh && (next & 0xffffffffu) < 3, "takes a free index below it");
+	session_destroy(s);
+}
+
 int main(void)
 {
 	test_slots();
 	test_handles();
+	test_recovery_slots();
+	test_handle_place();
 	return check_done();
 }
