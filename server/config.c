@@ -16,6 +16,7 @@ enum {
 	OPT_MAX_OPEN_FILES,
 	OPT_MAX_REGIONS,
 	OPT_MAX_SESSION_MEMORY,
+	OPT_STATE,
 };
 
 /* The settings, in the order --help lists them. */
@@ -35,6 +36,10 @@ const struct config_option config_options[] = {
 	{ "insecure", 'I', false, CONFIG_ANYWHERE, NULL,
 	  "without --keys, listen on a non-loopback address anyway:\nanyone who can reach "
 	  "it reads and writes the export" },
+	{ "state", OPT_STATE, true, CONFIG_ANYWHERE, "DIR",
+	  "where replies of requests that must not run twice are\nrecorded, so that a client "
+	  "retrying one after a restart\nis answered, not run again (default: $STATE_DIRECTORY,\n"
+	  "as systemd sets it; none: not kept)" },
 	{ "admin", 'a', true, CONFIG_ANYWHERE, "SOCKET",
 	  "serve dafsctl on this UNIX socket (mode 0600; root and\nthe server's own user only)" },
 	{ "max-sessions-per-client", OPT_MAX_SESSIONS, true, CONFIG_ANYWHERE, "N",
@@ -64,6 +69,7 @@ void config_free(struct server_config *cfg)
 	free(cfg->config_file);
 	free(cfg->keys_file);
 	free(cfg->admin_socket);
+	free(cfg->state_dir);
 	config_init(cfg);
 }
 
@@ -152,6 +158,8 @@ int config_apply(struct server_config *cfg, int letter, const char *value, char 
 		return 0;
 	case 'a':
 		return set_string(&cfg->admin_socket, value, err, errlen);
+	case OPT_STATE:
+		return set_string(&cfg->state_dir, value, err, errlen);
 	case OPT_MAX_SESSIONS:
 	case OPT_MAX_OPEN_FILES:
 	case OPT_MAX_REGIONS:

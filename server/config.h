@@ -34,6 +34,8 @@ struct server_config {
 	char *keys_file;        /* --keys: clients' keys (keyfile.h); NULL: keyless */
 	bool insecure;          /* --insecure: keyless on a non-loopback address */
 	char *admin_socket;     /* --admin: dafsctl's UNIX socket (admin.h) */
+	char *state_dir;        /* --state: the state directory (state.h); NULL: the
+				   default, "none": none */
 	struct admission *adm;  /* the limits (--max-...) are set here (admission.h);
 				   the caller points it at the server's */
 };

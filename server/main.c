@@ -16,6 +16,7 @@
 #include "log.h"
 #include "notify.h"
 #include "server.h"
+#include "state.h"
 
 static struct server *the_server;
 
@@ -121,7 +122,7 @@ bad:
 int main(int argc, char **argv)
 {
 	struct server_config cfg;
-	const char *export_dir, *listen_url;
+	const char *export_dir, *listen_url, *state_dir;
 	struct server srv = { 0 };
 	struct sigaction sa = { .sa_handler = on_stop_signal };
 	char why[512];
@@ -203,17 +204,28 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
+	state_dir = cfg.state_dir ? cfg.state_dir : getenv("STATE_DIRECTORY");
+	if (state_dir && strcmp(state_dir, "none") != 0 &&
+	    (rc = state_open(&srv, state_dir, why, sizeof(why))) != 0) {
+		fprintf(stderr, "dafs-server: cannot keep --state %s\n", why);
+		for (unsigned i = 0; i < srv.nworkers; i++)
+			worker_fini(&srv.workers[i]);
+		return 1;
+	}
 	if (cfg.admin_socket &&
 	    (rc = admin_start(&srv, cfg.admin_socket, why, sizeof(why))) != 0) {
 		fprintf(stderr, "dafs-server: cannot serve --admin %s\n", why);
 		/* Closing the endpoints gives back the shm name. */
 		for (unsigned i = 0; i < srv.nworkers; i++)
 			worker_fini(&srv.workers[i]);
+		state_close(&srv);
 		return 1;
 	}
-	log_msg("exporting %s on %s (%s, %u worker%s, lease %us)", export_dir, listen_url,
+	log_msg("exporting %s on %s (%s, %u worker%s, lease %us, %s%s)", export_dir, listen_url,
 		dafs_fabric_provider(srv.workers[0].fab), srv.nworkers,
-		srv.nworkers == 1 ? "" : "s", srv.lease_ms / 1000);
+		srv.nworkers == 1 ? "" : "s", srv.lease_ms / 1000,
+		srv.state ? "state in " : "no state: a retry after a restart may run twice",
+		srv.state ? state_dir : "");
 	for (unsigned i = 1; i < srv.nworkers; i++) {
 		/* pthread_create returns a positive errno. */
 		rc = -pthread_create(&srv.workers[i].thread, NULL, worker_main, &srv.workers[i]);
@@ -232,6 +244,7 @@ int main(int argc, char **argv)
 	admin_stop(&srv);
 	for (unsigned i = 0; i < srv.nworkers; i++)
 		worker_fini(&srv.workers[i]);
+	state_close(&srv);
 	admission_fini(&srv.adm);
 	free(srv.workers);
 	locks_destroy(srv.locks);

@@ -22,6 +22,7 @@
 #include "creds.h"
 #include "procwatch.h"
 #include "server.h"
+#include "state.h"
 
 static void attr_from_stat(struct dafs_attr *a, const struct stat *st)
 {
@@ -1055,6 +1056,7 @@ int op_run(struct job *job, struct dafs_op *op, struct dafs_result *res)
 void op_release_session(struct worker *w, struct session *s)
 {
 	w->ended[w->nended++ % WORKER_ENDED_SESSIONS] = s->id;
+	state_record_end(w, s);
 	procwatch_stop(w, s);
 	locks_release_session(w->srv->locks, s->id);
 	admission_session_close(&w->srv->adm, admission_client_name(s));

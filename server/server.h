@@ -69,6 +69,8 @@ struct worker {
 	 * given a new session as after a restart. */
 	uint64_t ended[WORKER_ENDED_SESSIONS];
 	unsigned nended;
+	int state_fd;                  /* its log in the state directory, or -1 (state.h) */
+	uint64_t state_bytes;
 	struct procwatch *watches;     /* every pidfd poll not yet completed (procwatch.c) */
 	unsigned jobs;                 /* jobs in flight */
 	struct job *stalled;           /* jobs waiting to post again after -EAGAIN */
@@ -97,6 +99,7 @@ struct server {
 	pthread_mutex_t keys_lock;
 	struct challenge_table challenges;   /* CONNECT's nonces for keyed clients */
 	struct admission adm;       /* limits and fences (admission.h) */
+	struct state *state;        /* --state DIR, or NULL (state.h) */
 	struct admin *admin;        /* --admin SOCKET, or NULL (admin.h) */
 	atomic_uint next_worker;
 	atomic_uint_fast64_t next_session;

@@ -82,14 +82,19 @@ enum slot_verdict session_slot_check(struct session *s, uint16_t slot_id, uint32
 	}
 	/* Sequence numbers start at 1 and step by one per slot (wrapping). A
 	 * client may only send the next one once the previous reply arrived. */
-	if (!slot->used && s->reclaimed)
+	/* A restored slot's recorded reply answers its own seq; the client's
+	 * next requests on it, unrecorded ones, came after. */
+	if ((!slot->used || (slot->restored && seq != slot->seq)) && s->reclaimed) {
 		slot->seq = seq - 1;
+		slot->restored = false;
+	}
 	if (seq != (uint32_t)(slot->seq + 1) || slot->state == SLOT_BUSY)
 		return SLOT_BAD;
 	slot->used = true;
 	slot->seq = seq;
 	slot->state = SLOT_BUSY;
 	slot->undone = false;
+	slot->recorded = false;
 	free(slot->reply);
 	slot->reply = NULL;
 	slot->has_reply = false;

@@ -29,6 +29,8 @@ struct slot {
 	uint32_t seq;      /* last sequence number accepted */
 	bool has_reply;
 	bool undone;       /* `seq` was dropped before it could run: a retry runs it */
+	bool recorded;     /* its reply is in the state directory too (state.h) */
+	bool restored;     /* its reply came from there: another seq is a new request */
 	void *reply;       /* cached encoded reply for `seq` */
 	size_t reply_len;
 };
@@ -65,6 +67,7 @@ struct session {
 	uint8_t peer_name[DAFS_ADDR_MAX];  /* the client endpoint's fabric name */
 	size_t peer_name_len;
 	bool reclaimed;            /* opened to resume a session a restart lost */
+	bool recorded;             /* a reply of it is in the state directory (state.h) */
 	unsigned resumes;          /* times its client took it over again */
 	char name[128];            /* the client's own description (SESSION_OPEN) */
 	struct principal who;

@@ -24,6 +24,7 @@
 #include "log.h"
 #include "procwatch.h"
 #include "server.h"
+#include "state.h"
 #include "wait.h"
 
 #define POLL_TAG   ((void *)1)    /* io_uring user_data of the fabric fd poll */
@@ -90,6 +91,7 @@ int worker_init(struct worker *w, struct server *srv, unsigned id, bool listen)
 	w->srv = srv;
 	w->shm = strcmp(srv->url.scheme, "shm") == 0;
 	w->bell.fd = -1;
+	w->state_fd = -1;
 	rc = dafs_fabric_open(&srv->url, listen, &w->fab);
 	if (rc)
 		return rc;
@@ -408,6 +410,9 @@ static void job_reply(struct job *job)
 	 * malformed frame's slot number is not to be trusted. */
 	if (job->owns_slot)
 		session_slot_finish(job->sess, job->req.hdr.slot, job->send_buf, job->send_len);
+	if (job->owns_slot && job->w->state_fd >= 0 && state_runs_once(job))
+		state_record_reply(job->w, job->sess, job->req.hdr.slot, job->req.hdr.seq,
+				   job->send_buf, job->send_len);
 	if (job_seals(job))
 		job->send_len = dafs_mac_seal(job->sess->mac, job->send_buf, job->send_len);
 	job_send(job);
@@ -704,12 +709,21 @@ static struct session *session_open_new(struct worker *w, uint64_t id, fi_addr_t
 		*rc = -ENOMEM;
 		return NULL;
 	}
+	/* A session of a client whose server restarted: its slots go on from
+	 * where the client's are (session_slot_check), answering what the
+	 * last server ran from the state directory. */
+	s->reclaimed = a->resume != 0;
+	*rc = s->reclaimed ? state_restore(w->srv, s) : 0;
+	if (*rc) {
+		log_msg("refused to reopen session %016llx of %s: %s", (unsigned long long)id,
+			a->name, *rc == -ESTALE ? "it had ended" : strerror(-*rc));
+		session_destroy(s);
+		admission_session_close(&w->srv->adm, client);
+		return NULL;
+	}
 	s->who = *who;
 	s->mac = *mac;
 	*mac = NULL;
-	/* A session of a client whose server restarted: its slots go on from
-	 * where the client's are (session_slot_check). */
-	s->reclaimed = a->resume != 0;
 	memcpy(s->peer_name, a->addr, a->addr_len);
 	s->peer_name_len = a->addr_len;
 	admin_format_addr(a->addr, a->addr_len, s->addr, sizeof(s->addr));
