@@ -159,8 +159,11 @@ start_server() {
     *) fail "start_server: unknown transport '$transport' (shm or tcp)" ;;
   esac
   SERVER_START_BIN=$SERVER_BIN
-  SERVER_ARGS=("$@")
-  dafs_server_start "$SERVER_BIN" "$EXPORT" "$url" "$SERVER_LOG" "$@" || rc=$?
+  # A state directory of the test's own (a later --state in the test's
+  # arguments wins), so that restart_server's server answers the retries
+  # of what the killed one ran.
+  SERVER_ARGS=(--state "$BATS_TEST_TMPDIR/state" "$@")
+  dafs_server_start "$SERVER_BIN" "$EXPORT" "$url" "$SERVER_LOG" "${SERVER_ARGS[@]}" || rc=$?
   url=$DAFS_SERVER_URL
   [ "$rc" -ne 1 ] ||
     fail "dafs-server on $url did not answer within ${DAFS_SERVER_START_TIMEOUT} s; $(dafs_server_report "$SERVER_LOG")"
