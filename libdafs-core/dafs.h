@@ -277,7 +277,9 @@ ssize_t dafs_batch(struct dafs_session *s, struct dafs_batch_item *items, unsign
 ssize_t dafs_open_read(struct dafs_session *s, const char *path, void *buf, size_t len,
 		       off_t off, struct dafs_file **out);
 
-/* F_SETLK and F_GETLK only (a waiting lock is a loop: dafs_lock). */
+/* F_SETLK and F_GETLK only (a waiting lock is a loop: dafs_lock). -EBUSY:
+ * the server restarted and waits for its clients to take their locks back
+ * (its grace period, a lease at most): ask again later. */
 int dafs_lock_async(struct dafs_file *f, int cmd, struct flock *fl, uint64_t owner,
 		    struct dafs_cg *cg, void *user, struct dafs_req **req_out);
 
@@ -285,7 +287,8 @@ int dafs_lock_async(struct dafs_file *f, int cmd, struct flock *fl, uint64_t own
  * the session ends) ------------------------------------------------------ */
 
 /* cmd: F_SETLK, F_SETLKW (waits, polling the server; -EINTR when a signal
- * handler installed without SA_RESTART interrupts the wait), F_GETLK. owner names
+ * handler installed without SA_RESTART interrupts the wait), F_GETLK; all
+ * three wait out a restarted server's grace period. owner names
  * the lock owner (a process or an open file description); l_whence must be
  * SEEK_SET or SEEK_CUR (0 offset) here. F_SETLK on a conflict: -EAGAIN.
  * An owner with DAFS_LOCK_OWNER_FLOCK set holds flock(2) locks: they meet

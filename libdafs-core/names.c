@@ -630,14 +630,18 @@ int dafs_lock(struct dafs_file *f, int cmd, struct flock *fl, uint64_t owner)
 	int rc;
 
 	if (cmd != F_SETLKW) {
-		rc = (int)CLIENT_SYNC(dafs_lock_async, f, cmd, fl, owner);
+		/* A restarted server's grace period (EBUSY) is waited out: the
+		 * answer after it is the one the caller asked for. */
+		while ((rc = (int)CLIENT_SYNC(dafs_lock_async, f, cmd, fl, owner)) == -EBUSY)
+			usleep(LOCK_POLL_MAX_MS * 1000);
 	} else {
 		/* The server never holds a request for a lock: a waiting lock
 		 * polls, backing off, as NFSv4 clients do, but only up to
 		 * LOCK_POLL_MAX_MS: a lock whose holder died is free the moment
 		 * the server learns of it (server/procwatch.h), and a waiter
 		 * should not sleep much past that. */
-		while ((rc = (int)CLIENT_SYNC(dafs_lock_async, f, F_SETLK, fl, owner)) == -EAGAIN) {
+		while ((rc = (int)CLIENT_SYNC(dafs_lock_async, f, F_SETLK, fl, owner)) == -EAGAIN ||
+		       rc == -EBUSY) {
 			if (usleep(delay_ms * 1000) < 0 && errno == EINTR && wait_interrupted())
 				return -EINTR;
 			if (delay_ms < LOCK_POLL_MAX_MS)

@@ -9,9 +9,7 @@
  * session of the same id, into which our memory is registered again and
  * our open files reopened at their old handles (by path, refused when the
  * name is another file now) and our byte-range locks taken again, so that
- * every unanswered frame can go again exactly as it was. (No grace period
- * holds others off meanwhile yet: a lock another client took first stays
- * its, and we say so.) A refusal (a fenced client, a closed session) is
+ * every unanswered frame can go again exactly as it was. A refusal (a fenced client, a closed session) is
  * final: every request fails with it.
  */
 #include <errno.h>
@@ -89,8 +87,9 @@ static struct dafs_file *file_of(struct dafs_session *s, const struct held_lock 
 	return NULL;
 }
 
-/* Our locks again, from a server that lost them with its restart. One that
- * another client took meanwhile stays its: we say so, and forget ours. */
+/* Our locks again, from a server that lost them with its restart (its
+ * grace period holds others' new locks off meanwhile: server/state.h). One
+ * another client took anyway stays its: we say so, and forget ours. */
 static int reclaim_locks(struct dafs_session *s, struct dafs_compound *rq)
 {
 	struct held_lock *batch[RECLAIM_LOCKS];

@@ -604,6 +604,10 @@ static int do_lock(struct job *job, uint16_t opcode, const struct dafs_args_lock
 		return -EBADF;
 	if (opcode == DAFS_OP_UNLOCK)
 		want.type = F_UNLCK;
+	/* Until the clients of the last run have taken their locks back, a
+	 * new lock or test could find a range free that one of them holds. */
+	if (opcode != DAFS_OP_UNLOCK && !job->reclaim && state_in_grace(job->w))
+		return -EBUSY;
 	if (opcode == DAFS_OP_LOCKT)
 		rc = locks_test(job->w->srv->locks, h->dev, h->ino, &want, &conflict);
 	else

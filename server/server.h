@@ -100,6 +100,10 @@ struct server {
 	struct challenge_table challenges;   /* CONNECT's nonces for keyed clients */
 	struct admission adm;       /* limits and fences (admission.h) */
 	struct state *state;        /* --state DIR, or NULL (state.h) */
+	/* The grace period after a restart (state.h): CLOCK_MONOTONIC ms it
+	 * ends by, 0 once over; sessions of the last run still to come back. */
+	_Atomic uint64_t grace_until_ms;
+	atomic_uint grace_awaited;
 	struct admin *admin;        /* --admin SOCKET, or NULL (admin.h) */
 	atomic_uint next_worker;
 	atomic_uint_fast64_t next_session;
@@ -124,6 +128,7 @@ struct job {
 	fi_addr_t peer;
 	bool remove_peer;          /* drop `peer` from the AV once the reply is sent */
 	bool owns_slot;            /* took (slot, seq): its reply is cached there */
+	bool reclaim;              /* a resumed session's set-up, outside the slots */
 	bool no_seal;              /* a keyed session's refused frame: the reply goes unsealed */
 	struct dafs_cred cred;     /* what the request runs as (creds.c) */
 	enum job_phase phase;

@@ -68,6 +68,7 @@ struct session {
 	size_t peer_name_len;
 	bool reclaimed;            /* opened to resume a session a restart lost */
 	bool recorded;             /* a reply of it is in the state directory (state.h) */
+	bool awaited;              /* the grace period waits for its first request */
 	unsigned resumes;          /* times its client took it over again */
 	char name[128];            /* the client's own description (SESSION_OPEN) */
 	struct principal who;

@@ -257,6 +257,35 @@ static int open_worker_log(struct state *st, struct worker *w)
 	return 0;
 }
 
+/* Sessions of the last run that may come back: records, no end. */
+static unsigned sessions_awaited(const struct state *st)
+{
+	unsigned n = 0;
+
+	for (size_t i = 0; i < st->nrecs; i++) {
+		bool last_of_session = i + 1 == st->nrecs ||
+				       st->recs[i + 1].h.session != st->recs[i].h.session;
+		if (last_of_session && st->recs[i].h.slot != STATE_END_SLOT)
+			n++;
+	}
+	return n;
+}
+
+static void grace_start(struct server *srv)
+{
+	struct timespec ts;
+	unsigned n = sessions_awaited(srv->state);
+
+	if (!n)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	atomic_store(&srv->grace_awaited, n);
+	atomic_store(&srv->grace_until_ms,
+		     (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000 + srv->lease_ms);
+	log_msg("grace period: new locks wait up to %u s for %u session%s of the last run to "
+		"take theirs back", srv->lease_ms / 1000, n, n == 1 ? "" : "s");
+}
+
 int state_open(struct server *srv, const char *dir, char *why, size_t why_len)
 {
 	struct state *st = calloc(1, sizeof(*st));
@@ -274,13 +303,14 @@ int state_open(struct server *srv, const char *dir, char *why, size_t why_len)
 		rc = load_and_compact(st);
 	for (unsigned i = 0; rc == 0 && i < srv->nworkers; i++)
 		rc = open_worker_log(st, &srv->workers[i]);
+	srv->state = st;
+	if (rc == 0)
+		grace_start(srv);
 	if (rc) {
 		snprintf(why, why_len, "%s: %s", dir, strerror(-rc));
-		srv->state = st;
 		state_close(srv);
 		return rc;
 	}
-	srv->state = st;
 	return 0;
 }
 
@@ -431,6 +461,30 @@ int state_restore(struct server *srv, struct session *s)
 		sl->state = SLOT_IDLE;
 		sl->restored = true;
 		sl->recorded = true;
+		s->awaited = true;
 	}
 	return 0;
+}
+
+bool state_in_grace(struct worker *w)
+{
+	uint64_t until = atomic_load(&w->srv->grace_until_ms);
+
+	if (!until)
+		return false;
+	if (w->now_ms < until)
+		return true;
+	if (atomic_exchange(&w->srv->grace_until_ms, 0))
+		log_msg("grace period over: %u session%s of the last run did not come back",
+			atomic_load(&w->srv->grace_awaited),
+			atomic_load(&w->srv->grace_awaited) == 1 ? "" : "s");
+	return false;
+}
+
+void state_session_back(struct worker *w, struct session *s)
+{
+	s->awaited = false;
+	if (atomic_fetch_sub(&w->srv->grace_awaited, 1) == 1 &&
+	    atomic_exchange(&w->srv->grace_until_ms, 0))
+		log_msg("grace period over: every session of the last run came back");
 }

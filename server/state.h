@@ -49,4 +49,14 @@ void state_record_end(struct worker *w, const struct session *s);
  * slots get the recorded replies back. -ESTALE when it had ended. */
 int state_restore(struct server *srv, struct session *s);
 
+/* The grace period. A server that finds sessions of its last run in DIR
+ * (ones that recorded something and did not end) refuses new locks and
+ * lock tests (EBUSY, which clients wait out) until each of them has sent
+ * its first request after taking its locks back, or for a lease at most,
+ * as NFSv4's grace period: else a lock a returning client held could go to
+ * another first. */
+bool state_in_grace(struct worker *w);
+/* s, awaited, sent its first request after its set-up. */
+void state_session_back(struct worker *w, struct session *s);
+
 #endif

@@ -950,7 +950,10 @@ static void handle_frame(struct worker *w, const void *frame, size_t len)
 		job_reply(job);
 		return;
 	}
-	if ((hdr.flags & DAFS_HF_NOSLOT) && !is_reclaim(&job->req)) {
+	job->reclaim = (hdr.flags & DAFS_HF_NOSLOT) && is_reclaim(&job->req);
+	if (!job->reclaim && s->awaited)
+		state_session_back(w, s);
+	if ((hdr.flags & DAFS_HF_NOSLOT) && !job->reclaim) {
 		/* Pings renew the lease; nothing else may skip the slot table
 		 * but a resumed session's set-up. */
 		if (job->req.nops != 1 || job->req.ops[0].opcode != DAFS_OP_NULL)
