@@ -452,10 +452,13 @@ static void codec_result(struct codec *c, struct dafs_result *r)
 	 * who holds the conflicting range (F_GETLK needs it). */
 	if (r->status != 0 && !(r->status == EAGAIN && r->opcode == DAFS_OP_LOCK))
 		return;
-	/* A granted LOCK has nothing to say (struct dafs_res_lock is for the
-	 * conflict and for LOCKT). */
-	if (r->status == 0 && r->opcode == DAFS_OP_LOCK)
+	/* A granted LOCK says only whether it took over broken locks (struct
+	 * dafs_res_lock's other fields are for the conflict and for LOCKT). */
+	if (r->status == 0 && r->opcode == DAFS_OP_LOCK) {
+		u8(c, &r->r.lock.broken);
+		require(c, r->r.lock.broken <= 1, -EBADMSG);
 		return;
+	}
 	switch (r->opcode) {
 	case DAFS_OP_NULL:
 	case DAFS_OP_SESSION_CLOSE:

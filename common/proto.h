@@ -25,7 +25,8 @@
 #define DAFS_MAGIC          0x53464144u   /* "DAFS" read as little-endian */
 /* 2: every request carries the caller's credentials; 3: sealed frames
  * (DAFS_HF_MAC) and the keyed SESSION_OPEN (auth.h); 4: resuming a
- * session (CONNECT's and SESSION_OPEN's `resume`) and REOPEN */
+ * session (CONNECT's and SESSION_OPEN's `resume`), REOPEN, and a granted
+ * LOCK's `broken` */
 #define DAFS_VERSION        4
 #define DAFS_HDR_SIZE       32
 
@@ -467,6 +468,10 @@ struct dafs_res_lock {         /* LOCK refused with EAGAIN, LOCKT */
 	uint8_t type;              /* the conflicting lock's; DAFS_LOCK_NONE if none */
 	uint64_t start, len;
 	uint32_t pid;
+	/* A granted LOCK carries this alone: 1 when the range overlapped locks
+	 * whose holder's session ended without letting them go (dafs.h's
+	 * DAFS_LOCK_BROKEN), else 0. */
+	uint8_t broken;
 };
 
 struct dafs_res_xattr {        /* GETXATTR, LISTXATTR */

@@ -295,6 +295,13 @@ int dafs_lock_async(struct dafs_file *f, int cmd, struct flock *fl, uint64_t own
  * only each other, never byte-range locks, and a shared one needs no
  * readable file (the other bits still name the owner). */
 #define DAFS_LOCK_OWNER_FLOCK (1ULL << 63)
+/* What F_SETLK and F_SETLKW return, instead of 0, for a lock granted over a
+ * range whose last holder's session ended without letting it go (its
+ * client crashed, was fenced, or went silent past its lease): DAFS's
+ * auto-recovery locks. What that holder was doing under the lock may be
+ * half done: check the data. Each broken range is told once, to the first
+ * lock that overlaps it, and only while the server runs. */
+#define DAFS_LOCK_BROKEN 1
 int dafs_lock(struct dafs_file *f, int cmd, struct flock *fl, uint64_t owner);
 
 /* ---- Names ------------------------------------------------------------- */

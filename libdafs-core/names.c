@@ -512,6 +512,8 @@ static ssize_t finish_lock_taken(struct dafs_req *req, struct dafs_reply *rep)
 	if (rc == 0 && rep) {
 		remember_owner(f, req->lock.owner);
 		held_locks_set(f->s, f->dev, f->ino, &req->lock, req->lock.type);
+		if (rep->res[0].r.lock.broken)
+			rc = DAFS_LOCK_BROKEN;
 	}
 	return rc;
 }
@@ -652,7 +654,7 @@ int dafs_lock(struct dafs_file *f, int cmd, struct flock *fl, uint64_t owner)
 	 * to see what the last holder wrote: a lock taken drops the cached
 	 * pages, as NFS clients revalidate at lock time. (Writes reach the
 	 * server before an unlock does: every request waits for them.) */
-	if (rc == 0 && cmd != F_GETLK && fl->l_type != F_UNLCK) {
+	if (rc >= 0 && cmd != F_GETLK && fl->l_type != F_UNLCK) {
 		pthread_mutex_lock(&f->s->lock);
 		cache_invalidate(f);
 		pthread_mutex_unlock(&f->s->lock);

@@ -138,7 +138,7 @@ int admin_parse(const char *line, struct admin_request *req, char *why, size_t w
  * a descriptor keeps it until then. */
 void admin_release_revoked(struct worker *w, struct session *s)
 {
-	locks_release_session(w->srv->locks, s->id);
+	locks_release_session(w->srv->locks, s->id, true);
 	if (s->jobs == 0)
 		session_close_handles(s);
 }

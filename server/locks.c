@@ -32,6 +32,9 @@ struct lfile {
 	uint64_t dev, ino;
 	struct range *r;
 	size_t n, cap;
+	/* Ranges of sessions that ended holding them (locks_release_session). */
+	struct { uint64_t start, end; } broken[LOCKS_MAX_BROKEN_PER_FILE];
+	unsigned nbroken;
 };
 
 struct sess {
@@ -160,7 +163,7 @@ static struct lfile *file_add(struct lock_table *lt, uint64_t dev, uint64_t ino)
 
 static void file_drop_if_empty(struct lock_table *lt, struct lfile *f)
 {
-	if (f->n)
+	if (f->n || f->nbroken)
 		return;
 	struct lfile **pp = file_slot(lt, f->dev, f->ino);
 	*pp = f->next;
@@ -446,16 +449,22 @@ int locks_test(struct lock_table *lt, uint64_t dev, uint64_t ino, const struct l
 
 /* Drops the ranges of f that match (session, and owner unless any_owner);
  * returns how many. */
-static unsigned drop_matching(struct lfile *f, uint64_t session, uint64_t owner, bool any_owner)
+static unsigned drop_matching(struct lfile *f, uint64_t session, uint64_t owner, bool any_owner,
+			      bool broken)
 {
 	size_t j = 0;
 	unsigned dropped = 0;
 	for (size_t i = 0; i < f->n; i++) {
 		const struct range *r = &f->r[i];
-		if (r->session == session && (any_owner || r->owner == owner))
+		if (r->session == session && (any_owner || r->owner == owner)) {
 			dropped++;
-		else
+			if (broken && f->nbroken < LOCKS_MAX_BROKEN_PER_FILE) {
+				f->broken[f->nbroken].start = r->start;
+				f->broken[f->nbroken++].end = r->end;
+			}
+		} else {
 			f->r[j++] = *r;
+		}
 	}
 	f->n = j;
 	return dropped;
@@ -467,13 +476,13 @@ void locks_release_owner(struct lock_table *lt, uint64_t dev, uint64_t ino, uint
 	pthread_mutex_lock(&lt->mu);
 	struct lfile *f = *file_slot(lt, dev, ino);
 	if (f) {
-		sess_sub(lt, session, drop_matching(f, session, owner, false));
+		sess_sub(lt, session, drop_matching(f, session, owner, false, false));
 		file_drop_if_empty(lt, f);
 	}
 	pthread_mutex_unlock(&lt->mu);
 }
 
-void locks_release_session(struct lock_table *lt, uint64_t session)
+void locks_release_session(struct lock_table *lt, uint64_t session, bool broken)
 {
 	pthread_mutex_lock(&lt->mu);
 	struct sess **sp = sess_slot(lt, session);
@@ -483,8 +492,8 @@ void locks_release_session(struct lock_table *lt, uint64_t session)
 			struct lfile **pp = &lt->files[b];
 			while (*pp) {
 				struct lfile *f = *pp;
-				drop_matching(f, session, 0, true);
-				if (f->n == 0) {
+				drop_matching(f, session, 0, true, broken);
+				if (f->n == 0 && f->nbroken == 0) {
 					*pp = f->next;
 					lt->nfiles--;
 					free(f->r);
@@ -500,6 +509,29 @@ void locks_release_session(struct lock_table *lt, uint64_t session)
 		free(s);
 	}
 	pthread_mutex_unlock(&lt->mu);
+}
+
+int locks_take_broken(struct lock_table *lt, uint64_t dev, uint64_t ino, uint64_t start,
+		      uint64_t len)
+{
+	uint64_t end = len == 0 || len - 1 > OFF_MAX - start ? OFF_MAX : start + len - 1;
+	int told = 0;
+
+	pthread_mutex_lock(&lt->mu);
+	struct lfile *f = *file_slot(lt, dev, ino);
+	if (f) {
+		unsigned j = 0;
+		for (unsigned i = 0; i < f->nbroken; i++) {
+			if (f->broken[i].start <= end && start <= f->broken[i].end)
+				told = 1;
+			else
+				f->broken[j++] = f->broken[i];
+		}
+		f->nbroken = j;
+		file_drop_if_empty(lt, f);
+	}
+	pthread_mutex_unlock(&lt->mu);
+	return told;
 }
 
 unsigned locks_session_count(struct lock_table *lt, uint64_t session)

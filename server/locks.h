@@ -18,9 +18,11 @@
 #ifndef DAFS_LOCKS_H
 #define DAFS_LOCKS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #define LOCKS_MAX_PER_SESSION 10000
+#define LOCKS_MAX_BROKEN_PER_FILE 16
 
 struct lock_table;
 
@@ -52,8 +54,16 @@ int locks_test(struct lock_table *lt, uint64_t dev, uint64_t ino, const struct l
 /* close() semantics: drops every lock of (session, owner) on that file. */
 void locks_release_owner(struct lock_table *lt, uint64_t dev, uint64_t ino, uint64_t session,
 			 uint64_t owner);
-/* The session ended or died: drops all its locks on every file. */
-void locks_release_session(struct lock_table *lt, uint64_t session);
+/* The session ended or died: drops all its locks on every file. `broken`:
+ * it ended without letting them go (its client died, was fenced or went
+ * silent past its lease): their ranges are remembered as broken, for the
+ * next holder to be told (DAFS's auto-recovery locks), up to
+ * LOCKS_MAX_BROKEN_PER_FILE a file. */
+void locks_release_session(struct lock_table *lt, uint64_t session, bool broken);
+/* A lock was just granted over [start, start + len) (len 0: to infinity):
+ * 1 when it overlaps broken ranges, which are forgotten (told once), else 0. */
+int locks_take_broken(struct lock_table *lt, uint64_t dev, uint64_t ino, uint64_t start,
+		      uint64_t len);
 
 /* How many ranges the session holds now (for tests and stats). */
 unsigned locks_session_count(struct lock_table *lt, uint64_t session);

@@ -612,8 +612,11 @@ static int do_lock(struct job *job, uint16_t opcode, const struct dafs_args_lock
 		rc = locks_test(job->w->srv->locks, h->dev, h->ino, &want, &conflict);
 	else
 		rc = locks_set(job->w->srv->locks, h->dev, h->ino, &want, &conflict);
-	if (rc == 0 && opcode == DAFS_OP_LOCK)
+	if (rc == 0 && opcode == DAFS_OP_LOCK) {
 		h->locked = true;
+		res->r.lock.broken = (uint8_t)locks_take_broken(job->w->srv->locks, h->dev, h->ino,
+							       a->start, a->len);
+	}
 	if (rc == 0 && opcode != DAFS_OP_LOCKT)
 		return 0;
 	if (rc < 0 && rc != -EAGAIN)
@@ -1057,12 +1060,14 @@ int op_run(struct job *job, struct dafs_op *op, struct dafs_result *res)
 	}
 }
 
-void op_release_session(struct worker *w, struct session *s)
+void op_release_session(struct worker *w, struct session *s, enum session_end how)
 {
-	w->ended[w->nended++ % WORKER_ENDED_SESSIONS] = s->id;
-	state_record_end(w, s);
+	if (how != SESSION_SERVER_STOPS) {
+		w->ended[w->nended++ % WORKER_ENDED_SESSIONS] = s->id;
+		state_record_end(w, s);
+	}
 	procwatch_stop(w, s);
-	locks_release_session(w->srv->locks, s->id);
+	locks_release_session(w->srv->locks, s->id, how == SESSION_LOST);
 	admission_session_close(&w->srv->adm, admission_client_name(s));
 	/* Address vectors are finite (shm's holds 256 peers): a session's peer
 	 * leaves with it, or the server stops accepting clients. */

@@ -180,6 +180,13 @@ int op_run(struct job *job, struct dafs_op *op, struct dafs_result *res);
 /* Completion of an async step of the current operation. */
 int op_io_done(struct job *job, int cqe_res);
 int op_rma_done(struct job *job);
-void op_release_session(struct worker *w, struct session *s);
+/* How a session ends, for what it leaves behind. */
+enum session_end {
+	SESSION_CLOSED,            /* its client closed it (SESSION_CLOSE) */
+	SESSION_LOST,              /* its client died, was fenced or evicted, or went
+				      silent past its lease: its locks are broken */
+	SESSION_SERVER_STOPS,      /* the server stops: its client may come back */
+};
+void op_release_session(struct worker *w, struct session *s, enum session_end how);
 
 #endif

@@ -146,7 +146,7 @@ void worker_fini(struct worker *w)
 		next = s->next;
 		log_msg("session %016llx closed: %s (server shutting down)",
 			(unsigned long long)s->id, s->name);
-		op_release_session(w, s);
+		op_release_session(w, s, SESSION_SERVER_STOPS);
 	}
 	w->sessions = NULL;
 	while (w->nspare_jobs)
@@ -217,7 +217,7 @@ static void session_finish(struct worker *w, struct session *s)
 			s->closing_why);
 	else
 		log_msg("session %016llx closed: %s", (unsigned long long)s->id, s->name);
-	op_release_session(w, s);
+	op_release_session(w, s, s->closing_why ? SESSION_LOST : SESSION_CLOSED);
 }
 
 void worker_end_session(struct worker *w, struct session *s, const char *why)
@@ -1061,7 +1061,8 @@ static void expire_sessions(struct worker *w)
 			*p = s->next;
 			log_msg("session %016llx closed: %s (lease expired)",
 				(unsigned long long)s->id, s->name);
-			op_release_session(w, s);
+			op_release_session(w, s, s->closing && !s->closing_why ? SESSION_CLOSED :
+						 SESSION_LOST);
 			continue;
 		}
 		p = &s->next;

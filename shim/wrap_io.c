@@ -761,6 +761,8 @@ static int fd_lock(struct dfile *d, int cmd, struct flock *fl)
 	}
 	l.l_whence = SEEK_SET;
 	rc = shim_core.dafs_lock(f, cmd, &l, owner);
+	if (rc == DAFS_LOCK_BROKEN)
+		rc = 0;            /* fcntl has no such answer: POSIX semantics */
 	if (rc == 0 && cmd == F_GETLK)
 		*fl = l;
 	return rc;
@@ -882,6 +884,8 @@ int flock(int fd, int op)
 	if (rc == 0)
 		rc = shim_core.dafs_lock(f, op & LOCK_NB ? F_SETLK : F_SETLKW, &fl,
 				    description_owner(d, OWNER_FLOCK));
+	if (rc == DAFS_LOCK_BROKEN)
+		rc = 0;            /* flock has no such answer */
 	return (int)done(d, rc);
 }
 

@@ -9,6 +9,10 @@
  *                                         since the epoch, for a test to compare
  *                                         with when it freed the lock
  *
+ * A lock granted over one whose holder's session ended without letting it
+ * go (DAFS_LOCK_BROKEN) says so: "locked (broken)", "acquired (broken)",
+ * "acquired after N ms (broken)", "acquired at T (broken)".
+ *
  * The lock covers the whole file; PATH is created if missing. Any other
  * failure prints "dafs-locktest: ..." and exits 2, so tests can tell it from
  * "busy".
@@ -50,12 +54,17 @@ static int lock_whole_file(struct dafs_file *f, int cmd)
 	return dafs_lock(f, cmd, &fl, (uint64_t)getpid());
 }
 
+static const char *broken(int rc)
+{
+	return rc == DAFS_LOCK_BROKEN ? " (broken)" : "";
+}
+
 static int hold(struct dafs_file *f, const char *path, long seconds)
 {
 	int rc = lock_whole_file(f, F_SETLK);
 	if (rc < 0)
 		return fail(path, rc);
-	printf("locked\n");
+	printf("locked%s\n", broken(rc));
 	fflush(stdout);
 
 	struct timespec tick = { .tv_sec = 0, .tv_nsec = HOLD_TICK_MS * 1000000L };
@@ -78,7 +87,7 @@ static int try_once(struct dafs_file *f, const char *path)
 	}
 	if (rc < 0)
 		return fail(path, rc);
-	printf("acquired\n");
+	printf("acquired%s\n", broken(rc));
 	return 0;
 }
 
@@ -91,9 +100,10 @@ static int wait_for(struct dafs_file *f, const char *path, bool wall_clock)
 	if (wall_clock) {
 		struct timespec ts;
 		clock_gettime(CLOCK_REALTIME, &ts);
-		printf("acquired at %lld\n", (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+		printf("acquired at %lld%s\n", (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000,
+		       broken(rc));
 	} else {
-		printf("acquired after %ld ms\n", now_ms() - start);
+		printf("acquired after %ld ms%s\n", now_ms() - start, broken(rc));
 	}
 	return 0;
 }

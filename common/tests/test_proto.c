@@ -592,23 +592,27 @@ static bool make_res(struct dafs_result *r, unsigned opcode, unsigned v)
 			return false;
 		return true;
 	case DAFS_OP_LOCK:
-		if (v == 0)         /* granted: no body */
+		if (v == 0)         /* granted: whether it took over broken locks, alone */
 			return true;
 		if (v == 1) {       /* refused: the conflict travels */
 			r->status = EAGAIN;
-			r->r.lock = (struct dafs_res_lock){ DAFS_LOCK_WRITE, 100, 0, 31337 };
+			r->r.lock = (struct dafs_res_lock){ DAFS_LOCK_WRITE, 100, 0, 31337, 0 };
 			return true;
 		}
 		if (v == 2) {
 			r->status = EDEADLK;
 			return true;
 		}
+		if (v == 3) {       /* granted over a dead holder's range */
+			r->r.lock.broken = 1;
+			return true;
+		}
 		return false;
 	case DAFS_OP_LOCKT:
 		if (v == 0)
-			r->r.lock = (struct dafs_res_lock){ DAFS_LOCK_NONE, 0, 0, 0 };
+			r->r.lock = (struct dafs_res_lock){ DAFS_LOCK_NONE, 0, 0, 0, 0 };
 		else if (v == 1)
-			r->r.lock = (struct dafs_res_lock){ DAFS_LOCK_READ, INT64_MAX, 1, 99 };
+			r->r.lock = (struct dafs_res_lock){ DAFS_LOCK_READ, INT64_MAX, 1, 99, 0 };
 		else if (v == 2)
 			r->status = EBADF;
 		else
@@ -795,9 +799,7 @@ static bool eq_op(const struct dafs_op *a, const struct dafs_op *b)
  * conflict; a granted LOCK carries none either.) */
 static bool res_has_body(const struct dafs_result *r)
 {
-	if (r->opcode == DAFS_OP_LOCK)
-		return r->status == EAGAIN;
-	return r->status == 0;
+	return r->status == 0 || (r->opcode == DAFS_OP_LOCK && r->status == EAGAIN);
 }
 
 static bool eq_res(const struct dafs_result *a, const struct dafs_result *b)
@@ -867,6 +869,10 @@ static bool eq_res(const struct dafs_result *a, const struct dafs_result *b)
 		       x->ffree == y->ffree && x->favail == y->favail && x->namemax == y->namemax;
 	}
 	case DAFS_OP_LOCK:
+		if (a->status == 0)
+			return a->r.lock.broken == b->r.lock.broken;
+		/* A refusal carries the conflict, as LOCKT. */
+		__attribute__((fallthrough));
 	case DAFS_OP_LOCKT:
 		return a->r.lock.type == b->r.lock.type && a->r.lock.start == b->r.lock.start &&
 		       a->r.lock.len == b->r.lock.len && a->r.lock.pid == b->r.lock.pid;
@@ -1381,7 +1387,7 @@ static void test_special_replies(void)
 	memset(&rep.res[0], 0, sizeof rep.res[0]);
 	rep.res[0].opcode = DAFS_OP_LOCK;
 	rep.res[0].status = EAGAIN;
-	rep.res[0].r.lock = (struct dafs_res_lock){ DAFS_LOCK_READ, 1000, 24, 4321 };
+	rep.res[0].r.lock = (struct dafs_res_lock){ DAFS_LOCK_READ, 1000, 24, 4321, 0 };
 	n = roundtrip_rep(&rep, "LOCK refused with EAGAIN and the conflict");
 	if (n > 0) {
 		int rc = dec_rep(enc, (size_t)n, &out);
@@ -1390,10 +1396,15 @@ static void test_special_replies(void)
 		      out.res[0].r.lock.pid == 4321, "the conflict's type, range and pid arrive");
 		CHECK_EQ(n, DAFS_HDR_SIZE + 4 + 12 + 1 + 8 + 8 + 4, "the conflict is 21 bytes of body");
 	}
-	/* A granted LOCK has no body, whatever the struct holds. */
+	/* A granted LOCK carries its broken byte alone, whatever else the
+	 * struct holds. */
 	rep.res[0].status = 0;
+	rep.res[0].r.lock.broken = 1;
 	n = dafs_encode_reply(enc, sizeof enc, &rep);
-	CHECK_EQ(n, DAFS_HDR_SIZE + 4 + 12, "a granted LOCK has no body");
+	CHECK_EQ(n, DAFS_HDR_SIZE + 4 + 12 + 1, "a granted LOCK's body is one byte");
+	CHECK(dafs_decode_reply(enc, (size_t)n, &out) == 0 && out.res[0].r.lock.broken == 1,
+	      "and it says broken");
+	rep.res[0].r.lock.broken = 0;
 	/* Another error: no body either. */
 	rep.res[0].status = EDEADLK;
 	n = dafs_encode_reply(enc, sizeof enc, &rep);
@@ -2419,7 +2430,11 @@ static void test_bad_results(void)
 	B.n = 0;
 	REP_B(DAFS_OP_LOCK, EAGAIN, -EBADMSG, "LOCK EAGAIN without the conflict: -EBADMSG");
 	REP_B(DAFS_OP_LOCKT, 0, -EBADMSG, "LOCKT without its answer: -EBADMSG");
-	REP_B(DAFS_OP_LOCK, 0, 0, "granted LOCK, empty body, decodes");
+	REP_B(DAFS_OP_LOCK, 0, -EBADMSG, "granted LOCK without its broken byte: -EBADMSG");
+	B.n = 0; w8(&B, 1);
+	REP_B(DAFS_OP_LOCK, 0, 0, "granted LOCK, broken, decodes");
+	B.n = 0; w8(&B, 2);
+	REP_B(DAFS_OP_LOCK, 0, -EBADMSG, "granted LOCK, broken 2: -EBADMSG");
 	const uint8_t bad_types[] = { 0, 4, 0xff };
 	bool ok = true;
 	for (unsigned i = 0; i < 3; i++) {

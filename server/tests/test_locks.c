@@ -67,8 +67,8 @@ static void test_direct(void)
 	CHECK_EQ(c.type, F_UNLCK, "read probe over readers only: no conflict");
 	c = probe(lt, F_RDLCK, 0, 15, 1, 1);
 	CHECK_EQ(c.type, F_UNLCK, "own locks never conflict");
-	locks_release_session(lt, 1);
-	locks_release_session(lt, 2);
+	locks_release_session(lt, 1, false);
+	locks_release_session(lt, 2, false);
 	CHECK_EQ(locks_session_count(lt, 1) + locks_session_count(lt, 2), 0, "all released");
 
 	/* upgrade blocked by another reader, then allowed once it leaves */
@@ -153,15 +153,15 @@ static void test_direct(void)
 	CHECK_EQ(locks_test(lt, DEV, INO, &bad, &c), -EINVAL, "test with F_UNLCK");
 
 	/* release_session frees everything of that session, on every file */
-	locks_release_session(lt, 1);
+	locks_release_session(lt, 1, false);
 	CHECK_EQ(locks_session_count(lt, 1), 0, "session 1 released");
 	CHECK_EQ(probe(lt, F_WRLCK, 0, 0, 9, 9).type, F_WRLCK, "session 3's lock still there");
-	locks_release_session(lt, 3);
-	locks_release_session(lt, 7);
+	locks_release_session(lt, 3, false);
+	locks_release_session(lt, 7, false);
 	CHECK_EQ(probe(lt, F_WRLCK, 0, 0, 9, 9).type, F_UNLCK, "file empty");
 	CHECK_EQ(locks_test(lt, DEV, INO + 1, &other, &c) == 0 && c.type == F_UNLCK, 1,
 		 "other inode empty");
-	locks_release_session(lt, 12345);
+	locks_release_session(lt, 12345, false);
 	locks_destroy(lt);
 }
 
@@ -187,7 +187,7 @@ static void test_limit(void)
 	CHECK_EQ(set(lt, F_UNLCK, 1, 1, 1, 0), -ENOLCK, "a split past the limit gives ENOLCK");
 	CHECK_EQ(probe(lt, F_RDLCK, 1, 1, 1, 1).type, F_WRLCK, "and changed nothing");
 	CHECK_EQ(set(lt, F_UNLCK, 0, 1, 1, 0), 0, "trimming an edge is fine");
-	locks_release_session(lt, 1);
+	locks_release_session(lt, 1, false);
 	CHECK_EQ(locks_session_count(lt, 1), 0, "released");
 	CHECK_EQ(set(lt, F_WRLCK, 0, 1, 1, 0), 0, "usable again");
 	locks_destroy(lt);  /* with locks still held: must not leak */
@@ -338,7 +338,7 @@ static void *hammer(void *arg)
 		struct lock_desc d = ld(type, (st >> 8) % 200, (st >> 20) % 10, sess, st % 4);
 		locks_set(shared_lt, DEV, (st >> 40) % 3, &d, NULL);
 		if (i % 5000 == 4999)
-			locks_release_session(shared_lt, sess);
+			locks_release_session(shared_lt, sess, false);
 	}
 	return NULL;
 }
@@ -351,8 +351,8 @@ static void test_threads(void)
 		pthread_create(&th[i], NULL, hammer, (void *)(i + 1));
 	for (int i = 0; i < 2; i++)
 		pthread_join(th[i], NULL);
-	locks_release_session(shared_lt, 1);
-	locks_release_session(shared_lt, 2);
+	locks_release_session(shared_lt, 1, false);
+	locks_release_session(shared_lt, 2, false);
 	struct lock_desc d = ld(F_WRLCK, 0, 0, 9, 9), c;
 	int empty = 1;
 	for (uint64_t ino = 0; ino < 3; ino++)
@@ -380,9 +380,32 @@ static void test_flock_namespace(void)
 	locks_destroy(lt);
 }
 
+/* DAFS's auto-recovery locks: the ranges of a session that ended holding
+ * them (broken) are told to the first lock over them, once; a session
+ * that ended cleanly leaves nothing to tell. */
+static void test_broken(void)
+{
+	struct lock_table *lt;
+
+	CHECK_EQ(locks_create(&lt), 0, "table");
+	CHECK_EQ(set(lt, F_WRLCK, 100, 10, 1, 1), 0, "session 1 locks [100,110)");
+	CHECK_EQ(set(lt, F_WRLCK, 0, 10, 2, 2), 0, "session 2 locks [0,10)");
+	locks_release_session(lt, 1, true);
+	locks_release_session(lt, 2, false);
+	CHECK_EQ(locks_take_broken(lt, DEV, INO, 0, 10), 0, "a cleanly ended session's range: not broken");
+	CHECK_EQ(locks_take_broken(lt, DEV, INO, 50, 10), 0, "a range beside the broken one: not told");
+	CHECK_EQ(locks_take_broken(lt, DEV, INO, 105, 1), 1, "a lock inside the dead holder's range: told");
+	CHECK_EQ(locks_take_broken(lt, DEV, INO, 100, 0), 0, "once");
+	CHECK_EQ(set(lt, F_WRLCK, 0, 0, 3, 3), 0, "session 3 locks everything");
+	locks_release_session(lt, 3, true);
+	CHECK_EQ(locks_take_broken(lt, DEV, INO, INT64_MAX, 1), 1, "to infinity: the last byte too");
+	locks_destroy(lt);
+}
+
 int main(void)
 {
 	test_direct();
+	test_broken();
 	test_limit();
 	test_flock_namespace();
 
