@@ -150,7 +150,10 @@ struct dafs_session {
 	struct dafs_reply *reply;      /* open: where replies are decoded (lock) */
 	/* A keyed session (auth.h): frames sent after set-up are sealed, and
 	 * a reply is taken only sealed (during set-up, a refusal unsealed). */
-	struct dafs_mac *mac;          /* open: NULL without a key; its counters: lock */
+	struct dafs_mac *mac;          /* NULL without a key; its counters: lock (a new
+					  one each time the session is set up: recover.c) */
+	struct dafs_key *key;          /* open: the key, kept to prove itself again
+					  after a lost server (sodium_malloc'd), or NULL */
 	bool boot_sealed;              /* lock: the last boot reply was sealed */
 	struct cache *cache;           /* open: the page cache, or NULL (cache.c) */
 	/* lock */

@@ -79,8 +79,10 @@ struct dafs_session_opts {
 				   reconnecting, calls waiting meanwhile, before
 				   they fail with -EIO; 0: default (600);
 				   negative: no recovery (-EIO after timeout_ms
-				   of silence). Not yet for keyed sessions
-				   (README, "What survives what") */
+				   of silence). A keyed session keeps its key
+				   in locked memory meanwhile, to prove itself
+				   to the next server (README, "What survives
+				   what") */
 };
 
 /* Fills opts from the environment, for programs configured that way (the

@@ -38,6 +38,8 @@ static ssize_t finish_reclaim(struct dafs_req *req, struct dafs_reply *rep)
 
 	if (!rep)
 		return req->result;
+	if (req->s->mac && !req->s->boot_sealed)
+		return -EBADMSG;           /* a keyed session's answers come sealed */
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return -ENOMEM;

@@ -191,7 +191,10 @@ static bool reply_admitted(struct dafs_session *s, void *frame, size_t *len)
 		s->boot_sealed = true;
 		return true;
 	}
-	if (!s->id)
+	/* Set-up again after a lost server (recover.c): as at the start, for
+	 * the exchanges outside the slot table alone. */
+	if (!s->id || (s->recovering && dafs_decode_hdr(frame, *len, &hdr) == 0 &&
+		       (hdr.flags & DAFS_HF_NOSLOT)))
 		return true;
 	if (rc == -EBADMSG && dafs_decode_hdr(frame, *len, &hdr) == 0 &&
 	    !(hdr.flags & DAFS_HF_MAC) && hdr.status == EBADMSG && hdr.body_len == 0 &&
@@ -603,7 +606,9 @@ int submit_locked(struct dafs_req *req, struct dafs_compound *rq)
 	len = dafs_encode_request(m->buf, client_msg_max(s), rq);
 	if (len < 0)
 		return len;
-	rc = send_frame(s, m, (size_t)len);
+	/* A greeting goes unsealed: the session's keys come from it. */
+	rc = req->noslot && !rq->hdr.session ? send_frame_as(s, m, (size_t)len, false) :
+					      send_frame(s, m, (size_t)len);
 	/* Lost on its way: it goes with the others when the server is back. */
 	if (rc == -EAGAIN && s->lost && !req->noslot)
 		rc = 0;

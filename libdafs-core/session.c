@@ -214,6 +214,10 @@ static void session_free(struct dafs_session *s)
 		dafs_mac_wipe(s->mac);
 		free(s->mac);
 	}
+	if (s->key) {
+		dafs_key_wipe(s->key);
+		sodium_free(s->key);
+	}
 	dafs_bell_close(&s->own_bell);
 	pthread_cond_destroy(&s->lease_cond);
 	pthread_cond_destroy(&s->back_cond);
@@ -337,6 +341,10 @@ static int session_introduce(struct dafs_session *s, const struct dafs_key *key,
 		randombytes_buf(hello->client_nonce, DAFS_NONCE_BYTES);
 		dafs_auth_client_proof(key->secret, hello, hello->proof);
 		auth_len = dafs_auth_hello_encode(hello, auth, sizeof(auth));
+		if (s->mac) {               /* the last server's (recover.c) */
+			dafs_mac_wipe(s->mac);
+			free(s->mac);
+		}
 		s->mac = malloc(sizeof(*s->mac));
 		if (auth_len < 0 || !s->mac) {
 			compound_free(rq);
@@ -384,9 +392,13 @@ static int session_introduce(struct dafs_session *s, const struct dafs_key *key,
 
 int client_rejoin(struct dafs_session *s)
 {
-	int rc = session_connect(s, NULL, s->id);
+	struct dafs_auth_hello hello;
+	int rc = session_connect(s, s->key ? &hello : NULL, s->id);
 
-	return rc ? rc : session_introduce(s, NULL, NULL, s->id);
+	if (rc == 0)
+		rc = session_introduce(s, s->key, &hello, s->id);
+	sodium_memzero(&hello, sizeof(hello));
+	return rc;
 }
 
 /* What the session's I/O rests on once it is open: the bounce chunks and
@@ -468,9 +480,7 @@ int dafs_session_open(const char *url, const struct dafs_session_opts *opts,
 	snprintf(s->name, sizeof(s->name), "%s", opts && opts->name ? opts->name : "");
 	if (!s->name[0])
 		snprintf(s->name, sizeof(s->name), "%s:%d", host, (int)getpid());
-	/* Not yet for keyed sessions: the key would have to be kept, to
-	 * prove itself again. */
-	if (!(opts && opts->recovery_timeout_s < 0) && !(opts && opts->key_file))
+	if (!(opts && opts->recovery_timeout_s < 0))
 		s->recovery_ms = (uint64_t)(opts && opts->recovery_timeout_s > 0 ?
 					    opts->recovery_timeout_s : CLIENT_RECOVERY_S) * 1000;
 	client_thread_cred(&s->cred);     /* the opener's, until dafs_session_set_cred */
@@ -489,6 +499,15 @@ int dafs_session_open(const char *url, const struct dafs_session_opts *opts,
 		rc = session_connect(s, opts && opts->key_file ? &hello : NULL, 0);
 	if (rc == 0)
 		rc = session_introduce(s, opts && opts->key_file ? &key : NULL, &hello, 0);
+	/* A keyed session that rides through a lost server proves itself to
+	 * the next one with the same key: kept in guarded, locked memory. */
+	if (rc == 0 && opts && opts->key_file && s->recovery_ms) {
+		s->key = sodium_malloc(sizeof(*s->key));
+		if (s->key)
+			*s->key = key;
+		else
+			rc = -ENOMEM;
+	}
 	dafs_key_wipe(&key);
 	sodium_memzero(&hello, sizeof(hello));
 	/* Both of the server's endpoints have mapped ours now: its name can go,
