@@ -227,7 +227,12 @@ static void server_lost(struct dafs_session *s, int err)
 	if (s->lost)
 		return;
 	s->lost = true;
-	s->lost_since_ms = client_now_ms();
+	/* Since when we have waited in silence: the outage as the caller saw
+	 * it, which recovery's timeout and its "back after" count from. */
+	s->lost_since_ms = s->last_rx_ns / 1000000 > s->pending_since_ms ?
+			   s->last_rx_ns / 1000000 : s->pending_since_ms;
+	if (s->lost_since_ms > client_now_ms())
+		s->lost_since_ms = client_now_ms();
 	/* Said once per outage, as NFS's "server not responding, still trying". */
 	fprintf(stderr, "libdafs: the server stopped answering; still trying for up to %llu s\n",
 		(unsigned long long)(s->recovery_ms / 1000));
