@@ -67,8 +67,8 @@ $(B)/tests/server_%:   INC = -Icommon -Iserver -Ilibdafs-core -Icommon/tests
 TOOLS       := $(B)/dafs $(B)/dafs-locktest $(B)/preadloop $(B)/dafsctl $(B)/dafs-limittest
 # The benchmark's programs (scripts/bench); built with everything else so
 # that make test can check the benchmark harness (bats/bench.bats).
-BENCH_TOOLS := $(B)/bench-core $(B)/bench-read $(B)/bench-mkdata $(B)/bench-bdb \
-               $(B)/bench-nfs-read
+BENCH_TOOLS := $(B)/bench-core $(B)/bench-stall $(B)/bench-read $(B)/bench-mkdata \
+               $(B)/bench-bdb $(B)/bench-nfs-read
 SHIM_SRC    := $(wildcard shim/*.c)
 SHIM_OBJ    := $(SHIM_SRC:%.c=$(B)/%.o)
 SHIM        := $(if $(SHIM_SRC),$(B)/libdafsshim.so)
@@ -177,6 +177,11 @@ bench: deps
 
 $(B)/bench-core: INC = -Ilibdafs-core
 $(B)/bench-core: tools/bench-core.c $(B)/libdafs-core.so
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< -L$(B) -l:libdafs-core.so -Wl,-rpath,'$$ORIGIN' $(CORE_LIBS)
+
+# scripts/bench-restart's reader: QD1 reads through a server restart.
+$(B)/bench-stall: INC = -Ilibdafs-core
+$(B)/bench-stall: tools/bench-stall.c $(B)/libdafs-core.so
 	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< -L$(B) -l:libdafs-core.so -Wl,-rpath,'$$ORIGIN' $(CORE_LIBS)
 
 # Plain POSIX programs: they run unchanged on local files and under the shim.
