@@ -114,7 +114,8 @@ static void keep_latest(struct state *st)
 {
 	size_t out = 0;
 
-	qsort(st->recs, st->nrecs, sizeof(*st->recs), by_key_then_stamp);
+	if (st->nrecs)
+		qsort(st->recs, st->nrecs, sizeof(*st->recs), by_key_then_stamp);
 	for (size_t first = 0, end; first < st->nrecs; first = end) {
 		for (end = first; end < st->nrecs && st->recs[end].h.session == st->recs[first].h.session;)
 			end++;
