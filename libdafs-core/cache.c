@@ -403,6 +403,24 @@ void cache_teardown(struct dafs_session *s)
 
 /* ---- Opening and closing ---------------------------------------------------- */
 
+/* Close-to-open: what we hold of the file is good only if it has not
+ * changed since we read it. */
+static void revalidate(struct cache *c, struct cache_file *cf, const struct dafs_attr *a)
+{
+	if (cf->change != a->change || cf->size != a->size || cf->mtime_sec != a->mtime.sec ||
+	    cf->mtime_nsec != a->mtime.nsec)
+		file_drop_pages(c, cf);
+	cf->change = a->change;
+	cf->size = a->size;
+	cf->mtime_sec = a->mtime.sec;
+	cf->mtime_nsec = a->mtime.nsec;
+	/* Open elsewhere in this process, the file may have grown by writes
+	 * of ours the server had not run when it answered. */
+	if (!cf->refs || a->size > cf->known_size)
+		cf->known_size = a->size;
+	cf->size_seen_ms = client_now_ms();
+}
+
 void cache_open(struct dafs_file *f, const struct dafs_attr *a)
 {
 	struct cache *c = f->s->cache;
@@ -419,22 +437,16 @@ void cache_open(struct dafs_file *f, const struct dafs_attr *a)
 	cf = file_get(c, a->dev, a->ino);
 	if (!cf)
 		return;
-	/* Close-to-open: what we hold is good only if the file has not
-	 * changed since we read it. */
-	if (cf->change != a->change || cf->size != a->size || cf->mtime_sec != a->mtime.sec ||
-	    cf->mtime_nsec != a->mtime.nsec)
-		file_drop_pages(c, cf);
-	cf->change = a->change;
-	cf->size = a->size;
-	cf->mtime_sec = a->mtime.sec;
-	cf->mtime_nsec = a->mtime.nsec;
-	/* Open elsewhere in this process, the file may have grown by writes
-	 * of ours the server had not run when it answered this OPEN. */
-	if (!cf->refs || a->size > cf->known_size)
-		cf->known_size = a->size;
-	cf->size_seen_ms = client_now_ms();
+	revalidate(c, cf, a);
 	cf->refs++;
 	f->cf = cf;
+}
+
+void cache_revalidate(struct dafs_file *f, const struct dafs_attr *a)
+{
+	assert_session_locked(f->s);
+	if (f->cf)
+		revalidate(f->s->cache, f->cf, a);
 }
 
 void cache_close(struct dafs_file *f)

@@ -480,6 +480,9 @@ void cache_teardown(struct dafs_session *s);
  * server's attributes say the file changed since they were read. */
 void cache_open(struct dafs_file *f, const struct dafs_attr *a);
 void cache_close(struct dafs_file *f);
+/* f was reopened (a restarted server, recover.c): its pages stay if the
+ * attributes say the file is as we read it, else they go. */
+void cache_revalidate(struct dafs_file *f, const struct dafs_attr *a);
 /* Whether reads of f go through the cache (not O_DIRECT, cache on). */
 bool cache_enabled(const struct dafs_file *f);
 /* Whether no page of [off, off + len) of f's file is cached or being

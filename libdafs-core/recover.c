@@ -8,7 +8,8 @@
  * it already ran from its reply cache; one that restarted opens a new
  * session of the same id, into which our memory is registered again and
  * our open files reopened at their old handles (by path, refused when the
- * name is another file now) and our byte-range locks taken again, so that
+ * name is another file now; their cached pages kept if the file is as we
+ * read it) and our byte-range locks taken again, so that
  * every unanswered frame can go again exactly as it was. A refusal (a fenced client, a closed session) is
  * final: every request fails with it.
  */
@@ -26,10 +27,12 @@
 #define RECLAIM_OPS           6        /* REOPENs of the longest paths fit a frame */
 #define RECLAIM_LOCKS         DAFS_COMPOUND_MAX
 
-/* The statuses of a reclaim compound's operations, in order. */
+/* The statuses of a reclaim compound's operations, in order, and a
+ * REOPEN's attributes. */
 struct reclaim_result {
 	unsigned n;
 	int status[DAFS_COMPOUND_MAX];
+	struct dafs_attr attr[DAFS_COMPOUND_MAX];
 };
 
 static ssize_t finish_reclaim(struct dafs_req *req, struct dafs_reply *rep)
@@ -44,8 +47,11 @@ static ssize_t finish_reclaim(struct dafs_req *req, struct dafs_reply *rep)
 	if (!r)
 		return -ENOMEM;
 	r->n = rep->nres;
-	for (unsigned i = 0; i < rep->nres; i++)
+	for (unsigned i = 0; i < rep->nres; i++) {
 		r->status[i] = client_errno_of(rep, i);
+		if (r->status[i] == 0 && rep->res[i].opcode == DAFS_OP_REOPEN)
+			r->attr[i] = rep->res[i].r.handle.attr;
+	}
 	req->boot_out = r;
 	return 0;
 }
@@ -63,6 +69,11 @@ static int reclaim_send(struct dafs_session *s, struct dafs_compound *rq,
 	rc = client_boot_call(s, rq, finish_reclaim, (void **)&r);
 	for (unsigned i = 0; rc == 0 && i < n; i++) {
 		int st = i < r->n ? r->status[i] : -EIO;
+		if (st == 0 && files[i]) {
+			pthread_mutex_lock(&s->lock);
+			cache_revalidate(files[i], &r->attr[i]);
+			pthread_mutex_unlock(&s->lock);
+		}
 		if (st == 0)
 			continue;
 		if (!files[i]) {
