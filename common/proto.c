@@ -273,6 +273,7 @@ static void codec_args(struct codec *c, struct dafs_op *op)
 	case DAFS_OP_SESSION_CLOSE:
 		break;
 	case DAFS_OP_CONNECT:
+	case DAFS_OP_PING:
 		bytes(c, &op->a.connect.addr, &op->a.connect.addr_len, DAFS_ADDR_MAX);
 		u64(c, &op->a.connect.resume);
 		break;
@@ -461,6 +462,7 @@ static void codec_result(struct codec *c, struct dafs_result *r)
 	}
 	switch (r->opcode) {
 	case DAFS_OP_NULL:
+	case DAFS_OP_PING:
 	case DAFS_OP_SESSION_CLOSE:
 	case DAFS_OP_CLOSE:
 	case DAFS_OP_COMMIT:
@@ -828,7 +830,7 @@ const char *dafs_opcode_name(unsigned opcode)
 		[DAFS_OP_ALLOCATE] = "ALLOCATE", [DAFS_OP_MKNOD] = "MKNOD",
 		[DAFS_OP_GETXATTR] = "GETXATTR", [DAFS_OP_SETXATTR] = "SETXATTR",
 		[DAFS_OP_LISTXATTR] = "LISTXATTR", [DAFS_OP_REMOVEXATTR] = "REMOVEXATTR",
-		[DAFS_OP_REOPEN] = "REOPEN",
+		[DAFS_OP_REOPEN] = "REOPEN", [DAFS_OP_PING] = "PING",
 	};
 	return opcode < DAFS_OP_COUNT ? names[opcode] : "UNKNOWN";
 }

@@ -18,6 +18,7 @@
 #ifndef DAFS_PROTO_H
 #define DAFS_PROTO_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -57,6 +58,10 @@
 #define DAFS_HF_MAC         0x0008
 #define DAFS_HF_RING        0x0010  /* ring the client's doorbell with the reply (wait.h) */
 #define DAFS_HF_ALL         0x001f
+
+/* A request's status (the header's) for a session the server does not
+ * know: it restarted, or the session ended. Only a PING gets it. */
+#define DAFS_STATUS_NO_SESSION  EBADSLT
 
 /* Handles. Open files and looked-up objects live in the server's per-session
  * handle table; 0 is the export's root directory. */
@@ -101,6 +106,11 @@ enum dafs_opcode {
 	/* A file the client had open in a session the server lost (it
 	 * restarted), opened again at the same handle: struct dafs_args_reopen. */
 	DAFS_OP_REOPEN,
+	/* A silent client's NULL, with its address (struct dafs_args_connect's
+	 * addr, resume 0): a server that does not know the session (it
+	 * restarted) answers it with DAFS_STATUS_NO_SESSION, so that the client
+	 * resumes at once instead of waiting out its timeout. */
+	DAFS_OP_PING,
 	DAFS_OP_COUNT
 };
 

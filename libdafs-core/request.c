@@ -255,6 +255,15 @@ static void handle_reply(struct dafs_session *s, void *frame, size_t len)
 		fprintf(stderr, "libdafs: dropped a malformed reply: %s\n", strerror(-rc));
 		return;
 	}
+	/* A server that does not know our session (it restarted, or ended
+	 * it) answers our ping so: we come back now (SESSION_OPEN says
+	 * whether we may), not after the timeout. */
+	if ((rep->hdr.flags & DAFS_HF_NOSLOT) && rep->hdr.status == DAFS_STATUS_NO_SESSION &&
+	    s->id && rep->hdr.session == s->id) {
+		if (!s->recovering)
+			server_lost(s, -EIO);
+		return;
+	}
 	s->last_rx_ns = client_now_ns();
 	if (rep->hdr.flags & DAFS_HF_NOSLOT) {
 		req = s->boot_req;
@@ -361,7 +370,9 @@ void send_ping(struct dafs_session *s)
 	rq->hdr.session = s->id;
 	rq->hdr.flags = DAFS_HF_NOSLOT;
 	rq->nops = 1;
-	rq->ops[0].opcode = DAFS_OP_NULL;
+	/* With our address: a server that lost our session can say so. */
+	rq->ops[0].opcode = DAFS_OP_PING;
+	rq->ops[0].a.connect = (struct dafs_args_connect){ s->addr, (uint32_t)s->addr_len, 0 };
 	len = dafs_encode_request(m->buf, client_msg_max(s), rq);
 	compound_free(rq);
 	if (len > 0 && s->mac)

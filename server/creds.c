@@ -166,6 +166,7 @@ bool creds_op_acts(const struct dafs_op *op)
 {
 	switch (op->opcode) {
 	case DAFS_OP_NULL:
+	case DAFS_OP_PING:
 	case DAFS_OP_SESSION_CLOSE:
 	case DAFS_OP_CLOSE:
 	case DAFS_OP_UNLOCK:

@@ -1003,6 +1003,7 @@ int op_run(struct job *job, struct dafs_op *op, struct dafs_result *res)
 		return rc;
 	switch (op->opcode) {
 	case DAFS_OP_NULL:
+	case DAFS_OP_PING:
 		return 0;
 	case DAFS_OP_OPEN:
 		return do_open(job, &op->a.open, res);

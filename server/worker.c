@@ -853,6 +853,41 @@ static int decode_body(struct job *job)
 	return rc;
 }
 
+/* A PING of a session we do not know (we restarted, or it ended): told so
+ * (DAFS_STATUS_NO_SESSION), at the address it carries, so that its client
+ * comes back at once rather than after its timeout. Whether it may is
+ * SESSION_OPEN's to say. Returns whether it was one. */
+static bool answer_unknown_ping(struct worker *w, const void *frame, size_t len,
+				const struct dafs_hdr *hdr)
+{
+	struct dafs_compound *req;
+	struct job *job;
+	fi_addr_t peer;
+	bool ping;
+
+	if (!(hdr->flags & DAFS_HF_NOSLOT) || (hdr->flags & DAFS_HF_MAC))
+		return false;
+	req = malloc(sizeof(*req));
+	ping = req && dafs_decode_request(frame, len, req) == 0 && req->nops == 1 &&
+	       req->ops[0].opcode == DAFS_OP_PING && req->ops[0].a.connect.addr_len > 0;
+	creds_switch_own();    /* mapping the peer is the server's business */
+	if (!ping || dafs_fabric_av_insert(w->fab, req->ops[0].a.connect.addr, &peer) != 0) {
+		free(req);
+		return ping;
+	}
+	free(req);
+	job = job_new(w, NULL, peer);
+	if (!job) {
+		dafs_fabric_av_remove(w->fab, peer);
+		return true;
+	}
+	job->remove_peer = true;
+	job->req.hdr = *hdr;
+	job->rep.hdr.status = -DAFS_STATUS_NO_SESSION;
+	job_reply(job);
+	return true;
+}
+
 static void handle_frame(struct worker *w, const void *frame, size_t len)
 {
 	struct dafs_hdr hdr;
@@ -866,9 +901,10 @@ static void handle_frame(struct worker *w, const void *frame, size_t len)
 	}
 	s = hdr.session ? find_session(w, hdr.session) : NULL;
 	if (hdr.session && !s) {
-		/* No session, no address to answer to. */
-		log_msg("dropped a request for unknown session %016llx",
-			(unsigned long long)hdr.session);
+		/* No session, no address to answer to, but a PING's own. */
+		if (!answer_unknown_ping(w, frame, len, &hdr))
+			log_msg("dropped a request for unknown session %016llx",
+				(unsigned long long)hdr.session);
 		return;
 	}
 	job = job_new(w, s, s ? s->peer : 0);
@@ -956,7 +992,8 @@ static void handle_frame(struct worker *w, const void *frame, size_t len)
 	if ((hdr.flags & DAFS_HF_NOSLOT) && !job->reclaim) {
 		/* Pings renew the lease; nothing else may skip the slot table
 		 * but a resumed session's set-up. */
-		if (job->req.nops != 1 || job->req.ops[0].opcode != DAFS_OP_NULL)
+		if (job->req.nops != 1 || (job->req.ops[0].opcode != DAFS_OP_NULL &&
+					   job->req.ops[0].opcode != DAFS_OP_PING))
 			job->rep.hdr.status = -EINVAL;
 		else
 			job->rep.nres = 1;

@@ -234,6 +234,7 @@ static bool make_op(struct dafs_op *op, unsigned opcode, unsigned v)
 	case DAFS_OP_SESSION_CLOSE:
 		return v == 0;
 	case DAFS_OP_CONNECT:
+	case DAFS_OP_PING:
 		if (v == 0) {
 			op->a.connect.addr = "fi_sockaddr_in://127.0.0.1:7070";
 			op->a.connect.addr_len = 31;
@@ -469,6 +470,7 @@ static bool make_res(struct dafs_result *r, unsigned opcode, unsigned v)
 	r->opcode = (uint16_t)opcode;
 	switch (opcode) {
 	case DAFS_OP_NULL:
+	case DAFS_OP_PING:
 	case DAFS_OP_SESSION_CLOSE:
 	case DAFS_OP_CLOSE:
 	case DAFS_OP_COMMIT:
@@ -699,6 +701,7 @@ static bool eq_op(const struct dafs_op *a, const struct dafs_op *b)
 	case DAFS_OP_SESSION_CLOSE:
 		return true;
 	case DAFS_OP_CONNECT:
+	case DAFS_OP_PING:
 		return eq_mem(a->a.connect.addr, a->a.connect.addr_len,
 			      b->a.connect.addr, b->a.connect.addr_len) &&
 		       a->a.connect.resume == b->a.connect.resume;
@@ -810,6 +813,7 @@ static bool eq_res(const struct dafs_result *a, const struct dafs_result *b)
 		return true;
 	switch (a->opcode) {
 	case DAFS_OP_NULL:
+	case DAFS_OP_PING:
 	case DAFS_OP_SESSION_CLOSE:
 	case DAFS_OP_CLOSE:
 	case DAFS_OP_COMMIT:
@@ -936,6 +940,7 @@ static bool op_ptrs_ok(const void *base, size_t len, const struct dafs_op *op)
 {
 	switch (op->opcode) {
 	case DAFS_OP_CONNECT:
+	case DAFS_OP_PING:
 		return in_buf(base, len, op->a.connect.addr, op->a.connect.addr_len);
 	case DAFS_OP_SESSION_OPEN:
 		return str_in_buf(base, len, op->a.session_open.name) &&
