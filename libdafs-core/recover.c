@@ -1,17 +1,20 @@
 /* recover.c — riding through a lost server. When the server stops
- * answering (request.c's server_lost: silence past the timeout, or a frame
- * the fabric could not deliver), requests in flight keep their slots and
- * new ones wait, while the lease thread reconnects: CONNECT and
- * SESSION_OPEN resuming the session (proto.h, struct dafs_args_connect),
- * with a growing pause between tries, until the recovery timeout. A
- * server that still has the session (the connection was cut) answers what
- * it already ran from its reply cache; one that restarted opens a new
- * session of the same id, into which our memory is registered again and
- * our open files reopened at their old handles (by path, refused when the
- * name is another file now; their cached pages kept if the file is as we
- * read it) and our byte-range locks taken again, so that
- * every unanswered frame can go again exactly as it was. A refusal (a fenced client, a closed session) is
- * final: every request fails with it.
+ * answering (request.c's server_lost: silence past the timeout, a frame
+ * the fabric could not deliver, a ping answered "no such session", a
+ * server stopping), requests in flight keep their slots and new ones wait,
+ * while the lease thread reconnects on a new endpoint: CONNECT and
+ * SESSION_OPEN resuming the session (proto.h, struct dafs_args_connect;
+ * a keyed session proving itself again with its kept key), with a growing
+ * pause between tries, until the recovery timeout. A server that still has
+ * the session (the connection was cut) answers what it already ran from
+ * its reply cache. One that restarted opens a new session of the same id,
+ * into which our memory is registered again, our open files reopened at
+ * their old handles (by path, refused when the name is another file now;
+ * their cached pages kept if the file is as we read it) and our byte-range
+ * locks taken again; its state directory answers what the last server ran
+ * (server/state.h). Then every unanswered frame goes again exactly as it
+ * was. A refusal (a fenced client, an ended session) is final: every
+ * request fails with it.
  */
 #include <errno.h>
 #include <stdio.h>
