@@ -32,6 +32,10 @@ bats_require_minimum_version 1.5.0
 setup() {
   LOCAL=$BATS_TEST_TMPDIR/local
   mkdir -p "$LOCAL"
+  # Every server here keeps a state directory (server/state.h), as a
+  # deployment's does: the restarted one answers the retries of what the
+  # killed one ran (start_server, helpers.bash).
+  SERVER_STATE_DIR=$BATS_TEST_TMPDIR/state
   [ -f "$SHIM_LIB" ] || fail "$SHIM_LIB is missing: build it first"
 }
 

@@ -6,6 +6,7 @@
 #   start_server shm|tcp [dafs-server args...]
 #                   starts a server exporting a fresh $EXPORT and waits until
 #                   it answers; exports DAFS_SERVER, EXPORT, SERVER_PID, SERVER_LOG
+#                   (with --state $SERVER_STATE_DIR when that is set)
 #   stop_server     SIGTERM, bounded wait, SIGKILL; sets SERVER_STATUS
 #   kill_server     SIGKILL (a crash, as clients see it)
 #   restart_server  after kill_server or stop_server: the same server again,
@@ -159,10 +160,9 @@ start_server() {
     *) fail "start_server: unknown transport '$transport' (shm or tcp)" ;;
   esac
   SERVER_START_BIN=$SERVER_BIN
-  # A state directory of the test's own (a later --state in the test's
-  # arguments wins), so that restart_server's server answers the retries
-  # of what the killed one ran.
-  SERVER_ARGS=(--state "$BATS_TEST_TMPDIR/state" "$@")
+  # With SERVER_STATE_DIR (faults.bats), the server keeps its state there,
+  # so that restart_server's answers the retries of what the killed one ran.
+  SERVER_ARGS=(${SERVER_STATE_DIR:+--state "$SERVER_STATE_DIR"} "$@")
   dafs_server_start "$SERVER_BIN" "$EXPORT" "$url" "$SERVER_LOG" "${SERVER_ARGS[@]}" || rc=$?
   url=$DAFS_SERVER_URL
   [ "$rc" -ne 1 ] ||
