@@ -867,8 +867,11 @@ static bool answer_unknown_ping(struct worker *w, const void *frame, size_t len,
 
 	/* Over shm the address is a name its client unlinked once its first
 	 * server had mapped it, and mapping a name this process mapped and
-	 * removed before crashes libfabric 1.17's shm: never there. */
-	if (w->shm || !(hdr->flags & DAFS_HF_NOSLOT) || (hdr->flags & DAFS_HF_MAC))
+	 * removed before crashes libfabric 1.17's shm: never there. Nor with
+	 * --keys: keyed clients' pings come sealed with keys we lost, and an
+	 * unsealed one's address could be anybody's, for us to connect to. */
+	if (w->shm || w->srv->keys_path || !(hdr->flags & DAFS_HF_NOSLOT) ||
+	    (hdr->flags & DAFS_HF_MAC))
 		return false;
 	req = malloc(sizeof(*req));
 	ping = req && dafs_decode_request(frame, len, req) == 0 && req->nops == 1 &&
