@@ -24,6 +24,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "auth.h"
 #include "bell.h"
@@ -318,6 +319,8 @@ void session_assert_locked(const struct dafs_session *s, const char *func);
 
 /* request.c: the request engine. */
 uint64_t client_now_ms(void);
+/* CLOCK_REALTIME ms from now: a pthread_cond_timedwait deadline. */
+struct timespec client_realtime_in_ms(unsigned ms);
 uint64_t client_now_ns(void);
 /* A request struct with room for DAFS_COMPOUND_MAX operations: header,
  * count and the first ops zeroed; fill every op used whole. Back with
@@ -379,6 +382,10 @@ int client_boot_call(struct dafs_session *s, struct dafs_compound *rq, req_finis
 /* CONNECT and SESSION_OPEN again, resuming our session: s->resumed says
  * whether the server still had it. Session unlocked. */
 int client_rejoin(struct dafs_session *s);
+/* A new endpoint made ready: receives posted, its name in s->addr, and our
+ * doorbell (s->doorbells) named after it. At open, and on each endpoint of
+ * recovery's (recover.c). Session locked, but at open. */
+int client_endpoint_ready(struct dafs_session *s);
 
 /* recover.c: called by the lease thread while s->lost. Session locked. */
 void client_recover(struct dafs_session *s);

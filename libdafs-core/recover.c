@@ -20,7 +20,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "client.h"
@@ -245,10 +244,10 @@ static int resend(struct dafs_session *s)
 	return rc;
 }
 
-/* A new endpoint on the same memory, receives posted again, nothing in
- * flight, our doorbell named after it: what was posted to the lost server
- * may never complete (tcp), and over shm a restarted server cannot map our
- * old endpoint, whose name is gone (session.c unlinks it). */
+/* A new endpoint on the same memory, nothing in flight, made ready as at
+ * open: what was posted to the lost server may never complete (tcp), and
+ * over shm a restarted server cannot map our old endpoint, whose name is
+ * gone (session.c unlinks it). */
 static int renew_endpoint(struct dafs_session *s)
 {
 	int rc = dafs_fabric_renew_endpoint(s->fab);
@@ -257,16 +256,7 @@ static int renew_endpoint(struct dafs_session *s)
 	s->sends_busy = 0;
 	for (unsigned i = 0; i <= s->credits; i++)
 		s->sends[i].busy = false;
-	for (unsigned i = 0; i < s->nrecvs && rc == 0; i++)
-		rc = post_recv(s, &s->recvs[i]);
-	s->addr_len = sizeof(s->addr);
-	if (rc == 0)
-		rc = dafs_fabric_getname(s->fab, s->addr, &s->addr_len);
-	if (rc == 0 && s->doorbells) {
-		dafs_bell_close(&s->own_bell);
-		dafs_bell_listen(&s->own_bell, s->addr, s->addr_len);
-	}
-	return rc;
+	return rc ? rc : client_endpoint_ready(s);
 }
 
 /* One try: a new endpoint, and the listener greeted again. Session locked
@@ -342,11 +332,7 @@ void client_recover(struct dafs_session *s)
 			client_fail_all(s, rc);
 			return;
 		}
-		struct timespec until;
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_nsec += (long)pause_ms * 1000000;
-		until.tv_sec += until.tv_nsec / 1000000000;
-		until.tv_nsec %= 1000000000;
+		struct timespec until = client_realtime_in_ms(pause_ms);
 		pthread_cond_timedwait(&s->lease_cond, &s->lock, &until);
 		pause_ms = pause_ms * 2 > RECOVER_PAUSE_MAX_MS ? RECOVER_PAUSE_MAX_MS : pause_ms * 2;
 	}

@@ -31,6 +31,20 @@ uint64_t client_now_ms(void)
 	return client_now_ns() / 1000000;
 }
 
+struct timespec client_realtime_in_ms(unsigned ms)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_REALTIME, &t);
+	t.tv_sec += ms / 1000;
+	t.tv_nsec += (long)(ms % 1000) * 1000000;
+	if (t.tv_nsec >= 1000000000) {
+		t.tv_sec++;
+		t.tv_nsec -= 1000000000;
+	}
+	return t;
+}
+
 /* Requests are 27 KB (room for a full compound) and every call needs one
  * for a moment: a few are kept for reuse rather than calloc'ed and zeroed
  * each time. Callers fill each op they use whole, so only the header, the
@@ -424,11 +438,7 @@ static void progress_and_wait(struct dafs_session *s, int timeout_ms)
 	 * (recover.c): a waiter polling a dead peer's errors would keep the
 	 * lock from it. */
 	if (s->lost && !pthread_equal(pthread_self(), s->lease_thread)) {
-		struct timespec until;
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_nsec += 100 * 1000000;
-		until.tv_sec += until.tv_nsec / 1000000000;
-		until.tv_nsec %= 1000000000;
+		struct timespec until = client_realtime_in_ms(100);
 		pthread_cond_timedwait(&s->back_cond, &s->lock, &until);
 		return;
 	}
@@ -681,7 +691,7 @@ int client_resend_slot(struct dafs_req *req, int slot)
 		client_progress(s, 10);
 	rc = s->slots[slot].req ? -EBUSY : s->dead;
 	if (rc == 0)
-		rc = send_frame(s, &s->sends[slot], s->sends[slot].len);
+		rc = client_send_again(s, &s->sends[slot]);
 	if (rc == 0) {
 		req->slot = slot;
 		s->slots[slot].req = req;

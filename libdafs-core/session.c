@@ -13,20 +13,6 @@
 #include "client.h"
 #include "shmreap.h"
 
-static struct timespec realtime_in_ms(unsigned ms)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_REALTIME, &t);
-	t.tv_sec += ms / 1000;
-	t.tv_nsec += (long)(ms % 1000) * 1000000;
-	if (t.tv_nsec >= 1000000000) {
-		t.tv_sec++;
-		t.tv_nsec -= 1000000000;
-	}
-	return t;
-}
-
 static void *lease_main(void *arg)
 {
 	struct dafs_session *s = arg;
@@ -38,7 +24,7 @@ static void *lease_main(void *arg)
 		/* Coalesced writes wait about a millisecond at most: while
 		 * there are any, tick every millisecond and send those due. */
 		s->lease_ticking = s->wb_files != NULL;
-		struct timespec until = realtime_in_ms(s->lease_ticking ? 1 : s->lease_ms / 3);
+		struct timespec until = client_realtime_in_ms(s->lease_ticking ? 1 : s->lease_ms / 3);
 		pthread_cond_timedwait(&s->lease_cond, &s->lock, &until);
 		if (s->closing || s->dead)
 			break;
@@ -244,9 +230,6 @@ static size_t direct_read_min(const struct dafs_session_opts *opts)
 static int session_endpoint(struct dafs_session *s, const struct dafs_url *parsed,
 			    const struct dafs_session_opts *opts)
 {
-	uint8_t *addr = s->addr;
-	size_t *addr_len = &s->addr_len;
-	bool *doorbells = &s->doorbells;
 	int rc;
 
 	rc = dafs_fabric_open(parsed, false, &s->fab);
@@ -255,22 +238,31 @@ static int session_endpoint(struct dafs_session *s, const struct dafs_url *parse
 	rc = session_setup_memory(s);
 	if (rc)
 		return rc;
-	for (unsigned i = 0; i < s->nrecvs; i++) {
-		rc = post_recv(s, &s->recvs[i]);
-		if (rc)
-			return rc;
-	}
-	rc = dafs_fabric_getname(s->fab, addr, addr_len);
-	if (rc)
-		return rc;
 	/* No wait object (shm): our naps while a slow request runs end when
 	 * the server rings this bell with its reply. opts->doorbells < 0
 	 * (DAFS_DOORBELL=0) goes without, both ways (scripts/bench-latency's
 	 * baseline). */
-	*doorbells = dafs_fabric_wait_fd(s->fab) < 0 && !(opts && opts->doorbells < 0);
-	if (*doorbells)
-		dafs_bell_listen(&s->own_bell, addr, *addr_len);
+	s->doorbells = dafs_fabric_wait_fd(s->fab) < 0 && !(opts && opts->doorbells < 0);
+	rc = client_endpoint_ready(s);
+	if (rc)
+		return rc;
 	return dafs_fabric_av_insert_url(s->fab, parsed, &s->server);
+}
+
+int client_endpoint_ready(struct dafs_session *s)
+{
+	int rc = 0;
+
+	for (unsigned i = 0; i < s->nrecvs && rc == 0; i++)
+		rc = post_recv(s, &s->recvs[i]);
+	s->addr_len = sizeof(s->addr);
+	if (rc == 0)
+		rc = dafs_fabric_getname(s->fab, s->addr, &s->addr_len);
+	if (rc == 0 && s->doorbells) {
+		dafs_bell_close(&s->own_bell);
+		dafs_bell_listen(&s->own_bell, s->addr, s->addr_len);
+	}
+	return rc;
 }
 
 /* CONNECT asks the listening endpoint which worker will serve us (the one
@@ -475,7 +467,6 @@ int dafs_session_open(const char *url, const struct dafs_session_opts *opts,
 	s->timeout_ms = opts && opts->timeout_ms > 0 ? opts->timeout_ms : CLIENT_TIMEOUT_MS;
 	s->caller_creds = opts && opts->caller_creds > 0;
 	s->url = parsed;
-	s->addr_len = sizeof(s->addr);
 	gethostname(host, sizeof(host) - 1);
 	snprintf(s->name, sizeof(s->name), "%s", opts && opts->name ? opts->name : "");
 	if (!s->name[0])
